@@ -1,0 +1,107 @@
+import { timingSafeEqual } from "node:crypto";
+import { errorMessage, type Logger, NonRetryableError, PaymentDeclinedError, ValidationError } from "@surge/core";
+import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from "express";
+import type { ApiMetrics, RejectReason } from "./metrics.js";
+
+/** An error that already knows its HTTP status. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly details?: ReadonlyArray<{ field: string; message: string }>,
+  ) {
+    super(message);
+  }
+}
+
+/** The one place errors become HTTP answers: `{error, details?}` with the right status. */
+export function errorHandler(log: Logger, metrics: ApiMetrics): ErrorRequestHandler {
+  return (error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const ordersRoute = req.path.startsWith("/orders");
+    const reject = (reason: RejectReason) => {
+      if (ordersRoute) metrics.rejected.labels(reason).inc();
+    };
+    if (error instanceof ValidationError) {
+      reject("validation");
+      res.status(400).json({ error: error.message, details: error.details });
+      return;
+    }
+    if (error instanceof HttpError) {
+      if (error.status === 415) reject("unsupported_media_type");
+      res.status(error.status).json({ error: error.message, ...(error.details && { details: error.details }) });
+      return;
+    }
+    if (error instanceof PaymentDeclinedError) {
+      reject("payment_declined");
+      res.status(402).json({ error: error.message });
+      return;
+    }
+    // body-parser's errors carry `type` and `status`.
+    const e = error as { type?: string; status?: number; limit?: number };
+    if (e.type === "entity.too.large") {
+      reject("too_large");
+      res.status(413).json({
+        error: `body exceeds the ${e.limit ?? 65536}-byte limit`,
+        details: [{ field: "body", message: "too large" }],
+      });
+      return;
+    }
+    if (e.type === "entity.parse.failed") {
+      reject("malformed_json");
+      res.status(400).json({
+        error: "body is not valid JSON",
+        details: [{ field: "body", message: errorMessage(error) }],
+      });
+      return;
+    }
+    if (typeof e.status === "number" && e.status >= 400 && e.status < 500) {
+      res.status(e.status).json({ error: errorMessage(error) });
+      return;
+    }
+    if (error instanceof NonRetryableError) {
+      res.status(422).json({ error: error.message });
+      return;
+    }
+    log.error("request failed", { error: errorMessage(error), method: req.method, path: req.path });
+    res.status(500).json({ error: "internal error" });
+  };
+}
+
+/** Bearer-token guard for /ops/: 401 without a valid token, compared in constant time. */
+export function requireBearer(token: string): RequestHandler {
+  const expected = Buffer.from(token);
+  return (req, res, next) => {
+    const header = req.get("authorization") ?? "";
+    const match = /^Bearer\s+(.+)$/i.exec(header);
+    const given = Buffer.from(match?.[1]?.trim() ?? "");
+    if (given.length === expected.length && timingSafeEqual(given, expected)) {
+      next();
+      return;
+    }
+    res.set("WWW-Authenticate", 'Bearer realm="surge-ops"');
+    res.status(401).json({ error: "missing or invalid operator token (Authorization: Bearer <OPS_TOKEN>)" });
+  };
+}
+
+/** JSON bodies only: anything else is 415, before the body is read. */
+export const requireJson: RequestHandler = (req, _res, next) => {
+  if (!req.is("application/json")) {
+    next(new HttpError(415, "content-type must be application/json", [{ field: "content-type", message: "not JSON" }]));
+    return;
+  }
+  next();
+};
+
+/** Records request latency under the route template, so an order id never becomes a label. */
+export function requestMetrics(metrics: ApiMetrics): RequestHandler {
+  return (req, res, next) => {
+    const start = process.hrtime.bigint();
+    res.on("finish", () => {
+      const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : "unmatched";
+      metrics.httpDuration
+        .labels(req.method, route, String(res.statusCode))
+        .observe(Number(process.hrtime.bigint() - start) / 1e9);
+    });
+    next();
+  };
+}

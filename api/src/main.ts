@@ -1,0 +1,55 @@
+import type { AddressInfo } from "node:net";
+import {
+  createAwsClients,
+  createLogger,
+  errorMessage,
+  OrderQueue,
+  OrderTopic,
+  openOrderStore,
+  resolveTopology,
+} from "@surge/core";
+import { createApi } from "./app.js";
+import { loadEnv } from "./env.js";
+
+const env = loadEnv();
+const log = createLogger({ service: "api" }, { level: env.LOG_LEVEL });
+const { sqs, sns } = createAwsClients();
+const topology = await resolveTopology(
+  { sqs, sns },
+  { topic: env.ORDERS_TOPIC, topicArn: env.ORDERS_TOPIC_ARN, queue: env.ORDERS_QUEUE, dlq: env.ORDERS_DLQ },
+);
+const store = openOrderStore({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR });
+const api = createApi({
+  store,
+  queue: new OrderQueue(sqs, topology.queueUrl, topology.dlqUrl),
+  topic: new OrderTopic(sns, topology.topicArn),
+  log,
+  opsToken: env.OPS_TOKEN,
+  payment: { slots: env.PAYMENT_SLOTS, durationMs: env.PAYMENT_DURATION_MS, failureRate: env.PAYMENT_FAILURE_RATE },
+  outbox: { batchSize: env.OUTBOX_BATCH_SIZE, pollIntervalMs: env.OUTBOX_POLL_INTERVAL_MS },
+});
+api.start();
+const server = api.app.listen(env.PORT, env.HOST, () => {
+  const { port } = server.address() as AddressInfo;
+  log.info("api listening", { url: `http://${env.HOST}:${port}`, store: store.kind });
+  if (env.opsTokenGenerated) log.info("generated operator token", { opsTokenHint: `${env.OPS_TOKEN.slice(0, 4)}…` });
+});
+server.keepAliveTimeout = 65_000;
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  log.info("stopping", { signal });
+  server.close();
+  server.closeIdleConnections();
+  try {
+    await api.close();
+    await store.close();
+  } catch (error) {
+    log.error("shutdown failed", { error: errorMessage(error) });
+  }
+  process.exit(0);
+}
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGINT", () => void shutdown("SIGINT"));

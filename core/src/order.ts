@@ -1,0 +1,91 @@
+import { z } from "zod";
+import { ValidationError } from "./errors.js";
+
+/** The largest accepted order body, in bytes (the contract's 64 KiB). */
+export const MAX_ORDER_BODY_BYTES = 64 * 1024;
+
+export const ORDER_STATUSES = ["queued", "processing", "paid", "failed", "dead"] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+export const orderItemSchema = z.strictObject({
+  productId: z.string().min(1).max(128),
+  quantity: z.int().min(1).max(100),
+  price: z.number().min(0).max(1_000_000),
+});
+
+export const orderInputSchema = z.strictObject({
+  customerId: z.int().positive().max(Number.MAX_SAFE_INTEGER),
+  items: z.array(orderItemSchema).min(1).max(50),
+  idempotencyKey: z.string().min(1).max(128).optional(),
+});
+
+export type OrderItem = z.infer<typeof orderItemSchema>;
+export type OrderInput = z.infer<typeof orderInputSchema>;
+export type OrderMode = "sync" | "async";
+
+export interface Order {
+  orderId: string;
+  customerId: number;
+  items: OrderItem[];
+  totalCents: number;
+  mode: OrderMode;
+  status: OrderStatus;
+  attempts: number;
+  acceptedAt: string;
+  paidAt?: string;
+  lastError?: string;
+  idempotencyKey?: string;
+}
+
+/** Parses an untrusted order body, or throws a ValidationError naming every bad field. */
+export function parseOrderInput(body: unknown): OrderInput {
+  const result = orderInputSchema.safeParse(body);
+  if (result.success) return result.data;
+  const details = result.error.issues.map((issue) => ({
+    field: issue.path.length > 0 ? issue.path.join(".") : "body",
+    message: issue.message,
+  }));
+  const first = details[0];
+  throw new ValidationError(first ? `invalid order: ${first.field}: ${first.message}` : "invalid order", details);
+}
+
+/** Order total in integer cents, so money never passes through float sums. */
+export function totalCents(items: ReadonlyArray<OrderItem>): number {
+  return items.reduce((sum, item) => sum + Math.round(item.price * 100) * item.quantity, 0);
+}
+
+/** The message body published to SNS and read by workers and the Lambda handler. */
+export interface OrderMessage {
+  orderId: string;
+  acceptedAt: string;
+}
+
+export function parseOrderMessage(body: string | undefined): OrderMessage {
+  let value: unknown;
+  try {
+    value = JSON.parse(body ?? "");
+  } catch {
+    throw new ValidationError("message body is not JSON", [{ field: "body", message: "not JSON" }]);
+  }
+  const parsed = z.object({ orderId: z.string().min(1).max(64), acceptedAt: z.string() }).safeParse(value);
+  if (!parsed.success) {
+    throw new ValidationError("message is not an order message", [
+      { field: String(parsed.error.issues[0]?.path.join(".") || "body"), message: "invalid" },
+    ]);
+  }
+  return parsed.data;
+}
+
+/** Time-ordered UUID (v7): sorts by acceptance time, which keeps store indexes append-only. */
+export function newOrderId(nowMs = Date.now()): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  let ts = nowMs;
+  for (let i = 5; i >= 0; i--) {
+    bytes[i] = ts % 256;
+    ts = Math.floor(ts / 256);
+  }
+  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x70;
+  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
+  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}

@@ -1,0 +1,103 @@
+import { PaymentDeclinedError } from "./errors.js";
+import { Semaphore } from "./semaphore.js";
+import type { Charge, OrderStore } from "./store/types.js";
+
+export interface PaymentProcessorOptions {
+  /** Payments this processor runs at once (the study: 5). */
+  slots: number;
+  /** How long one payment takes, in ms (the study: 3000). */
+  durationMs: number;
+  /** Probability in [0, 1] that a payment is declined. Default 0. */
+  failureRate?: number;
+  /** Names this processor in the ledger (task id, "api", "lambda"). */
+  processorId: string;
+  ledger: Pick<OrderStore, "recordCharge" | "findCharge">;
+  random?: () => number;
+}
+
+export interface ChargeRequest {
+  /** The processor's idempotency key: a second charge with the same key is a replay, not a payment. */
+  idempotencyKey: string;
+  orderId: string;
+  amountCents: number;
+}
+
+export interface ChargeResult {
+  charge: Charge;
+  replayed: boolean;
+  slotWaitMs: number;
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    signal?.throwIfAborted();
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+
+/**
+ * The study's payment processor: each payment holds one of `slots` for
+ * `durationMs`; callers beyond the slots wait in FIFO order. One per process,
+ * so N processes pay at N × slots / duration — and no faster, whatever the
+ * in-process concurrency. Charges are written to a durable ledger keyed by
+ * idempotency key, the way real processors make retries safe.
+ */
+export class PaymentProcessor {
+  readonly #slots: Semaphore;
+  readonly #random: () => number;
+
+  constructor(readonly options: PaymentProcessorOptions) {
+    this.#slots = new Semaphore(options.slots);
+    this.#random = options.random ?? Math.random;
+  }
+
+  get slots(): number {
+    return this.#slots.permits;
+  }
+  get slotsInUse(): number {
+    return this.#slots.inUse;
+  }
+  get waiting(): number {
+    return this.#slots.waiting;
+  }
+
+  /**
+   * Charges once per idempotency key. `signal` aborts the whole charge (no ledger
+   * write happens after an abort); `slotSignal` aborts only the wait for a slot,
+   * so a stopping task can hand back orders it has not started paying.
+   */
+  async charge(
+    request: ChargeRequest,
+    { signal, slotSignal }: { signal?: AbortSignal | undefined; slotSignal?: AbortSignal | undefined } = {},
+  ): Promise<ChargeResult> {
+    // A replayed key answers at once from the ledger: the customer was charged already.
+    const existing = await this.options.ledger.findCharge(request.idempotencyKey);
+    if (existing) return { charge: existing, replayed: true, slotWaitMs: 0 };
+
+    const waitStart = performance.now();
+    await this.#slots.acquire(slotSignal && signal ? AbortSignal.any([signal, slotSignal]) : (slotSignal ?? signal));
+    const slotWaitMs = performance.now() - waitStart;
+    try {
+      await sleep(this.options.durationMs, signal);
+      if (this.#random() < (this.options.failureRate ?? 0)) {
+        throw new PaymentDeclinedError(`payment declined for order ${request.orderId}`);
+      }
+      const { charge, replayed } = await this.options.ledger.recordCharge({
+        idempotencyKey: request.idempotencyKey,
+        orderId: request.orderId,
+        amountCents: request.amountCents,
+        processorId: this.options.processorId,
+      });
+      return { charge, replayed, slotWaitMs };
+    } finally {
+      this.#slots.release();
+    }
+  }
+}

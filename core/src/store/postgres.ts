@@ -1,0 +1,338 @@
+import pg from "pg";
+import type { Order, OrderStatus } from "../order.js";
+import { type ChargeRow, leaseRemaining, type OrderRow, outboxPayload, rowToCharge, rowToOrder } from "./rows.js";
+import {
+  type Charge,
+  type ClaimResult,
+  emptyStatusCounts,
+  type NewOrder,
+  type OrderStore,
+  type OutboxEntry,
+  type Reconciliation,
+} from "./types.js";
+
+const schemaSql = (schema: string) => `
+CREATE SCHEMA IF NOT EXISTS ${schema};
+SET search_path TO ${schema};
+CREATE TABLE IF NOT EXISTS orders (
+  id TEXT PRIMARY KEY,
+  customer_id BIGINT NOT NULL,
+  items TEXT NOT NULL,
+  total_cents BIGINT NOT NULL,
+  mode TEXT NOT NULL,
+  status TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  accepted_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  paid_at BIGINT,
+  charge_id TEXT,
+  last_error TEXT,
+  lease_holder TEXT,
+  lease_until BIGINT,
+  idempotency_key TEXT,
+  UNIQUE (customer_id, idempotency_key)
+);
+CREATE INDEX IF NOT EXISTS orders_mode_status_accepted ON orders (mode, status, accepted_at);
+CREATE TABLE IF NOT EXISTS outbox (
+  id BIGSERIAL PRIMARY KEY,
+  order_id TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  lease_until BIGINT NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS payments (
+  id TEXT PRIMARY KEY,
+  idempotency_key TEXT NOT NULL,
+  order_id TEXT NOT NULL,
+  amount_cents BIGINT NOT NULL,
+  processor_id TEXT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS payments_idempotency_key ON payments (idempotency_key);
+`;
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/**
+ * PostgreSQL order store (node-postgres pool). Each statement that must be
+ * atomic is one statement (a CTE) or one transaction; the ledger serialises
+ * charges per idempotency key with a transaction-scoped advisory lock.
+ */
+export class PostgresOrderStore implements OrderStore {
+  readonly kind = "postgres" as const;
+  readonly #pool: pg.Pool;
+  #ready: Promise<void>;
+
+  constructor(connectionString: string, options: { schema?: string; poolSize?: number } = {}) {
+    const schema = options.schema ?? "surge";
+    if (!SCHEMA_NAME.test(schema)) throw new Error(`invalid PostgreSQL schema name: ${schema}`);
+    this.#pool = new pg.Pool({
+      connectionString,
+      max: options.poolSize ?? 10,
+      options: `-c search_path=${schema}`,
+    });
+    // A pool error (a server restart) must not crash the process: queries fail and are retried.
+    this.#pool.on("error", () => {});
+    this.#ready = this.#migrate(schema);
+    this.#ready.catch(() => {});
+  }
+
+  async #migrate(schema: string): Promise<void> {
+    const client = await this.#pool.connect();
+    try {
+      await client.query("SELECT pg_advisory_lock(7345001)");
+      try {
+        await client.query(schemaSql(schema));
+      } finally {
+        await client.query("SELECT pg_advisory_unlock(7345001)");
+      }
+    } finally {
+      client.release();
+    }
+  }
+
+  async #q<R extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {
+    await this.#ready;
+    return (await this.#pool.query<R>(sql, params)).rows;
+  }
+
+  async #tx<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    await this.#ready;
+    const client = await this.#pool.connect();
+    try {
+      await client.query("BEGIN");
+      const result = await fn(client);
+      await client.query("COMMIT");
+      return result;
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async acceptOrder(order: NewOrder, options: { outbox: boolean }): Promise<{ order: Order; created: boolean }> {
+    const params = [
+      order.orderId,
+      order.customerId,
+      JSON.stringify(order.items),
+      order.totalCents,
+      order.mode,
+      order.acceptedAtMs,
+      order.idempotencyKey ?? null,
+    ];
+    const insertOrder = `INSERT INTO orders
+        (id, customer_id, items, total_cents, mode, status, attempts, accepted_at, updated_at, idempotency_key)
+        VALUES ($1, $2, $3, $4, $5, 'queued', 0, $6, $6, $7)
+        ON CONFLICT (customer_id, idempotency_key) DO NOTHING RETURNING *`;
+    // One statement: the order and its outbox row commit together or not at all.
+    const rows = options.outbox
+      ? await this.#q<OrderRow>(
+          `WITH o AS (${insertOrder}),
+           x AS (INSERT INTO outbox (order_id, payload, created_at) SELECT id, $8, $6 FROM o)
+           SELECT * FROM o`,
+          [...params, outboxPayload(order.orderId, order.acceptedAtMs)],
+        )
+      : await this.#q<OrderRow>(insertOrder, params);
+    const created = rows[0];
+    if (created) return { order: rowToOrder(created), created: true };
+    const existing = await this.#q<OrderRow>("SELECT * FROM orders WHERE customer_id = $1 AND idempotency_key = $2", [
+      order.customerId,
+      order.idempotencyKey ?? null,
+    ]);
+    if (!existing[0]) throw new Error(`idempotency conflict without a row for ${order.idempotencyKey}`);
+    return { order: rowToOrder(existing[0]), created: false };
+  }
+
+  async getOrder(orderId: string): Promise<Order | undefined> {
+    const [row] = await this.#q<OrderRow>("SELECT * FROM orders WHERE id = $1", [orderId]);
+    return row ? rowToOrder(row) : undefined;
+  }
+
+  async claimOrder(orderId: string, holder: string, leaseMs: number): Promise<ClaimResult> {
+    const now = Date.now();
+    const [claimed] = await this.#q<OrderRow>(
+      `UPDATE orders SET status = 'processing', attempts = attempts + 1, lease_holder = $1, lease_until = $2, updated_at = $3
+       WHERE id = $4 AND (status IN ('queued', 'failed')
+         OR (status = 'processing' AND (lease_until < $3 OR lease_holder = $1)))
+       RETURNING *`,
+      [holder, now + leaseMs, now, orderId],
+    );
+    if (claimed) return { kind: "claimed", order: rowToOrder(claimed) };
+    const [row] = await this.#q<OrderRow & { lease_until: string | null }>("SELECT * FROM orders WHERE id = $1", [
+      orderId,
+    ]);
+    if (!row) return { kind: "missing" };
+    if (row.status === "paid") return { kind: "paid", order: rowToOrder(row) };
+    if (row.status === "dead") return { kind: "dead", order: rowToOrder(row) };
+    return { kind: "busy", leaseRemainingMs: leaseRemaining(row.lease_until, now) };
+  }
+
+  async renewLease(orderId: string, holder: string, leaseMs: number): Promise<boolean> {
+    const rows = await this.#q(
+      "UPDATE orders SET lease_until = $1 WHERE id = $2 AND status = 'processing' AND lease_holder = $3 RETURNING id",
+      [Date.now() + leaseMs, orderId, holder],
+    );
+    return rows.length > 0;
+  }
+
+  async markPaid(orderId: string, chargeId: string): Promise<void> {
+    const now = Date.now();
+    await this.#q(
+      `UPDATE orders SET status = 'paid', paid_at = $1, updated_at = $1, charge_id = $2,
+       lease_holder = NULL, lease_until = NULL WHERE id = $3 AND status <> 'paid'`,
+      [now, chargeId, orderId],
+    );
+  }
+
+  async releaseOrder(orderId: string, holder: string): Promise<void> {
+    await this.#q(
+      `UPDATE orders SET status = 'queued', updated_at = $1, lease_holder = NULL, lease_until = NULL
+       WHERE id = $2 AND status = 'processing' AND lease_holder = $3`,
+      [Date.now(), orderId, holder],
+    );
+  }
+
+  async markFailed(orderId: string, holder: string, reason: string): Promise<void> {
+    await this.#q(
+      `UPDATE orders SET status = 'failed', last_error = $1, updated_at = $2, lease_holder = NULL, lease_until = NULL
+       WHERE id = $3 AND status = 'processing' AND lease_holder = $4`,
+      [reason, Date.now(), orderId, holder],
+    );
+  }
+
+  async markDead(orderId: string, reason: string): Promise<void> {
+    await this.#q(
+      `UPDATE orders SET status = 'dead', last_error = $1, updated_at = $2, lease_holder = NULL, lease_until = NULL
+       WHERE id = $3 AND status NOT IN ('paid', 'dead')`,
+      [reason, Date.now(), orderId],
+    );
+  }
+
+  async requeueDead(orderIds?: ReadonlyArray<string>): Promise<string[]> {
+    return this.#tx(async (client) => {
+      const now = Date.now();
+      const { rows } = await client.query<{ id: string; accepted_at: string }>(
+        `UPDATE orders SET status = 'queued', updated_at = $1
+         WHERE status = 'dead' AND ($2::text[] IS NULL OR id = ANY($2::text[])) RETURNING id, accepted_at`,
+        [now, orderIds ? [...orderIds] : null],
+      );
+      for (const row of rows) {
+        await client.query("INSERT INTO outbox (order_id, payload, created_at) VALUES ($1, $2, $3)", [
+          row.id,
+          outboxPayload(row.id, Number(row.accepted_at)),
+          now,
+        ]);
+      }
+      return rows.map((r) => r.id);
+    });
+  }
+
+  async recordCharge(charge: Omit<Charge, "chargeId" | "createdAtMs">): Promise<{ charge: Charge; replayed: boolean }> {
+    return this.#tx(async (client) => {
+      await client.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [charge.idempotencyKey]);
+      const { rows } = await client.query<ChargeRow>(
+        "SELECT * FROM payments WHERE idempotency_key = $1 ORDER BY created_at LIMIT 1",
+        [charge.idempotencyKey],
+      );
+      if (rows[0]) return { charge: rowToCharge(rows[0]), replayed: true };
+      const created: Charge = { ...charge, chargeId: `ch_${crypto.randomUUID()}`, createdAtMs: Date.now() };
+      await client.query(
+        `INSERT INTO payments (id, idempotency_key, order_id, amount_cents, processor_id, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6)`,
+        [
+          created.chargeId,
+          created.idempotencyKey,
+          created.orderId,
+          created.amountCents,
+          created.processorId,
+          created.createdAtMs,
+        ],
+      );
+      return { charge: created, replayed: false };
+    });
+  }
+
+  async findCharge(idempotencyKey: string): Promise<Charge | undefined> {
+    const [row] = await this.#q<ChargeRow>(
+      "SELECT * FROM payments WHERE idempotency_key = $1 ORDER BY created_at LIMIT 1",
+      [idempotencyKey],
+    );
+    return row ? rowToCharge(row) : undefined;
+  }
+
+  async claimOutbox(limit: number, leaseMs: number): Promise<OutboxEntry[]> {
+    const now = Date.now();
+    const rows = await this.#q<{ id: string; order_id: string; payload: string; created_at: string }>(
+      `UPDATE outbox SET lease_until = $1 WHERE id IN
+         (SELECT id FROM outbox WHERE lease_until < $2 ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
+       RETURNING *`,
+      [now + leaseMs, now, limit],
+    );
+    return rows
+      .map((r) => ({ id: Number(r.id), orderId: r.order_id, payload: r.payload, createdAtMs: Number(r.created_at) }))
+      .sort((a, b) => a.id - b.id);
+  }
+
+  async completeOutbox(ids: ReadonlyArray<number>): Promise<void> {
+    if (ids.length === 0) return;
+    await this.#q("DELETE FROM outbox WHERE id = ANY($1::bigint[])", [[...ids]]);
+  }
+
+  async outboxStats(): Promise<{ pending: number; oldestAgeSeconds: number }> {
+    const [row] = await this.#q<{ pending: string; oldest: string | null }>(
+      "SELECT COUNT(*) AS pending, MIN(created_at) AS oldest FROM outbox",
+    );
+    return {
+      pending: Number(row?.pending ?? 0),
+      oldestAgeSeconds: row?.oldest ? Math.max(0, (Date.now() - Number(row.oldest)) / 1000) : 0,
+    };
+  }
+
+  async countByStatus(): Promise<Record<OrderStatus, number>> {
+    const counts = emptyStatusCounts();
+    const rows = await this.#q<{ status: OrderStatus; n: string }>(
+      "SELECT status, COUNT(*) AS n FROM orders GROUP BY status",
+    );
+    for (const row of rows) counts[row.status] = Number(row.n);
+    return counts;
+  }
+
+  async oldestWaitingAgeSeconds(): Promise<number> {
+    const [row] = await this.#q<{ oldest: string | null }>(
+      "SELECT MIN(accepted_at) AS oldest FROM orders WHERE mode = 'async' AND status IN ('queued', 'processing', 'failed')",
+    );
+    return row?.oldest ? Math.max(0, (Date.now() - Number(row.oldest)) / 1000) : 0;
+  }
+
+  async reconcile(): Promise<Reconciliation> {
+    const byStatus = await this.countByStatus();
+    const [row] = await this.#q<Record<string, string>>(`SELECT
+      (SELECT COUNT(*) FROM payments) AS charges,
+      (SELECT COUNT(*) FROM (SELECT order_id FROM payments GROUP BY order_id HAVING COUNT(*) > 1) t) AS paid_twice,
+      (SELECT COUNT(*) FROM orders o WHERE o.status = 'paid'
+         AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.order_id = o.id)) AS paid_without_charge,
+      (SELECT COUNT(*) FROM orders WHERE status = 'dead' AND last_error IS NULL) AS dead_unexplained,
+      (SELECT COUNT(*) FROM outbox) AS outbox_pending`);
+    return {
+      accepted: Object.values(byStatus).reduce((a, b) => a + b, 0),
+      byStatus,
+      inProgress: byStatus.queued + byStatus.processing + byStatus.failed,
+      charges: Number(row?.charges ?? 0),
+      paidTwice: Number(row?.paid_twice ?? 0),
+      paidWithoutCharge: Number(row?.paid_without_charge ?? 0),
+      deadUnexplained: Number(row?.dead_unexplained ?? 0),
+      outboxPending: Number(row?.outbox_pending ?? 0),
+    };
+  }
+
+  async ping(): Promise<void> {
+    await this.#q("SELECT 1");
+  }
+
+  async close(): Promise<void> {
+    await this.#ready.catch(() => {});
+    await this.#pool.end();
+  }
+}

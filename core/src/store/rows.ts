@@ -1,0 +1,63 @@
+import type { Order, OrderItem, OrderMode, OrderStatus } from "../order.js";
+import type { Charge } from "./types.js";
+
+/** A row of `orders` as both SQL dialects return it (PostgreSQL BIGINTs arrive as strings). */
+export interface OrderRow {
+  id: string;
+  customer_id: number | string;
+  items: string;
+  total_cents: number | string;
+  mode: string;
+  status: string;
+  attempts: number | string;
+  accepted_at: number | string;
+  paid_at: number | string | null;
+  last_error: string | null;
+  idempotency_key: string | null;
+}
+
+export interface ChargeRow {
+  id: string;
+  idempotency_key: string;
+  order_id: string;
+  amount_cents: number | string;
+  processor_id: string;
+  created_at: number | string;
+}
+
+export function rowToOrder(row: OrderRow): Order {
+  const order: Order = {
+    orderId: row.id,
+    customerId: Number(row.customer_id),
+    items: JSON.parse(row.items) as OrderItem[],
+    totalCents: Number(row.total_cents),
+    mode: row.mode as OrderMode,
+    status: row.status as OrderStatus,
+    attempts: Number(row.attempts),
+    acceptedAt: new Date(Number(row.accepted_at)).toISOString(),
+  };
+  if (row.paid_at !== null) order.paidAt = new Date(Number(row.paid_at)).toISOString();
+  if (row.last_error !== null) order.lastError = row.last_error;
+  if (row.idempotency_key !== null) order.idempotencyKey = row.idempotency_key;
+  return order;
+}
+
+export function rowToCharge(row: ChargeRow): Charge {
+  return {
+    chargeId: row.id,
+    idempotencyKey: row.idempotency_key,
+    orderId: row.order_id,
+    amountCents: Number(row.amount_cents),
+    processorId: row.processor_id,
+    createdAtMs: Number(row.created_at),
+  };
+}
+
+export function outboxPayload(orderId: string, acceptedAtMs: number): string {
+  return JSON.stringify({ orderId, acceptedAt: new Date(acceptedAtMs).toISOString() });
+}
+
+/** Orders whose lease is held, and by whom, decide why a claim did not succeed. */
+export function leaseRemaining(leaseUntil: number | string | null, nowMs: number): number {
+  return Math.max(0, Number(leaseUntil ?? 0) - nowMs);
+}

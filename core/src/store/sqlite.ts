@@ -1,0 +1,339 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+import type { Order, OrderStatus } from "../order.js";
+import { type ChargeRow, leaseRemaining, type OrderRow, outboxPayload, rowToCharge, rowToOrder } from "./rows.js";
+import {
+  type Charge,
+  type ClaimResult,
+  emptyStatusCounts,
+  type NewOrder,
+  type OrderStore,
+  type OutboxEntry,
+  type Reconciliation,
+} from "./types.js";
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS orders (
+  id TEXT PRIMARY KEY,
+  customer_id INTEGER NOT NULL,
+  items TEXT NOT NULL,
+  total_cents INTEGER NOT NULL,
+  mode TEXT NOT NULL,
+  status TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  accepted_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  paid_at INTEGER,
+  charge_id TEXT,
+  last_error TEXT,
+  lease_holder TEXT,
+  lease_until INTEGER,
+  idempotency_key TEXT,
+  UNIQUE (customer_id, idempotency_key)
+);
+CREATE INDEX IF NOT EXISTS orders_mode_status_accepted ON orders (mode, status, accepted_at);
+CREATE TABLE IF NOT EXISTS outbox (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  order_id TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  lease_until INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS payments (
+  id TEXT PRIMARY KEY,
+  idempotency_key TEXT NOT NULL,
+  order_id TEXT NOT NULL,
+  amount_cents INTEGER NOT NULL,
+  processor_id TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS payments_idempotency_key ON payments (idempotency_key);
+`;
+
+interface PendingAccept {
+  order: NewOrder;
+  outbox: boolean;
+  resolve: (value: { order: Order; created: boolean }) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * SQLite order store (better-sqlite3, WAL, synchronous=FULL). Several processes
+ * (API and worker tasks) share the file; writes take the lock up front
+ * (BEGIN IMMEDIATE) so a read-then-write never races another process.
+ *
+ * Accepts are group-committed: every order that arrives in one event-loop turn
+ * is written in one transaction, so the fsync that makes a 202 durable is paid
+ * once per batch instead of once per request.
+ */
+export class SqliteOrderStore implements OrderStore {
+  readonly kind = "sqlite" as const;
+  readonly #db: Database.Database;
+  #pending: PendingAccept[] = [];
+  #flushScheduled = false;
+  readonly #stmts;
+
+  constructor(readonly path: string) {
+    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    this.#db = new Database(path, { timeout: 10_000 });
+    this.#db.pragma("journal_mode = WAL");
+    this.#db.pragma("synchronous = FULL");
+    this.#db.pragma("busy_timeout = 10000");
+    this.#db.transaction(() => this.#db.exec(SCHEMA)).immediate();
+    const db = this.#db;
+    this.#stmts = {
+      insertOrder: db.prepare(`INSERT INTO orders
+        (id, customer_id, items, total_cents, mode, status, attempts, accepted_at, updated_at, idempotency_key)
+        VALUES (@id, @customerId, @items, @totalCents, @mode, 'queued', 0, @acceptedAt, @acceptedAt, @idempotencyKey)
+        ON CONFLICT (customer_id, idempotency_key) DO NOTHING`),
+      insertOutbox: db.prepare("INSERT INTO outbox (order_id, payload, created_at) VALUES (?, ?, ?)"),
+      byIdempotencyKey: db.prepare<[number, string], OrderRow>(
+        "SELECT * FROM orders WHERE customer_id = ? AND idempotency_key = ?",
+      ),
+      byId: db.prepare<[string], OrderRow & { lease_until: number | null }>("SELECT * FROM orders WHERE id = ?"),
+      claim: db.prepare<[{ holder: string; leaseUntil: number; now: number; id: string }], OrderRow>(`UPDATE orders
+        SET status = 'processing', attempts = attempts + 1, lease_holder = @holder, lease_until = @leaseUntil,
+          updated_at = @now
+        WHERE id = @id AND (status IN ('queued', 'failed')
+          OR (status = 'processing' AND (lease_until < @now OR lease_holder = @holder)))
+        RETURNING *`),
+      renew: db.prepare(
+        "UPDATE orders SET lease_until = ? WHERE id = ? AND status = 'processing' AND lease_holder = ?",
+      ),
+      paid: db.prepare(`UPDATE orders SET status = 'paid', paid_at = ?, updated_at = ?, charge_id = ?,
+        lease_holder = NULL, lease_until = NULL WHERE id = ? AND status <> 'paid'`),
+      release: db.prepare(`UPDATE orders SET status = 'queued', updated_at = ?, lease_holder = NULL, lease_until = NULL
+        WHERE id = ? AND status = 'processing' AND lease_holder = ?`),
+      failed: db.prepare(`UPDATE orders SET status = 'failed', last_error = ?, updated_at = ?,
+        lease_holder = NULL, lease_until = NULL WHERE id = ? AND status = 'processing' AND lease_holder = ?`),
+      dead: db.prepare(`UPDATE orders SET status = 'dead', last_error = ?, updated_at = ?,
+        lease_holder = NULL, lease_until = NULL WHERE id = ? AND status NOT IN ('paid', 'dead')`),
+      requeue: db.prepare<[number, string], { id: string; accepted_at: number }>(
+        "UPDATE orders SET status = 'queued', updated_at = ? WHERE id = ? AND status = 'dead' RETURNING id, accepted_at",
+      ),
+      deadIds: db.prepare<[], { id: string }>("SELECT id FROM orders WHERE status = 'dead' ORDER BY accepted_at"),
+      chargeByKey: db.prepare<[string], ChargeRow>(
+        "SELECT * FROM payments WHERE idempotency_key = ? ORDER BY created_at LIMIT 1",
+      ),
+      insertCharge:
+        db.prepare(`INSERT INTO payments (id, idempotency_key, order_id, amount_cents, processor_id, created_at)
+        VALUES (@chargeId, @idempotencyKey, @orderId, @amountCents, @processorId, @createdAtMs)`),
+      claimOutbox: db.prepare<
+        [{ leaseUntil: number; now: number; limit: number }],
+        { id: number; order_id: string; payload: string; created_at: number }
+      >(
+        `UPDATE outbox SET lease_until = @leaseUntil WHERE id IN
+          (SELECT id FROM outbox WHERE lease_until < @now ORDER BY id LIMIT @limit) RETURNING *`,
+      ),
+      outboxStats: db.prepare<[], { pending: number; oldest: number | null }>(
+        "SELECT COUNT(*) AS pending, MIN(created_at) AS oldest FROM outbox",
+      ),
+      countByStatus: db.prepare<[], { status: OrderStatus; n: number }>(
+        "SELECT status, COUNT(*) AS n FROM orders GROUP BY status",
+      ),
+      oldestWaiting: db.prepare<[], { oldest: number | null }>(`SELECT MIN(m) AS oldest FROM (
+          SELECT MIN(accepted_at) AS m FROM orders WHERE mode = 'async' AND status = 'queued'
+          UNION ALL SELECT MIN(accepted_at) FROM orders WHERE mode = 'async' AND status = 'processing'
+          UNION ALL SELECT MIN(accepted_at) FROM orders WHERE mode = 'async' AND status = 'failed')`),
+    };
+  }
+
+  acceptOrder(order: NewOrder, options: { outbox: boolean }): Promise<{ order: Order; created: boolean }> {
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ order, outbox: options.outbox, resolve, reject });
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        setImmediate(() => this.#flushAccepts());
+      }
+    });
+  }
+
+  #flushAccepts(): void {
+    const batch = this.#pending;
+    this.#pending = [];
+    this.#flushScheduled = false;
+    const results: Array<{ order: Order; created: boolean }> = [];
+    try {
+      this.#db
+        .transaction(() => {
+          for (const { order, outbox } of batch) {
+            const info = this.#stmts.insertOrder.run({
+              id: order.orderId,
+              customerId: order.customerId,
+              items: JSON.stringify(order.items),
+              totalCents: order.totalCents,
+              mode: order.mode,
+              acceptedAt: order.acceptedAtMs,
+              idempotencyKey: order.idempotencyKey ?? null,
+            });
+            if (info.changes === 0 && order.idempotencyKey !== undefined) {
+              const existing = this.#stmts.byIdempotencyKey.get(order.customerId, order.idempotencyKey);
+              if (!existing) throw new Error(`idempotency conflict without a row for ${order.idempotencyKey}`);
+              results.push({ order: rowToOrder(existing), created: false });
+              continue;
+            }
+            if (outbox) {
+              this.#stmts.insertOutbox.run(
+                order.orderId,
+                outboxPayload(order.orderId, order.acceptedAtMs),
+                order.acceptedAtMs,
+              );
+            }
+            results.push({ order: this.#newOrderView(order), created: true });
+          }
+        })
+        .immediate();
+    } catch (error) {
+      for (const pending of batch) pending.reject(error);
+      return;
+    }
+    for (const [i, pending] of batch.entries()) {
+      pending.resolve(results[i] as { order: Order; created: boolean });
+    }
+  }
+
+  #newOrderView(order: NewOrder): Order {
+    const view: Order = {
+      orderId: order.orderId,
+      customerId: order.customerId,
+      items: order.items,
+      totalCents: order.totalCents,
+      mode: order.mode,
+      status: "queued",
+      attempts: 0,
+      acceptedAt: new Date(order.acceptedAtMs).toISOString(),
+    };
+    if (order.idempotencyKey !== undefined) view.idempotencyKey = order.idempotencyKey;
+    return view;
+  }
+
+  async getOrder(orderId: string): Promise<Order | undefined> {
+    const row = this.#stmts.byId.get(orderId);
+    return row ? rowToOrder(row) : undefined;
+  }
+
+  async claimOrder(orderId: string, holder: string, leaseMs: number): Promise<ClaimResult> {
+    const now = Date.now();
+    const claimed = this.#stmts.claim.get({ holder, leaseUntil: now + leaseMs, now, id: orderId });
+    if (claimed) return { kind: "claimed", order: rowToOrder(claimed) };
+    const row = this.#stmts.byId.get(orderId);
+    if (!row) return { kind: "missing" };
+    if (row.status === "paid") return { kind: "paid", order: rowToOrder(row) };
+    if (row.status === "dead") return { kind: "dead", order: rowToOrder(row) };
+    return { kind: "busy", leaseRemainingMs: leaseRemaining(row.lease_until, now) };
+  }
+
+  async renewLease(orderId: string, holder: string, leaseMs: number): Promise<boolean> {
+    return this.#stmts.renew.run(Date.now() + leaseMs, orderId, holder).changes > 0;
+  }
+
+  async markPaid(orderId: string, chargeId: string): Promise<void> {
+    const now = Date.now();
+    this.#stmts.paid.run(now, now, chargeId, orderId);
+  }
+
+  async releaseOrder(orderId: string, holder: string): Promise<void> {
+    this.#stmts.release.run(Date.now(), orderId, holder);
+  }
+
+  async markFailed(orderId: string, holder: string, reason: string): Promise<void> {
+    this.#stmts.failed.run(reason, Date.now(), orderId, holder);
+  }
+
+  async markDead(orderId: string, reason: string): Promise<void> {
+    this.#stmts.dead.run(reason, Date.now(), orderId);
+  }
+
+  async requeueDead(orderIds?: ReadonlyArray<string>): Promise<string[]> {
+    return this.#db
+      .transaction(() => {
+        const ids = orderIds ?? this.#stmts.deadIds.all().map((r) => r.id);
+        const now = Date.now();
+        const requeued: string[] = [];
+        for (const id of ids) {
+          const row = this.#stmts.requeue.get(now, id);
+          if (!row) continue;
+          this.#stmts.insertOutbox.run(row.id, outboxPayload(row.id, row.accepted_at), now);
+          requeued.push(row.id);
+        }
+        return requeued;
+      })
+      .immediate();
+  }
+
+  async recordCharge(charge: Omit<Charge, "chargeId" | "createdAtMs">): Promise<{ charge: Charge; replayed: boolean }> {
+    return this.#db
+      .transaction(() => {
+        const existing = this.#stmts.chargeByKey.get(charge.idempotencyKey);
+        if (existing) return { charge: rowToCharge(existing), replayed: true };
+        const created: Charge = { ...charge, chargeId: `ch_${crypto.randomUUID()}`, createdAtMs: Date.now() };
+        this.#stmts.insertCharge.run(created);
+        return { charge: created, replayed: false };
+      })
+      .immediate();
+  }
+
+  async findCharge(idempotencyKey: string): Promise<Charge | undefined> {
+    const row = this.#stmts.chargeByKey.get(idempotencyKey);
+    return row ? rowToCharge(row) : undefined;
+  }
+
+  async claimOutbox(limit: number, leaseMs: number): Promise<OutboxEntry[]> {
+    const now = Date.now();
+    return this.#stmts.claimOutbox
+      .all({ leaseUntil: now + leaseMs, now, limit })
+      .map((r) => ({ id: r.id, orderId: r.order_id, payload: r.payload, createdAtMs: r.created_at }))
+      .sort((a, b) => a.id - b.id);
+  }
+
+  async completeOutbox(ids: ReadonlyArray<number>): Promise<void> {
+    if (ids.length === 0) return;
+    this.#db.prepare(`DELETE FROM outbox WHERE id IN (${ids.map(() => "?").join(",")})`).run(...ids);
+  }
+
+  async outboxStats(): Promise<{ pending: number; oldestAgeSeconds: number }> {
+    const row = this.#stmts.outboxStats.get();
+    return {
+      pending: row?.pending ?? 0,
+      oldestAgeSeconds: row?.oldest ? Math.max(0, (Date.now() - row.oldest) / 1000) : 0,
+    };
+  }
+
+  async countByStatus(): Promise<Record<OrderStatus, number>> {
+    const counts = emptyStatusCounts();
+    for (const row of this.#stmts.countByStatus.all()) counts[row.status] = row.n;
+    return counts;
+  }
+
+  async oldestWaitingAgeSeconds(): Promise<number> {
+    const oldest = this.#stmts.oldestWaiting.get()?.oldest;
+    return oldest ? Math.max(0, (Date.now() - oldest) / 1000) : 0;
+  }
+
+  async reconcile(): Promise<Reconciliation> {
+    const db = this.#db;
+    const byStatus = await this.countByStatus();
+    const one = (sql: string) => (db.prepare(sql).get() as { n: number }).n;
+    return {
+      accepted: Object.values(byStatus).reduce((a, b) => a + b, 0),
+      byStatus,
+      inProgress: byStatus.queued + byStatus.processing + byStatus.failed,
+      charges: one("SELECT COUNT(*) AS n FROM payments"),
+      paidTwice: one("SELECT COUNT(*) AS n FROM (SELECT order_id FROM payments GROUP BY order_id HAVING COUNT(*) > 1)"),
+      paidWithoutCharge: one(`SELECT COUNT(*) AS n FROM orders o WHERE o.status = 'paid'
+        AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.order_id = o.id)`),
+      deadUnexplained: one("SELECT COUNT(*) AS n FROM orders WHERE status = 'dead' AND last_error IS NULL"),
+      outboxPending: one("SELECT COUNT(*) AS n FROM outbox"),
+    };
+  }
+
+  async ping(): Promise<void> {
+    this.#db.prepare("SELECT 1").get();
+  }
+
+  async close(): Promise<void> {
+    if (this.#pending.length > 0) this.#flushAccepts();
+    if (this.#db.open) this.#db.close();
+  }
+}

@@ -1,0 +1,103 @@
+import type { Order, OrderItem, OrderMode, OrderStatus } from "../order.js";
+
+export interface NewOrder {
+  orderId: string;
+  customerId: number;
+  items: OrderItem[];
+  totalCents: number;
+  mode: OrderMode;
+  acceptedAtMs: number;
+  idempotencyKey?: string | undefined;
+}
+
+/** What a worker learns when it tries to take an order for processing. */
+export type ClaimResult =
+  | { kind: "claimed"; order: Order }
+  | { kind: "paid"; order: Order }
+  | { kind: "dead"; order: Order }
+  | { kind: "busy"; leaseRemainingMs: number }
+  | { kind: "missing" };
+
+export interface OutboxEntry {
+  id: number;
+  orderId: string;
+  payload: string;
+  createdAtMs: number;
+}
+
+/** One row of the payment processor's ledger. */
+export interface Charge {
+  chargeId: string;
+  idempotencyKey: string;
+  orderId: string;
+  amountCents: number;
+  processorId: string;
+  createdAtMs: number;
+}
+
+export interface Reconciliation {
+  accepted: number;
+  byStatus: Record<OrderStatus, number>;
+  /** Orders not yet paid or dead: queued, processing or failed-and-retrying. */
+  inProgress: number;
+  charges: number;
+  /** Orders with more than one charge in the ledger. Must be 0. */
+  paidTwice: number;
+  /** Orders marked paid with no charge behind them. Must be 0. */
+  paidWithoutCharge: number;
+  /** Dead orders without a recorded reason. Must be 0. */
+  deadUnexplained: number;
+  outboxPending: number;
+}
+
+/**
+ * The durable order store: the source of truth for every order's lifecycle,
+ * the transactional outbox, and the simulated payment processor's ledger.
+ * Implemented by SQLite (embedded default) and PostgreSQL; both pass
+ * the same conformance suite (core/test/store.conformance.ts).
+ */
+export interface OrderStore {
+  readonly kind: "sqlite" | "postgres";
+
+  /**
+   * Records an order and, with `outbox`, its outbox row in one transaction.
+   * A repeated (customerId, idempotencyKey) returns the existing order with `created: false`.
+   */
+  acceptOrder(order: NewOrder, options: { outbox: boolean }): Promise<{ order: Order; created: boolean }>;
+  getOrder(orderId: string): Promise<Order | undefined>;
+
+  /** queued/failed (or processing with an expired lease) → processing, attempts + 1. */
+  claimOrder(orderId: string, holder: string, leaseMs: number): Promise<ClaimResult>;
+  renewLease(orderId: string, holder: string, leaseMs: number): Promise<boolean>;
+  /** processing → paid. Idempotent: an order already paid stays as it is. */
+  markPaid(orderId: string, chargeId: string): Promise<void>;
+  /** processing → queued, only by the lease holder: work interrupted before any charge (shutdown). */
+  releaseOrder(orderId: string, holder: string): Promise<void>;
+  /** processing → failed (will be retried), only by the lease holder. */
+  markFailed(orderId: string, holder: string, reason: string): Promise<void>;
+  /** any unpaid status → dead, with the reason kept for the operator. */
+  markDead(orderId: string, reason: string): Promise<void>;
+  /** dead → queued with a fresh outbox row (DLQ redrive). All dead orders when `orderIds` is absent. */
+  requeueDead(orderIds?: ReadonlyArray<string>): Promise<string[]>;
+
+  /** The payment processor's ledger: records a charge once per idempotency key. */
+  recordCharge(charge: Omit<Charge, "chargeId" | "createdAtMs">): Promise<{ charge: Charge; replayed: boolean }>;
+  findCharge(idempotencyKey: string): Promise<Charge | undefined>;
+
+  /** Leases up to `limit` unpublished outbox rows, oldest first. */
+  claimOutbox(limit: number, leaseMs: number): Promise<OutboxEntry[]>;
+  completeOutbox(ids: ReadonlyArray<number>): Promise<void>;
+  outboxStats(): Promise<{ pending: number; oldestAgeSeconds: number }>;
+
+  countByStatus(): Promise<Record<OrderStatus, number>>;
+  /** Age of the oldest async order not yet paid or dead (0 when none): exact, unlike SQS's approximation. */
+  oldestWaitingAgeSeconds(): Promise<number>;
+  reconcile(): Promise<Reconciliation>;
+
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function emptyStatusCounts(): Record<OrderStatus, number> {
+  return { queued: 0, processing: 0, paid: 0, failed: 0, dead: 0 };
+}

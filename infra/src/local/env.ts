@@ -1,0 +1,31 @@
+import { resolve } from "node:path";
+import { intVar, parseEnv, sharedEnvShape } from "@surge/core";
+import { z } from "zod";
+
+const schema = z.object({
+  ...sharedEnvShape,
+  PORT: intVar(8080, 1, 65_535),
+  WEB_PORT: intVar(3000, 1, 65_535),
+  EMULATOR_PORT: intVar(4566, 1, 65_535),
+  PROMETHEUS_PORT: intVar(9090, 1, 65_535),
+  /** Port of the local fleet's control endpoint (the API's stand-in for the ECS API). */
+  FLEET_CONTROL_PORT: intVar(4580, 1, 65_535),
+  OPS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  WORKER_TASKS: intVar(1, 0, 1000),
+  WORKER_CONCURRENCY: intVar(5, 1, 200),
+  MAX_WORKER_TASKS: intVar(50, 1, 1000),
+  /** The orders queue's visibility timeout, in seconds. */
+  VISIBILITY_TIMEOUT_SECONDS: intVar(30, 1, 43_200),
+});
+
+export type StackEnv = z.infer<typeof schema>;
+
+export function loadEnv(env: NodeJS.ProcessEnv = process.env): StackEnv {
+  const parsed = parseEnv(schema, env);
+  if (parsed.WORKER_TASKS > parsed.MAX_WORKER_TASKS) {
+    throw new Error(
+      `invalid configuration:\n  WORKER_TASKS: ${parsed.WORKER_TASKS} is over MAX_WORKER_TASKS (${parsed.MAX_WORKER_TASKS})`,
+    );
+  }
+  return { ...parsed, DATA_DIR: resolve(parsed.DATA_DIR) };
+}

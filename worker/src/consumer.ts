@@ -1,0 +1,299 @@
+import { EventEmitter } from "node:events";
+import type { Message } from "@aws-sdk/client-sqs";
+import {
+  errorMessage,
+  isRetryable,
+  NonRetryableError,
+  OrderBusyError,
+  type OrderQueue,
+  type OrderStore,
+  type PaymentProcessor,
+  type ProcessOutcome,
+  parseOrderMessage,
+  processOrder,
+  withHeartbeat,
+} from "@surge/core";
+
+export interface ConsumerOptions {
+  /** Who this task is: holds order leases and names its charges. */
+  taskId: string;
+  /** Orders this task works on at once (WORKER_CONCURRENCY). Default 5; 1..200; settable live. */
+  concurrency: number;
+  /** Long-poll wait per ReceiveMessage, in seconds. Default 20 (the maximum SQS allows). */
+  waitTimeSeconds?: number;
+  /** The queue's visibility timeout, in seconds: the heartbeat extends by this much. Default 30. */
+  visibilityTimeoutSeconds?: number;
+  /** Receives after which a failing order is dead-lettered (the queue's maxReceiveCount). Default 5. */
+  maxReceiveCount?: number;
+  /** First retry delay after a declined payment, in seconds; doubles per receive. Default 2. */
+  retryBaseDelaySeconds?: number;
+  /** Longest retry delay, in seconds. Default 300. */
+  retryMaxDelaySeconds?: number;
+  /** Pause after a failed ReceiveMessage, in ms; connection errors wait 10× longer. Default 500. */
+  pollingErrorBackoffMs?: number;
+  random?: () => number;
+}
+
+export type ProcessedOutcome = "paid" | "duplicate" | "declined" | "retry" | "deferred" | "dead_lettered" | "released";
+
+export interface ConsumerEvents {
+  processed: [{ outcome: ProcessedOutcome; seconds: number; endToEndSeconds?: number; orderId?: string }];
+  received: [{ count: number }];
+  error: [{ error: unknown; where: string }];
+  idle: [];
+}
+
+export const CONCURRENCY_MIN = 1;
+export const CONCURRENCY_MAX = 200;
+
+interface InFlight {
+  message: Message;
+  done: Promise<void>;
+}
+
+/**
+ * The SQS poll loop of one worker task, after bbc/sqs-consumer:
+ * poll() → receive() → dispatch() → handle(), the next poll always scheduled
+ * after the last, never more than `concurrency` orders in flight. While an order
+ * waits for a payment slot or pays, a heartbeat extends its message visibility
+ * and its store lease, so high concurrency never causes a redelivery.
+ */
+export class OrderConsumer extends EventEmitter<ConsumerEvents> {
+  readonly #options: Required<Omit<ConsumerOptions, "concurrency">>;
+  #concurrency: number;
+  readonly #inFlight = new Set<InFlight>();
+  #running = false;
+  #loop: Promise<void> | undefined;
+  #closing: Promise<void> | undefined;
+  #wake: (() => void) | undefined;
+  readonly #pollAbort = new AbortController();
+  /** Aborted when shutdown starts: orders still waiting for a slot go back to the queue. */
+  readonly #slotAbort = new AbortController();
+  /** Aborted at the shutdown deadline: orders still paying go back too. */
+  readonly #hardAbort = new AbortController();
+  processedTotal = 0;
+
+  constructor(
+    readonly deps: { queue: OrderQueue; store: OrderStore; payments: PaymentProcessor },
+    options: ConsumerOptions,
+  ) {
+    super();
+    this.#concurrency = validateConcurrency(options.concurrency);
+    this.#options = {
+      taskId: options.taskId,
+      waitTimeSeconds: options.waitTimeSeconds ?? 20,
+      visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 30,
+      maxReceiveCount: options.maxReceiveCount ?? 5,
+      retryBaseDelaySeconds: options.retryBaseDelaySeconds ?? 2,
+      retryMaxDelaySeconds: options.retryMaxDelaySeconds ?? 300,
+      pollingErrorBackoffMs: options.pollingErrorBackoffMs ?? 500,
+      random: options.random ?? Math.random,
+    };
+  }
+
+  get concurrency(): number {
+    return this.#concurrency;
+  }
+
+  /** Takes effect at the next poll; lowering it lets in-flight orders finish. */
+  set concurrency(value: number) {
+    this.#concurrency = validateConcurrency(value);
+    this.#wake?.();
+  }
+
+  get inFlight(): number {
+    return this.#inFlight.size;
+  }
+
+  get isRunning(): boolean {
+    return this.#running;
+  }
+
+  start(): void {
+    if (this.#running || this.#closing) return;
+    this.#running = true;
+    this.#loop = this.#poll();
+  }
+
+  /**
+   * Stops receiving, hands back orders that have not started paying, lets
+   * payments in progress finish until `deadlineMs`, then hands back the rest.
+   * Safe to call twice: the second call returns the first call's promise.
+   */
+  close(deadlineMs = 30_000): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#running = false;
+      this.#pollAbort.abort(new Error("consumer closing"));
+      this.#slotAbort.abort(new Error("consumer closing"));
+      this.#wake?.();
+      const deadline = setTimeout(() => this.#hardAbort.abort(new Error("shutdown deadline passed")), deadlineMs);
+      try {
+        await this.#loop?.catch(() => {});
+        await Promise.allSettled([...this.#inFlight].map((f) => f.done));
+      } finally {
+        clearTimeout(deadline);
+      }
+    })();
+    return this.#closing;
+  }
+
+  async #poll(): Promise<void> {
+    while (this.#running) {
+      const free = this.#concurrency - this.#inFlight.size;
+      if (free <= 0) {
+        await new Promise<void>((resolve) => {
+          this.#wake = resolve;
+        });
+        this.#wake = undefined;
+        continue;
+      }
+      let messages: Message[];
+      try {
+        messages = await this.deps.queue.receive(
+          Math.min(10, free),
+          this.#options.waitTimeSeconds,
+          this.#pollAbort.signal,
+        );
+      } catch (error) {
+        if (!this.#running) break;
+        this.emit("error", { error, where: "receive" });
+        const connection = /ECONNREFUSED|ECONNRESET|socket|network|timeout/i.test(errorMessage(error));
+        await sleep(this.#options.pollingErrorBackoffMs * (connection ? 10 : 1), this.#pollAbort.signal);
+        continue;
+      }
+      if (messages.length === 0) {
+        this.emit("idle");
+        continue;
+      }
+      this.emit("received", { count: messages.length });
+      for (const message of messages) this.#dispatch(message);
+    }
+  }
+
+  #dispatch(message: Message): void {
+    const entry: InFlight = { message, done: Promise.resolve() };
+    entry.done = this.#handle(message).finally(() => {
+      this.#inFlight.delete(entry);
+      this.#wake?.();
+    });
+    this.#inFlight.add(entry);
+  }
+
+  async #handle(message: Message): Promise<void> {
+    const started = performance.now();
+    const receiptHandle = message.ReceiptHandle ?? "";
+    const receiveCount = Number(message.Attributes?.ApproximateReceiveCount ?? 1);
+    const { queue, store, payments } = this.deps;
+    const { visibilityTimeoutSeconds, taskId } = this.#options;
+    let orderId: string | undefined;
+    const finish = (outcome: ProcessedOutcome, extra: { endToEndSeconds?: number } = {}) => {
+      this.processedTotal += outcome === "paid" || outcome === "duplicate" ? 1 : 0;
+      this.emit("processed", {
+        outcome,
+        seconds: (performance.now() - started) / 1000,
+        ...extra,
+        ...(orderId ? { orderId } : {}),
+      });
+    };
+    try {
+      orderId = parseOrderMessage(message.Body).orderId;
+      const id = orderId;
+      const result: ProcessOutcome = await withHeartbeat(
+        (visibilityTimeoutSeconds * 1000) / 3,
+        () =>
+          Promise.all([
+            queue.changeVisibility(receiptHandle, visibilityTimeoutSeconds),
+            store.renewLease(id, taskId, visibilityTimeoutSeconds * 1000),
+          ]),
+        () =>
+          processOrder(id, {
+            store,
+            payments,
+            holder: taskId,
+            leaseMs: visibilityTimeoutSeconds * 1000,
+            signal: this.#hardAbort.signal,
+            slotSignal: this.#slotAbort.signal,
+          }),
+      );
+      // Delete only now: the store says paid (or dead), so the message has done its job.
+      await queue.delete(receiptHandle);
+      if (result.outcome === "paid") {
+        finish("paid", { endToEndSeconds: (Date.now() - Date.parse(result.order.acceptedAt)) / 1000 });
+      } else {
+        finish("duplicate");
+      }
+    } catch (error) {
+      const outcome = await this.#onFailure(message, orderId, error, receiveCount).catch((cleanupError) => {
+        this.emit("error", { error: cleanupError, where: "failure handling" });
+        return "retry" as const;
+      });
+      finish(outcome);
+    }
+  }
+
+  /** The one place that decides what happens to a message whose order did not get paid. */
+  async #onFailure(
+    message: Message,
+    orderId: string | undefined,
+    error: unknown,
+    receiveCount: number,
+  ): Promise<ProcessedOutcome> {
+    const { queue, store } = this.deps;
+    const receiptHandle = message.ReceiptHandle ?? "";
+    if (this.#slotAbort.signal.aborted && !(error instanceof NonRetryableError) && isAbort(error)) {
+      // Shutting down before this order was paid: make it visible again at once for another task.
+      await queue.changeVisibility(receiptHandle, 0);
+      return "released";
+    }
+    if (error instanceof OrderBusyError) {
+      await queue.changeVisibility(receiptHandle, Math.ceil(error.retryAfterMs / 1000) + 1);
+      return "deferred";
+    }
+    const reason = errorMessage(error);
+    if (!isRetryable(error) || receiveCount >= this.#options.maxReceiveCount) {
+      const why = isRetryable(error) ? `gave up after ${receiveCount} receives: ${reason}` : reason;
+      await queue.sendToDlq(message.Body ?? "", why, orderId);
+      if (orderId) await store.markDead(orderId, why);
+      await queue.delete(receiptHandle);
+      this.emit("error", { error, where: `dead-lettered${orderId ? ` order ${orderId}` : ""}` });
+      return "dead_lettered";
+    }
+    await queue.changeVisibility(receiptHandle, this.retryDelaySeconds(receiveCount));
+    return error instanceof Error && error.name === "PaymentDeclinedError" ? "declined" : "retry";
+  }
+
+  /** Exponential backoff with equal jitter: half fixed, half random, capped. */
+  retryDelaySeconds(receiveCount: number): number {
+    const { retryBaseDelaySeconds: base, retryMaxDelaySeconds: max, random } = this.#options;
+    const exp = Math.min(max, base * 2 ** Math.max(0, receiveCount - 1));
+    return Math.max(1, Math.round(exp / 2 + random() * (exp / 2)));
+  }
+}
+
+export function validateConcurrency(value: number): number {
+  if (!Number.isInteger(value) || value < CONCURRENCY_MIN || value > CONCURRENCY_MAX) {
+    throw new RangeError(`concurrency must be an integer in ${CONCURRENCY_MIN}..${CONCURRENCY_MAX}, got ${value}`);
+  }
+  return value;
+}
+
+function isAbort(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    (error.name === "AbortError" || /consumer closing|shutdown deadline|aborted/i.test(error.message))
+  );
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
+  });
+}
