@@ -1,7 +1,11 @@
 import { type Logger, type OrderQueue, type OrderStore, type OrderTopic, PaymentProcessor } from "@surge/core";
-import express, { type Express, Router } from "express";
-import { errorHandler, HttpError, requestMetrics, requireBearer } from "./http.js";
+import express, { type Express } from "express";
+import { errorHandler, HttpError, requestMetrics } from "./http.js";
 import { type ApiMetrics, createApiMetrics } from "./metrics.js";
+import { AuditLog } from "./ops/audit.js";
+import type { OpsModule } from "./ops/context.js";
+import { type OpsToken, opsRouter } from "./ops/router.js";
+import { OpsState } from "./ops/state.js";
 import { OutboxRelay, type OutboxRelayOptions } from "./outbox-relay.js";
 import { healthRoutes } from "./routes/health.js";
 import { orderRoutes } from "./routes/orders.js";
@@ -13,7 +17,10 @@ export interface ApiDeps {
   /** Where async orders are published; without it the outbox only fills (tests of the accept path). */
   topic?: OrderTopic | undefined;
   log: Logger;
-  opsToken: string;
+  /** Operator tokens with their labels (the audit log's "who") and roles. */
+  opsTokens: ReadonlyArray<OpsToken>;
+  /** Ops modules (fleet, autoscaling, bursts, lambda…) mounted under /ops. */
+  opsModules?: ReadonlyArray<OpsModule>;
   payment: { slots: number; durationMs: number; failureRate: number };
   /** Lease holder name for synchronous payments. Default `api-<pid>`. */
   holder?: string;
@@ -25,6 +32,8 @@ export interface Api {
   metrics: ApiMetrics;
   payments: PaymentProcessor;
   relay: OutboxRelay | undefined;
+  state: OpsState;
+  audit: AuditLog;
   /** Starts background work (the outbox relay). */
   start(): void;
   close(): Promise<void>;
@@ -54,14 +63,13 @@ export function createApi(deps: ApiDeps): Api {
   );
   app.use(healthRoutes({ store: deps.store, queue: deps.queue, registry: metrics.registry }));
 
-  const ops = Router();
-  ops.use(requireBearer(deps.opsToken));
-  ops.get("/orders/reconcile", async (_req, res) => {
-    const r = await deps.store.reconcile();
-    const ok = r.paidTwice === 0 && r.paidWithoutCharge === 0 && r.deadUnexplained === 0;
-    res.json({ ok, ...r });
-  });
-  app.use("/ops", ops);
+  const state = new OpsState();
+  const audit = new AuditLog(deps.store);
+  const modules = deps.opsModules ?? [];
+  app.use(
+    "/ops",
+    opsRouter({ store: deps.store, queue: deps.queue, log: deps.log, metrics, audit, state }, deps.opsTokens, modules),
+  );
 
   app.use((req, _res, next) => next(new HttpError(404, `no route for ${req.method} ${req.path}`)));
   app.use(errorHandler(deps.log, metrics));
@@ -71,9 +79,12 @@ export function createApi(deps: ApiDeps): Api {
     metrics,
     payments,
     relay,
+    state,
+    audit,
     start: () => relay?.start(),
     close: async () => {
       await relay?.close();
+      for (const module of modules) await module.close?.();
     },
   };
 }

@@ -1,4 +1,3 @@
-import { timingSafeEqual } from "node:crypto";
 import { errorMessage, type Logger, NonRetryableError, PaymentDeclinedError, ValidationError } from "@surge/core";
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from "express";
 import type { ApiMetrics, RejectReason } from "./metrics.js";
@@ -64,22 +63,6 @@ export function errorHandler(log: Logger, metrics: ApiMetrics): ErrorRequestHand
     }
     log.error("request failed", { error: errorMessage(error), method: req.method, path: req.path });
     res.status(500).json({ error: "internal error" });
-  };
-}
-
-/** Bearer-token guard for /ops/: 401 without a valid token, compared in constant time. */
-export function requireBearer(token: string): RequestHandler {
-  const expected = Buffer.from(token);
-  return (req, res, next) => {
-    const header = req.get("authorization") ?? "";
-    const match = /^Bearer\s+(.+)$/i.exec(header);
-    const given = Buffer.from(match?.[1]?.trim() ?? "");
-    if (given.length === expected.length && timingSafeEqual(given, expected)) {
-      next();
-      return;
-    }
-    res.set("WWW-Authenticate", 'Bearer realm="surge-ops"');
-    res.status(401).json({ error: "missing or invalid operator token (Authorization: Bearer <OPS_TOKEN>)" });
   };
 }
 

@@ -24,7 +24,7 @@ const api = createApi({
   queue: new OrderQueue(sqs, topology.queueUrl, topology.dlqUrl),
   topic: new OrderTopic(sns, topology.topicArn),
   log,
-  opsToken: env.OPS_TOKEN,
+  opsTokens: [{ token: env.OPS_TOKEN, label: "operator", role: "operator" }],
   payment: { slots: env.PAYMENT_SLOTS, durationMs: env.PAYMENT_DURATION_MS, failureRate: env.PAYMENT_FAILURE_RATE },
   outbox: { batchSize: env.OUTBOX_BATCH_SIZE, pollIntervalMs: env.OUTBOX_POLL_INTERVAL_MS },
 });

@@ -1,14 +1,25 @@
 import pg from "pg";
 import type { Order, OrderStatus } from "../order.js";
-import { type ChargeRow, leaseRemaining, type OrderRow, outboxPayload, rowToCharge, rowToOrder } from "./rows.js";
+import {
+  type ChargeRow,
+  leaseRemaining,
+  type OrderRow,
+  outboxPayload,
+  type RecordRow,
+  rowToCharge,
+  rowToOrder,
+  rowToRecord,
+} from "./rows.js";
 import {
   type Charge,
   type ClaimResult,
   emptyStatusCounts,
+  type ListRecordsOptions,
   type NewOrder,
   type OrderStore,
   type OutboxEntry,
   type Reconciliation,
+  type StoredRecord,
 } from "./types.js";
 
 const schemaSql = (schema: string) => `
@@ -49,6 +60,18 @@ CREATE TABLE IF NOT EXISTS payments (
   created_at BIGINT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS payments_idempotency_key ON payments (idempotency_key);
+CREATE TABLE IF NOT EXISTS records (
+  kind TEXT NOT NULL,
+  id TEXT NOT NULL,
+  at BIGINT NOT NULL,
+  data TEXT NOT NULL,
+  PRIMARY KEY (kind, id)
+);
+CREATE INDEX IF NOT EXISTS records_kind_at ON records (kind, at);
+CREATE TABLE IF NOT EXISTS settings (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
 `;
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -325,6 +348,39 @@ export class PostgresOrderStore implements OrderStore {
       deadUnexplained: Number(row?.dead_unexplained ?? 0),
       outboxPending: Number(row?.outbox_pending ?? 0),
     };
+  }
+
+  async putRecord<T>(kind: string, id: string, data: T, atMs = Date.now()): Promise<void> {
+    await this.#q(
+      `INSERT INTO records (kind, id, at, data) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (kind, id) DO UPDATE SET at = excluded.at, data = excluded.data`,
+      [kind, id, atMs, JSON.stringify(data)],
+    );
+  }
+
+  async getRecord<T>(kind: string, id: string): Promise<StoredRecord<T> | undefined> {
+    const [row] = await this.#q<RecordRow>("SELECT * FROM records WHERE kind = $1 AND id = $2", [kind, id]);
+    return row ? rowToRecord<T>(row) : undefined;
+  }
+
+  async listRecords<T>(kind: string, options: ListRecordsOptions = {}): Promise<StoredRecord<T>[]> {
+    const rows = await this.#q<RecordRow>(
+      "SELECT * FROM records WHERE kind = $1 AND at < $2 AND at >= $3 ORDER BY at DESC, id DESC LIMIT $4",
+      [kind, options.beforeMs ?? Number.MAX_SAFE_INTEGER, options.sinceMs ?? 0, options.limit ?? 100],
+    );
+    return rows.map((row) => rowToRecord<T>(row));
+  }
+
+  async getSetting<T>(key: string): Promise<T | undefined> {
+    const [row] = await this.#q<{ value: string }>("SELECT value FROM settings WHERE key = $1", [key]);
+    return row ? (JSON.parse(row.value) as T) : undefined;
+  }
+
+  async setSetting<T>(key: string, value: T): Promise<void> {
+    await this.#q(
+      "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      [key, JSON.stringify(value)],
+    );
   }
 
   async ping(): Promise<void> {

@@ -1,5 +1,5 @@
 import type { Order, OrderItem, OrderMode, OrderStatus } from "../order.js";
-import type { Charge } from "./types.js";
+import type { Charge, StoredRecord } from "./types.js";
 
 /** A row of `orders` as both SQL dialects return it (PostgreSQL BIGINTs arrive as strings). */
 export interface OrderRow {
@@ -60,4 +60,15 @@ export function outboxPayload(orderId: string, acceptedAtMs: number): string {
 /** Orders whose lease is held, and by whom, decide why a claim did not succeed. */
 export function leaseRemaining(leaseUntil: number | string | null, nowMs: number): number {
   return Math.max(0, Number(leaseUntil ?? 0) - nowMs);
+}
+
+export interface RecordRow {
+  kind: string;
+  id: string;
+  at: number | string;
+  data: string;
+}
+
+export function rowToRecord<T>(row: RecordRow): StoredRecord<T> {
+  return { kind: row.kind, id: row.id, atMs: Number(row.at), data: JSON.parse(row.data) as T };
 }

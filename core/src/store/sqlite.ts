@@ -2,15 +2,26 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import type { Order, OrderStatus } from "../order.js";
-import { type ChargeRow, leaseRemaining, type OrderRow, outboxPayload, rowToCharge, rowToOrder } from "./rows.js";
+import {
+  type ChargeRow,
+  leaseRemaining,
+  type OrderRow,
+  outboxPayload,
+  type RecordRow,
+  rowToCharge,
+  rowToOrder,
+  rowToRecord,
+} from "./rows.js";
 import {
   type Charge,
   type ClaimResult,
   emptyStatusCounts,
+  type ListRecordsOptions,
   type NewOrder,
   type OrderStore,
   type OutboxEntry,
   type Reconciliation,
+  type StoredRecord,
 } from "./types.js";
 
 const SCHEMA = `
@@ -49,6 +60,18 @@ CREATE TABLE IF NOT EXISTS payments (
   created_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS payments_idempotency_key ON payments (idempotency_key);
+CREATE TABLE IF NOT EXISTS records (
+  kind TEXT NOT NULL,
+  id TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  data TEXT NOT NULL,
+  PRIMARY KEY (kind, id)
+);
+CREATE INDEX IF NOT EXISTS records_kind_at ON records (kind, at);
+CREATE TABLE IF NOT EXISTS settings (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
 `;
 
 interface PendingAccept {
@@ -326,6 +349,42 @@ export class SqliteOrderStore implements OrderStore {
       deadUnexplained: one("SELECT COUNT(*) AS n FROM orders WHERE status = 'dead' AND last_error IS NULL"),
       outboxPending: one("SELECT COUNT(*) AS n FROM outbox"),
     };
+  }
+
+  async putRecord<T>(kind: string, id: string, data: T, atMs = Date.now()): Promise<void> {
+    this.#db
+      .prepare(
+        `INSERT INTO records (kind, id, at, data) VALUES (?, ?, ?, ?)
+         ON CONFLICT (kind, id) DO UPDATE SET at = excluded.at, data = excluded.data`,
+      )
+      .run(kind, id, atMs, JSON.stringify(data));
+  }
+
+  async getRecord<T>(kind: string, id: string): Promise<StoredRecord<T> | undefined> {
+    const row = this.#db
+      .prepare<[string, string], RecordRow>("SELECT * FROM records WHERE kind = ? AND id = ?")
+      .get(kind, id);
+    return row ? rowToRecord<T>(row) : undefined;
+  }
+
+  async listRecords<T>(kind: string, options: ListRecordsOptions = {}): Promise<StoredRecord<T>[]> {
+    return this.#db
+      .prepare<[string, number, number, number], RecordRow>(
+        "SELECT * FROM records WHERE kind = ? AND at < ? AND at >= ? ORDER BY at DESC, id DESC LIMIT ?",
+      )
+      .all(kind, options.beforeMs ?? Number.MAX_SAFE_INTEGER, options.sinceMs ?? 0, options.limit ?? 100)
+      .map((row) => rowToRecord<T>(row));
+  }
+
+  async getSetting<T>(key: string): Promise<T | undefined> {
+    const row = this.#db.prepare<[string], { value: string }>("SELECT value FROM settings WHERE key = ?").get(key);
+    return row ? (JSON.parse(row.value) as T) : undefined;
+  }
+
+  async setSetting<T>(key: string, value: T): Promise<void> {
+    this.#db
+      .prepare("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+      .run(key, JSON.stringify(value));
   }
 
   async ping(): Promise<void> {

@@ -35,6 +35,23 @@ export interface Charge {
   createdAtMs: number;
 }
 
+/** A control-plane record: an audit entry, a scaling activity, a burst, a REPORT line. */
+export interface StoredRecord<T> {
+  kind: string;
+  id: string;
+  atMs: number;
+  data: T;
+}
+
+export interface ListRecordsOptions {
+  /** Newest first; at most this many. Default 100. */
+  limit?: number;
+  /** Only records strictly older than this time (paging). */
+  beforeMs?: number;
+  /** Only records at or after this time. */
+  sinceMs?: number;
+}
+
 export interface Reconciliation {
   accepted: number;
   byStatus: Record<OrderStatus, number>;
@@ -93,6 +110,14 @@ export interface OrderStore {
   /** Age of the oldest async order not yet paid or dead (0 when none): exact, unlike SQS's approximation. */
   oldestWaitingAgeSeconds(): Promise<number>;
   reconcile(): Promise<Reconciliation>;
+
+  /** Writes (or replaces) a control-plane record of `kind` under `id`. */
+  putRecord<T>(kind: string, id: string, data: T, atMs?: number): Promise<void>;
+  getRecord<T>(kind: string, id: string): Promise<StoredRecord<T> | undefined>;
+  listRecords<T>(kind: string, options?: ListRecordsOptions): Promise<StoredRecord<T>[]>;
+  /** Durable settings (autoscaling policy, processing target…), JSON values. */
+  getSetting<T>(key: string): Promise<T | undefined>;
+  setSetting<T>(key: string, value: T): Promise<void>;
 
   ping(): Promise<void>;
   close(): Promise<void>;
