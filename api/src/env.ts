@@ -31,3 +31,6 @@ export function loadEnv(env: NodeJS.ProcessEnv = process.env): ApiEnv {
     opsTokenGenerated: generated,
   };
 }
+
+/** The schema itself, for the CDK app: the env a deployed API task gets is checked against it. */
+export { schema as apiEnvSchema };

@@ -26,3 +26,6 @@ export type WorkerEnv = z.infer<typeof schema>;
 export function loadEnv(env: NodeJS.ProcessEnv = process.env): WorkerEnv {
   return parseEnv(schema, env);
 }
+
+/** The schema itself, for the CDK app: the env a deployed worker task gets is checked against it. */
+export { schema as workerEnvSchema };
