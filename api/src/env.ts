@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { intVar, parseEnv, sharedEnvShape } from "@surge/core";
+import { intVar, numberVar, parseEnv, sharedEnvShape } from "@surge/core";
 import { z } from "zod";
 
 const schema = z.object({
@@ -18,12 +18,47 @@ const schema = z.object({
   OUTBOX_BATCH_SIZE: intVar(200, 10, 5000),
   /** How often the relay looks for rows when nothing woke it, in ms. */
   OUTBOX_POLL_INTERVAL_MS: intVar(250, 10, 60_000),
+  /** Which fleet the ops plane drives: the local stack's task supervisor, or an ECS service (with Application Auto Scaling). */
+  FLEET: z.enum(["local", "ecs"]).default("local"),
+  /** The stack runner's fleet control endpoint (FLEET=local); `npm start` sets it. */
+  FLEET_CONTROL_URL: z.url().default("http://127.0.0.1:4580"),
+  /** Bearer token for the fleet control endpoint; the stack runner generates it per run. */
+  FLEET_CONTROL_TOKEN: z.string().min(1).optional(),
+  /** ECS cluster and worker service (FLEET=ecs), names or ARNs. */
+  ECS_CLUSTER: z.string().min(1).optional(),
+  ECS_SERVICE: z.string().min(1).optional(),
+  /** The worker container's name in the service's task definition (FLEET=ecs). */
+  ECS_WORKER_CONTAINER: z.string().min(1).default("worker"),
+  /** Initial autoscaling policy, used until one is stored by PUT /ops/autoscaling. */
+  AUTOSCALING_ENABLED: z
+    .enum(["true", "false", "1", "0"], "must be true or false")
+    .default("false")
+    .transform((v) => v === "true" || v === "1"),
+  AUTOSCALING_MIN_TASKS: intVar(1, 0, 1000),
+  /** Default MAX_WORKER_TASKS. */
+  AUTOSCALING_MAX_TASKS: z.coerce.number().int().min(1).max(1000).optional(),
+  AUTOSCALING_TARGET_BACKLOG_PER_TASK: numberVar(10, 0.001, 100_000),
+  AUTOSCALING_SCALE_OUT_COOLDOWN_SECONDS: intVar(10, 0, 3600),
+  AUTOSCALING_SCALE_IN_COOLDOWN_SECONDS: intVar(60, 0, 3600),
+  /** Time between the local autoscaler's evaluations, in ms. */
+  AUTOSCALING_EVALUATION_INTERVAL_MS: intVar(2000, 100, 600_000),
 });
 
 export type ApiEnv = z.infer<typeof schema> & { OPS_TOKEN: string; opsTokenGenerated: boolean };
 
 export function loadEnv(env: NodeJS.ProcessEnv = process.env): ApiEnv {
   const parsed = parseEnv(schema, env);
+  const problems: string[] = [];
+  if (parsed.FLEET === "ecs" && !parsed.ECS_CLUSTER) problems.push("ECS_CLUSTER: required when FLEET=ecs");
+  if (parsed.FLEET === "ecs" && !parsed.ECS_SERVICE) problems.push("ECS_SERVICE: required when FLEET=ecs");
+  const maxTasks = parsed.AUTOSCALING_MAX_TASKS ?? parsed.MAX_WORKER_TASKS;
+  if (maxTasks > parsed.MAX_WORKER_TASKS) {
+    problems.push(`AUTOSCALING_MAX_TASKS: ${maxTasks} is over MAX_WORKER_TASKS (${parsed.MAX_WORKER_TASKS})`);
+  }
+  if (parsed.AUTOSCALING_MIN_TASKS > maxTasks) {
+    problems.push(`AUTOSCALING_MIN_TASKS: ${parsed.AUTOSCALING_MIN_TASKS} is over the maximum (${maxTasks})`);
+  }
+  if (problems.length > 0) throw new Error(`invalid configuration:\n  ${problems.join("\n  ")}`);
   const generated = parsed.OPS_TOKEN === undefined;
   return {
     ...parsed,

@@ -9,6 +9,7 @@ import {
   resolveTopology,
 } from "@surge/core";
 import { createApi } from "./app.js";
+import { createScaling } from "./autoscaling/index.js";
 import { loadEnv } from "./env.js";
 
 const env = loadEnv();
@@ -19,6 +20,8 @@ const topology = await resolveTopology(
   { topic: env.ORDERS_TOPIC, topicArn: env.ORDERS_TOPIC_ARN, queue: env.ORDERS_QUEUE, dlq: env.ORDERS_DLQ },
 );
 const store = openOrderStore({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR });
+// The worker fleet (FLEET=local|ecs) and its autoscaler, exposed as /ops/fleet and /ops/autoscaling.
+const scaling = createScaling(env, { store, queue: new OrderQueue(sqs, topology.queueUrl, topology.dlqUrl), log });
 const api = createApi({
   store,
   queue: new OrderQueue(sqs, topology.queueUrl, topology.dlqUrl),
@@ -27,8 +30,10 @@ const api = createApi({
   opsTokens: [{ token: env.OPS_TOKEN, label: "operator", role: "operator" }],
   payment: { slots: env.PAYMENT_SLOTS, durationMs: env.PAYMENT_DURATION_MS, failureRate: env.PAYMENT_FAILURE_RATE },
   outbox: { batchSize: env.OUTBOX_BATCH_SIZE, pollIntervalMs: env.OUTBOX_POLL_INTERVAL_MS },
+  opsModules: scaling.modules,
 });
 api.start();
+scaling.autoscaler.start();
 const server = api.app.listen(env.PORT, env.HOST, () => {
   const { port } = server.address() as AddressInfo;
   log.info("api listening", { url: `http://${env.HOST}:${port}`, store: store.kind });

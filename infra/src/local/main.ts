@@ -36,6 +36,7 @@ const stack = await startStack({
   maxReceiveCount: env.MAX_RECEIVE_COUNT,
   names: { topic: env.ORDERS_TOPIC, queue: env.ORDERS_QUEUE, dlq: env.ORDERS_DLQ },
   env: {},
+  fleetControlPort: env.FLEET_CONTROL_PORT,
 }).catch((error: unknown) => {
   console.error(`surge: could not start the local stack: ${errorMessage(error)}`);
   process.exit(1);
@@ -48,6 +49,7 @@ line("metrics", `${stack.apiUrl}/metrics`);
 line("SNS/SQS", `${stack.emulatorUrl} (fauxqs)`);
 line("queue", stack.topology.queueUrl);
 line("workers", `${env.WORKER_TASKS} task(s) × concurrency ${env.WORKER_CONCURRENCY}`);
+line("fleet control", `${stack.fleetControl.url} (loopback; the API's stand-in for the ECS API)`);
 line("store", env.DATABASE_URL ? "PostgreSQL (DATABASE_URL)" : `SQLite ${join(env.DATA_DIR, "surge.db")}`);
 line("logs", stack.logDir);
 line("operator token", env.OPS_TOKEN ? "(from OPS_TOKEN)" : opsToken);

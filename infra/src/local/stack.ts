@@ -1,9 +1,11 @@
+import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { createAwsClients, ensureTopology, type Topology } from "@surge/core";
 import { type FauxqsServer, startFauxqs } from "fauxqs";
+import { type FleetControlServer, startFleetControl } from "./fleet-control.js";
 import { Service } from "./service.js";
-import { TaskSupervisor } from "./supervisor.js";
+import { type SupervisorOptions, TaskSupervisor } from "./supervisor.js";
 
 export interface StackOptions {
   repoRoot: string;
@@ -19,6 +21,10 @@ export interface StackOptions {
   names: { topic: string; queue: string; dlq: string };
   /** Extra environment for every child (PAYMENT_*, DATABASE_URL, LOG_LEVEL, …). */
   env: NodeJS.ProcessEnv;
+  /** Port of the fleet control endpoint the API drives the supervisor through (FLEET_CONTROL_PORT); 0 = any. Default 0. */
+  fleetControlPort?: number;
+  /** Supervisor tuning (stop timeout, restart backoff); benchmarks and tests shorten these. */
+  supervisor?: Pick<SupervisorOptions, "stopTimeoutMs" | "restartBaseDelayMs" | "restartMaxDelayMs" | "healthyAfterMs">;
 }
 
 export interface Stack {
@@ -26,6 +32,8 @@ export interface Stack {
   apiUrl: string;
   topology: Topology;
   supervisor: TaskSupervisor;
+  /** The loopback control plane (the local stand-in for the ECS API) the API's LocalFleet talks to. */
+  fleetControl: FleetControlServer;
   api: Service;
   logDir: string;
   close(): Promise<void>;
@@ -86,11 +94,27 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     concurrency: options.workerConcurrency,
     logDir,
     targetsFile: join(options.dataDir, "prometheus/workers.json"),
+    ...options.supervisor,
+  });
+  // The API changes the fleet through this endpoint; the token keeps other local processes out.
+  const fleetControlToken = randomBytes(24).toString("base64url");
+  const fleetControl = await startFleetControl({
+    supervisor,
+    maxTasks: options.maxWorkerTasks,
+    token: fleetControlToken,
+    port: options.fleetControlPort ?? 0,
   });
   const api = new Service({
     name: "api",
     script: join(options.repoRoot, "api/dist/main.js"),
-    env: { ...childEnv, PORT: String(options.apiPort), HOST: "127.0.0.1" },
+    env: {
+      ...childEnv,
+      PORT: String(options.apiPort),
+      HOST: "127.0.0.1",
+      FLEET: "local",
+      FLEET_CONTROL_URL: fleetControl.url,
+      FLEET_CONTROL_TOKEN: fleetControlToken,
+    },
     logDir,
   });
   api.start();
@@ -102,11 +126,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     apiUrl: `http://127.0.0.1:${options.apiPort}`,
     topology,
     supervisor,
+    fleetControl,
     api,
     logDir,
     close() {
       closing ??= (async () => {
         await Promise.allSettled([api.stop(), supervisor.close()]);
+        await fleetControl.close();
         await emulator.stop();
       })();
       return closing;

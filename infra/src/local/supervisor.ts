@@ -42,10 +42,17 @@ export interface FleetSnapshot {
   desiredCount: number;
   running: number;
   pending: number;
+  /** Tasks told to stop (SIGTERM) that are still finishing their in-flight orders. */
+  stopping: number;
   concurrency: number;
+  /** Tasks that died without being asked to and were replaced, since the supervisor started. */
   restarts: number;
   tasks: TaskInfo[];
 }
+
+/** Per-task concurrency bounds: the worker's own (WORKER_CONCURRENCY 1..200). */
+export const TASK_CONCURRENCY_MIN = 1;
+export const TASK_CONCURRENCY_MAX = 200;
 
 interface Task extends TaskInfo {
   child: ChildProcess;
@@ -105,6 +112,7 @@ export class TaskSupervisor extends EventEmitter<SupervisorEvents> {
   setDesiredCount(count: number): void {
     if (!Number.isInteger(count) || count < 0)
       throw new RangeError(`desiredCount must be an integer ≥ 0, got ${count}`);
+    if (this.#closing) throw new Error("the supervisor is shutting down");
     this.#desired = count;
     this.#reconcile();
   }
@@ -115,6 +123,11 @@ export class TaskSupervisor extends EventEmitter<SupervisorEvents> {
 
   /** Changes every running task's concurrency live, without a restart; new tasks start with it. */
   setConcurrency(concurrency: number): void {
+    if (!Number.isInteger(concurrency) || concurrency < TASK_CONCURRENCY_MIN || concurrency > TASK_CONCURRENCY_MAX) {
+      throw new RangeError(
+        `concurrency must be an integer in ${TASK_CONCURRENCY_MIN}..${TASK_CONCURRENCY_MAX}, got ${concurrency}`,
+      );
+    }
     this.#concurrency = concurrency;
     for (const task of this.#tasks.values()) {
       if (task.child.connected) task.child.send({ type: "set-concurrency", concurrency });
@@ -138,6 +151,7 @@ export class TaskSupervisor extends EventEmitter<SupervisorEvents> {
       desiredCount: this.#desired,
       running: tasks.filter((t) => t.status === "running").length,
       pending: tasks.filter((t) => t.status === "pending").length,
+      stopping: tasks.filter((t) => t.status === "stopping").length,
       concurrency: this.#concurrency,
       restarts: this.#restarts,
       tasks,

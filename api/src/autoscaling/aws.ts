@@ -1,0 +1,307 @@
+import { EventEmitter } from "node:events";
+import {
+  type ApplicationAutoScalingClient,
+  type ScalingActivity as AwsScalingActivity,
+  DescribeScalableTargetsCommand,
+  DescribeScalingActivitiesCommand,
+  DescribeScalingPoliciesCommand,
+  PutScalingPolicyCommand,
+  type PutScalingPolicyCommandInput,
+  RegisterScalableTargetCommand,
+} from "@aws-sdk/client-application-auto-scaling";
+import { errorMessage, type OrderStore, ValidationError } from "@surge/core";
+import { FleetUnavailableError } from "../fleet/types.js";
+import type { ActivityLog } from "./activity-log.js";
+import type { ScalingPolicy } from "./policy.js";
+import type {
+  ActivityStatus,
+  Autoscaler,
+  AutoscalingState,
+  ScaledEvent,
+  ScalingActivity,
+  Suspension,
+} from "./types.js";
+
+export interface AwsAutoscalerOptions {
+  client: ApplicationAutoScalingClient;
+  /** The ECS cluster and worker service (names or ARNs) whose desired count is scaled. */
+  cluster: string;
+  service: string;
+  /** The orders queue's name: the backlog metric's dimension. */
+  queueName: string;
+  /** Kept beside AWS's state: who suspended dynamic scaling, and why. */
+  store: Pick<OrderStore, "getSetting" | "setSetting">;
+  activities: ActivityLog;
+  /** The policy shown before one was ever registered. */
+  defaults: ScalingPolicy;
+  /** Name of the target tracking policy. Default "surge-backlog-per-task". */
+  policyName?: string;
+}
+
+const NAMESPACE = "ecs" as const;
+const DIMENSION = "ecs:service:DesiredCount" as const;
+const SETTING = "autoscaling.aws";
+
+interface StoredAws {
+  policy: ScalingPolicy;
+  suspended?: Suspension | undefined;
+}
+
+/**
+ * The autoscaler on AWS: Application Auto Scaling does the evaluating. The
+ * service's desired count is registered as a scalable target (min, max, and
+ * the suspended state that a manual scale sets), and a target tracking policy
+ * follows backlog per task, expressed as CloudWatch metric math over
+ * ApproximateNumberOfMessagesVisible ÷ RunningTaskCount — the AWS recipe.
+ * Activities come from DescribeScalingActivities, merged with the operator's
+ * own actions from the local activity log.
+ */
+export class AwsAutoscaler extends EventEmitter<{ scaled: [ScaledEvent] }> implements Autoscaler {
+  readonly kind = "aws" as const;
+  readonly #o: AwsAutoscalerOptions;
+  readonly #resourceId: string;
+  readonly #policyName: string;
+
+  constructor(options: AwsAutoscalerOptions) {
+    super();
+    this.#o = options;
+    this.#resourceId = `service/${lastSegment(options.cluster)}/${lastSegment(options.service)}`;
+    this.#policyName = options.policyName ?? "surge-backlog-per-task";
+  }
+
+  /** Application Auto Scaling evaluates on AWS: there is no loop to run here. */
+  start(): void {}
+
+  async close(): Promise<void> {}
+
+  async state(): Promise<AutoscalingState> {
+    const stored = await this.#stored();
+    const [targets, policies] = await Promise.all([
+      this.#send("DescribeScalableTargets", () =>
+        this.#o.client.send(
+          new DescribeScalableTargetsCommand({
+            ServiceNamespace: NAMESPACE,
+            ScalableDimension: DIMENSION,
+            ResourceIds: [this.#resourceId],
+          }),
+        ),
+      ),
+      this.#send("DescribeScalingPolicies", () =>
+        this.#o.client.send(
+          new DescribeScalingPoliciesCommand({
+            ServiceNamespace: NAMESPACE,
+            ScalableDimension: DIMENSION,
+            ResourceId: this.#resourceId,
+            PolicyNames: [this.#policyName],
+          }),
+        ),
+      ),
+    ]);
+    const target = targets.ScalableTargets?.[0];
+    const tracking = policies.ScalingPolicies?.[0]?.TargetTrackingScalingPolicyConfiguration;
+    const suspended =
+      target?.SuspendedState?.DynamicScalingOutSuspended === true ||
+      target?.SuspendedState?.DynamicScalingInSuspended === true;
+    // AWS is the truth for what is registered; the stored record fills in what AWS does not keep.
+    const policy: ScalingPolicy = {
+      enabled: target !== undefined && tracking !== undefined && !suspended,
+      minTasks: target?.MinCapacity ?? stored.policy.minTasks,
+      maxTasks: target?.MaxCapacity ?? stored.policy.maxTasks,
+      targetBacklogPerTask: tracking?.TargetValue ?? stored.policy.targetBacklogPerTask,
+      scaleOutCooldownSeconds: tracking?.ScaleOutCooldown ?? stored.policy.scaleOutCooldownSeconds,
+      scaleInCooldownSeconds: tracking?.ScaleInCooldown ?? stored.policy.scaleInCooldownSeconds,
+    };
+    return {
+      kind: "aws",
+      ...policy,
+      controlledBy: policy.enabled ? "autoscaler" : "operator",
+      ...(suspended && stored.suspended && { suspended: stored.suspended }),
+    };
+  }
+
+  async setPolicy(policy: ScalingPolicy, actor: string): Promise<AutoscalingState> {
+    if (policy.minTasks < 1) {
+      // Backlog ÷ running tasks has no value with no tasks: target tracking could never scale out from 0.
+      const message = "must be at least 1 on ECS (backlog per task is undefined with 0 running tasks)";
+      throw new ValidationError(`invalid autoscaling policy: minTasks: ${message}`, [{ field: "minTasks", message }]);
+    }
+    const off = !policy.enabled;
+    await this.#send("RegisterScalableTarget", () =>
+      this.#o.client.send(
+        new RegisterScalableTargetCommand({
+          ServiceNamespace: NAMESPACE,
+          ScalableDimension: DIMENSION,
+          ResourceId: this.#resourceId,
+          MinCapacity: policy.minTasks,
+          MaxCapacity: policy.maxTasks,
+          SuspendedState: {
+            DynamicScalingInSuspended: off,
+            DynamicScalingOutSuspended: off,
+            ScheduledScalingSuspended: false,
+          },
+        }),
+      ),
+    );
+    await this.#send("PutScalingPolicy", () =>
+      this.#o.client.send(new PutScalingPolicyCommand(this.policyInput(policy))),
+    );
+    const before = await this.#stored();
+    await this.#o.store.setSetting<StoredAws>(SETTING, {
+      policy,
+      suspended: policy.enabled ? undefined : before.suspended,
+    });
+    if (policy.enabled !== before.policy.enabled) {
+      await this.#o.activities.record({
+        actor,
+        direction: "none",
+        status: "successful",
+        from: null,
+        to: null,
+        cause: policy.enabled
+          ? `${actor} enabled the policy: Application Auto Scaling controls the desired count`
+          : `${actor} disabled the policy: dynamic scaling suspended on the scalable target`,
+        source: "aws",
+      });
+    }
+    return this.state();
+  }
+
+  async suspend(actor: string, reason: string): Promise<AutoscalingState> {
+    const before = await this.#stored();
+    // Only the suspended state changes: min and max stay as registered.
+    await this.#send("RegisterScalableTarget", () =>
+      this.#o.client.send(
+        new RegisterScalableTargetCommand({
+          ServiceNamespace: NAMESPACE,
+          ScalableDimension: DIMENSION,
+          ResourceId: this.#resourceId,
+          SuspendedState: { DynamicScalingInSuspended: true, DynamicScalingOutSuspended: true },
+        }),
+      ),
+    );
+    const suspended: Suspension = { at: new Date().toISOString(), by: actor, reason };
+    await this.#o.store.setSetting<StoredAws>(SETTING, { policy: { ...before.policy, enabled: false }, suspended });
+    await this.#o.activities.record({
+      actor,
+      direction: "none",
+      status: "successful",
+      from: null,
+      to: null,
+      cause: `dynamic scaling suspended: ${reason}; enabling the policy (PUT /ops/autoscaling {"enabled": true}) hands control back`,
+      source: "aws",
+    });
+    return this.state();
+  }
+
+  async activities(limit: number): Promise<ScalingActivity[]> {
+    const [aws, local] = await Promise.all([
+      this.#send("DescribeScalingActivities", () =>
+        this.#o.client.send(
+          new DescribeScalingActivitiesCommand({
+            ServiceNamespace: NAMESPACE,
+            ScalableDimension: DIMENSION,
+            ResourceId: this.#resourceId,
+            MaxResults: Math.min(50, limit),
+          }),
+        ),
+      ),
+      this.#o.activities.list(limit),
+    ]);
+    return [...(aws.ScalingActivities ?? []).map(fromAws), ...local]
+      .sort((a, b) => b.at.localeCompare(a.at))
+      .slice(0, limit);
+  }
+
+  /** The target tracking policy: backlog per task as metric math, AWS's recommendation for SQS workers. */
+  policyInput(policy: ScalingPolicy): PutScalingPolicyCommandInput {
+    return {
+      PolicyName: this.#policyName,
+      ServiceNamespace: NAMESPACE,
+      ScalableDimension: DIMENSION,
+      ResourceId: this.#resourceId,
+      PolicyType: "TargetTrackingScaling",
+      TargetTrackingScalingPolicyConfiguration: {
+        TargetValue: policy.targetBacklogPerTask,
+        ScaleOutCooldown: policy.scaleOutCooldownSeconds,
+        ScaleInCooldown: policy.scaleInCooldownSeconds,
+        DisableScaleIn: false,
+        CustomizedMetricSpecification: {
+          Metrics: [
+            {
+              Id: "visible",
+              MetricStat: {
+                Metric: {
+                  Namespace: "AWS/SQS",
+                  MetricName: "ApproximateNumberOfMessagesVisible",
+                  Dimensions: [{ Name: "QueueName", Value: this.#o.queueName }],
+                },
+                Stat: "Sum",
+              },
+              ReturnData: false,
+            },
+            {
+              Id: "running",
+              MetricStat: {
+                Metric: {
+                  Namespace: "ECS/ContainerInsights",
+                  MetricName: "RunningTaskCount",
+                  Dimensions: [
+                    { Name: "ClusterName", Value: lastSegment(this.#o.cluster) },
+                    { Name: "ServiceName", Value: lastSegment(this.#o.service) },
+                  ],
+                },
+                Stat: "Average",
+              },
+              ReturnData: false,
+            },
+            { Id: "backlog_per_task", Expression: "visible / running", Label: "Backlog per task", ReturnData: true },
+          ],
+        },
+      },
+    };
+  }
+
+  async #stored(): Promise<StoredAws> {
+    return (await this.#o.store.getSetting<StoredAws>(SETTING)) ?? { policy: this.#o.defaults };
+  }
+
+  async #send<T>(what: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      throw new FleetUnavailableError(`Application Auto Scaling ${what} failed: ${errorMessage(error)}`, {
+        cause: error,
+      });
+    }
+  }
+}
+
+const STATUS: Record<string, ActivityStatus> = {
+  Successful: "successful",
+  Failed: "failed",
+  Unfulfilled: "failed",
+  Overridden: "failed",
+  InProgress: "in-progress",
+  Pending: "in-progress",
+};
+
+/** An Application Auto Scaling activity in the activity log's terms. Target tracking alarms say the direction. */
+export function fromAws(activity: AwsScalingActivity): ScalingActivity {
+  const cause = activity.Cause ?? "";
+  const to = /desired count to (\d+)/i.exec(activity.Description ?? "")?.[1];
+  return {
+    id: activity.ActivityId ?? "",
+    at: (activity.StartTime ?? new Date(0)).toISOString(),
+    actor: "autoscaler",
+    direction: /AlarmHigh/.test(cause) ? "out" : /AlarmLow/.test(cause) ? "in" : "none",
+    status: STATUS[activity.StatusCode ?? ""] ?? "in-progress",
+    from: null,
+    to: to === undefined ? null : Number(to),
+    cause: [activity.Description, cause, activity.StatusMessage].filter(Boolean).join(" — "),
+    source: "aws",
+  };
+}
+
+function lastSegment(nameOrArn: string): string {
+  return nameOrArn.split("/").pop() ?? nameOrArn;
+}

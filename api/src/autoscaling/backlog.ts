@@ -1,0 +1,62 @@
+import type { OrderQueue, OrderStore } from "@surge/core";
+
+export interface BacklogReading {
+  /** Orders accepted and not yet taken by a task: queued, or failed and waiting for their retry. */
+  backlog: number;
+  queued: number;
+  failed: number;
+  /** Orders a task holds now (waiting for a payment slot or paying). */
+  processing: number;
+  /** SQS's ApproximateNumberOfMessagesVisible at the same moment, when the queue answered in time. */
+  sqsVisible?: number;
+}
+
+export interface BacklogSourceOptions {
+  store: Pick<OrderStore, "countByStatus">;
+  /** The orders queue, read for comparison only. */
+  queue?: Pick<OrderQueue, "depth"> | undefined;
+  /** How long the SQS read may take before it is left out, in ms. Default 1000. */
+  sqsTimeoutMs?: number;
+}
+
+/**
+ * How many orders are waiting, from the one source that knows exactly: the
+ * order store. SQS's visible / in-flight counters are approximate, and the
+ * local emulator refreshes them only when a ReceiveMessage happens, so a
+ * quiet queue can report a stale depth for a long time; they are read beside
+ * the store's count and reported, never used alone to size the fleet.
+ */
+export class BacklogSource {
+  readonly #options: BacklogSourceOptions;
+
+  constructor(options: BacklogSourceOptions) {
+    this.#options = options;
+  }
+
+  async read(): Promise<BacklogReading> {
+    const [counts, sqsVisible] = await Promise.all([this.#options.store.countByStatus(), this.#sqsVisible()]);
+    return {
+      backlog: counts.queued + counts.failed,
+      queued: counts.queued,
+      failed: counts.failed,
+      processing: counts.processing,
+      ...(sqsVisible !== undefined && { sqsVisible }),
+    };
+  }
+
+  async #sqsVisible(): Promise<number | undefined> {
+    const queue = this.#options.queue;
+    if (!queue) return undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), this.#options.sqsTimeoutMs ?? 1000);
+    });
+    try {
+      return await Promise.race([queue.depth().then((d) => d.visible), timeout]);
+    } catch {
+      return undefined; // the comparison figure is optional; the store's count decides
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

@@ -1,0 +1,80 @@
+import type { ScalingPolicy } from "./policy.js";
+
+/** Who sets the desired count now: the autoscaler, or an operator by hand. */
+export type Controller = "operator" | "autoscaler";
+
+/** Why dynamic scaling is off although nobody disabled the policy: an operator scaled by hand. */
+export interface Suspension {
+  at: string;
+  /** The operator's token label. */
+  by: string;
+  reason: string;
+}
+
+export interface Evaluation {
+  at: string;
+  backlog: number;
+  running: number;
+  desired: number;
+  needed: number;
+  cause: string;
+}
+
+export interface AutoscalingState extends ScalingPolicy {
+  kind: "local" | "aws";
+  controlledBy: Controller;
+  /** Present while an operator's manual scale keeps dynamic scaling suspended; enabling the policy clears it. */
+  suspended?: Suspension;
+  /** The latest evaluation, acted on or not (local autoscaler only). */
+  lastEvaluation?: Evaluation;
+}
+
+export type ActivityStatus = "successful" | "failed" | "held" | "in-progress";
+
+/** One entry of the scaling activity log: a scaling action, a held one, or a change of who is in control. */
+export interface ScalingActivity {
+  id: string;
+  at: string;
+  /** "autoscaler", or the operator's token label. */
+  actor: string;
+  direction: "out" | "in" | "none";
+  status: ActivityStatus;
+  /** Desired count before and after; null where the source does not say (AWS activities have no "before"). */
+  from: number | null;
+  to: number | null;
+  /** In words: "backlog 2,784 over 2 tasks (1,392/task), target 50/task → 56 tasks, capped at max 40". */
+  cause: string;
+  /** Orders waiting (from the order store) and running tasks when it was decided. */
+  backlog?: number;
+  running?: number;
+  /** What SQS's approximate counter said at the same moment: shown, never trusted alone. */
+  sqsVisible?: number;
+  source: "local" | "aws";
+}
+
+export interface ScaledEvent {
+  direction: "out" | "in";
+  from: number;
+  to: number;
+}
+
+/**
+ * The autoscaler: one interface, a local evaluation loop and an Application
+ * Auto Scaling adapter. Both keep the policy, say who controls the desired
+ * count, suspend dynamic scaling while an operator holds the wheel, and list
+ * scaling activities with their causes.
+ */
+export interface Autoscaler {
+  readonly kind: "local" | "aws";
+  state(): Promise<AutoscalingState>;
+  /** Applies a validated policy. Enabling it clears a suspension: control goes back to the autoscaler. */
+  setPolicy(policy: ScalingPolicy, actor: string): Promise<AutoscalingState>;
+  /** An operator set the desired count by hand: dynamic scaling stays off until the policy is enabled again. */
+  suspend(actor: string, reason: string): Promise<AutoscalingState>;
+  /** Newest first. */
+  activities(limit: number): Promise<ScalingActivity[]>;
+  /** Scaling actions the autoscaler itself took (for metrics); the AWS adapter has none to report. */
+  on(event: "scaled", listener: (event: ScaledEvent) => void): unknown;
+  start(): void;
+  close(): Promise<void>;
+}

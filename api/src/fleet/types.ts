@@ -1,0 +1,62 @@
+import { HttpError } from "../http.js";
+
+/** Where a task is in its life, in ECS's terms folded to three: starting, serving, draining. */
+export type FleetTaskStatus = "pending" | "running" | "stopping";
+
+export interface FleetTask {
+  taskId: string;
+  status: FleetTaskStatus;
+  /** ISO time the task was started. */
+  startedAt: string;
+  /** Orders the task holds now. Known locally (the supervisor hears it over IPC); absent on ECS. */
+  inFlight?: number;
+  /** Orders the task has settled since it started. Known locally; absent on ECS. */
+  processed?: number;
+  /** ECS: the task definition revision the task runs (`family:revision`). */
+  revision?: string;
+}
+
+/** The fleet as its scheduler reports it (an ECS service, or the local supervisor). */
+export interface FleetState {
+  desiredCount: number;
+  running: number;
+  pending: number;
+  /** Tasks draining after a stop (SIGTERM locally, DEACTIVATING/STOPPING on ECS). */
+  stopping: number;
+  /** Orders each task works on at once (WORKER_CONCURRENCY). */
+  concurrency: number;
+  /** Tasks that died unasked and were replaced (locally since the stack started; on ECS, failed tasks of live deployments). */
+  restarts: number;
+  tasks: FleetTask[];
+}
+
+/**
+ * The worker fleet: one small interface with a local implementation (the
+ * stack runner's task supervisor, through its loopback control endpoint) and
+ * an AWS one (an ECS service). Changes are asynchronous, as on ECS: a call
+ * returns once the scheduler has accepted the new desired state, and the
+ * running count converges after it.
+ */
+export interface Fleet {
+  readonly kind: "local" | "ecs";
+  describe(): Promise<FleetState>;
+  setDesiredCount(count: number): Promise<FleetState>;
+  /**
+   * Sets every task's concurrency. Locally it changes live, without a restart;
+   * on ECS it is a new task definition revision and a rolling deployment.
+   */
+  setConcurrency(concurrency: number): Promise<FleetState>;
+}
+
+/** The fleet's scheduler did not answer or refused the call: the ops plane answers 503 with the reason. */
+export class FleetUnavailableError extends HttpError {
+  override readonly name = "FleetUnavailableError";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(503, message);
+    if (options?.cause !== undefined) this.cause = options.cause;
+  }
+}
+
+/** Per-task concurrency bounds (the worker's WORKER_CONCURRENCY). */
+export const CONCURRENCY_MIN = 1;
+export const CONCURRENCY_MAX = 200;

@@ -1,0 +1,165 @@
+import { ValidationError } from "@surge/core";
+import { Counter, Gauge } from "prom-client";
+import { z } from "zod";
+import type { ActivityLog } from "../../autoscaling/activity-log.js";
+import type { Autoscaler, Controller } from "../../autoscaling/types.js";
+import type { CachedFleet } from "../../fleet/cache.js";
+import { CONCURRENCY_MAX, CONCURRENCY_MIN, type FleetState } from "../../fleet/types.js";
+import { actorOf, type OpsModule } from "../context.js";
+
+export interface FleetModuleOptions {
+  fleet: CachedFleet;
+  autoscaler: Autoscaler;
+  activities: ActivityLog;
+  /** Upper bound for the desired count (MAX_WORKER_TASKS). */
+  maxTasks: number;
+}
+
+/** What GET/PUT /ops/fleet answer and the `fleet` section of the state snapshot holds. */
+export type FleetView = FleetState & { controlledBy: Controller; maxTasks: number };
+
+export const SCALING_DIRECTIONS = ["out", "in"] as const;
+export const SCALING_ACTORS = ["operator", "autoscaler"] as const;
+
+/** Validates `PUT /ops/fleet`: each bound error names the field and the bound. */
+export function parseFleetUpdate(body: unknown, maxTasks: number): { desiredCount?: number; concurrency?: number } {
+  const countBound = `must be an integer in 0..${maxTasks} (MAX_WORKER_TASKS)`;
+  const concurrencyBound = `must be an integer in ${CONCURRENCY_MIN}..${CONCURRENCY_MAX}`;
+  const schema = z
+    .strictObject({
+      desiredCount: z.int(countBound).min(0, countBound).max(maxTasks, countBound).optional(),
+      concurrency: z
+        .int(concurrencyBound)
+        .min(CONCURRENCY_MIN, concurrencyBound)
+        .max(CONCURRENCY_MAX, concurrencyBound)
+        .optional(),
+    })
+    .refine((b) => b.desiredCount !== undefined || b.concurrency !== undefined, {
+      message: "give desiredCount and/or concurrency",
+    });
+  const parsed = schema.safeParse(body ?? {});
+  if (!parsed.success) {
+    const details = parsed.error.issues.map((i) => ({
+      field: i.path.length > 0 ? i.path.join(".") : "body",
+      message: i.code === "unrecognized_keys" ? `unknown field(s): ${i.keys.join(", ")}` : i.message,
+    }));
+    throw new ValidationError(`invalid fleet change: ${details[0]?.field}: ${details[0]?.message}`, details);
+  }
+  const { desiredCount, concurrency } = parsed.data;
+  return { ...(desiredCount !== undefined && { desiredCount }), ...(concurrency !== undefined && { concurrency }) };
+}
+
+/**
+ * `/ops/fleet`: read the fleet, set its desired count and per-task concurrency.
+ * A manual desired count suspends dynamic scaling the way AWS does while an
+ * operator holds the wheel; every change is audited with before → after.
+ */
+export function fleetModule(options: FleetModuleOptions): OpsModule {
+  const { fleet, autoscaler, activities, maxTasks } = options;
+
+  const view = async (state?: FleetState): Promise<FleetView> => {
+    const [fleetState, auto] = await Promise.all([state ?? fleet.describe(), autoscaler.state()]);
+    return { ...fleetState, controlledBy: auto.controlledBy, maxTasks };
+  };
+
+  return {
+    name: "fleet",
+    routes(router, ctx) {
+      const registry = ctx.metrics.registry;
+      // Gauges read the (shared, one-second) fleet description at scrape time; an unreachable fleet leaves them as they were.
+      const gauge = (name: string, help: string, pick: (s: FleetState) => number) =>
+        new Gauge({
+          name,
+          help,
+          registers: [registry],
+          async collect() {
+            const state = await fleet.describe().catch(() => undefined);
+            if (state) this.set(pick(state));
+          },
+        });
+      gauge(
+        "surge_fleet_desired_tasks",
+        "Worker tasks the fleet's scheduler is asked to keep running.",
+        (s) => s.desiredCount,
+      );
+      gauge("surge_fleet_running_tasks", "Worker tasks running and consuming.", (s) => s.running);
+      gauge("surge_fleet_pending_tasks", "Worker tasks started and not yet consuming.", (s) => s.pending);
+      gauge(
+        "surge_fleet_concurrency",
+        "Orders each worker task works on at once (WORKER_CONCURRENCY).",
+        (s) => s.concurrency,
+      );
+      let restartsSeen = 0;
+      new Counter({
+        name: "surge_fleet_task_restarts_total",
+        help: "Worker tasks that died unasked and were replaced by the scheduler.",
+        registers: [registry],
+        async collect() {
+          const state = await fleet.describe().catch(() => undefined);
+          if (!state) return;
+          // The scheduler keeps the count; a lower figure means it started afresh.
+          this.inc(state.restarts >= restartsSeen ? state.restarts - restartsSeen : state.restarts);
+          restartsSeen = state.restarts;
+        },
+      });
+      const actions = new Counter({
+        name: "surge_autoscaler_scaling_actions_total",
+        help: "Changes of the desired task count, by direction (out, in) and actor (operator, autoscaler).",
+        labelNames: ["direction", "actor"] as const,
+        registers: [registry],
+      });
+      for (const direction of SCALING_DIRECTIONS)
+        for (const actor of SCALING_ACTORS) actions.labels(direction, actor).inc(0);
+      autoscaler.on("scaled", ({ direction }) => actions.labels(direction, "autoscaler").inc());
+
+      ctx.state.register("fleet", () => view());
+
+      router.get("/fleet", async (_req, res) => {
+        res.json(await view());
+      });
+
+      router.put("/fleet", async (req, res) => {
+        const change = parseFleetUpdate(req.body, maxTasks);
+        const actor = actorOf(res);
+        const before = await view(await fleet.describeFresh());
+        if (change.desiredCount !== undefined && before.controlledBy === "autoscaler") {
+          await autoscaler.suspend(
+            actor.label,
+            `${actor.label} set the desired count by hand (${before.desiredCount} → ${change.desiredCount})`,
+          );
+        }
+        let after: FleetState = before;
+        if (change.concurrency !== undefined && change.concurrency !== before.concurrency) {
+          after = await fleet.setConcurrency(change.concurrency);
+        }
+        if (change.desiredCount !== undefined) after = await fleet.setDesiredCount(change.desiredCount);
+        const result = await view(after);
+
+        if (change.desiredCount !== undefined) {
+          const from = before.desiredCount;
+          const to = change.desiredCount;
+          const direction = to > from ? "out" : to < from ? "in" : "none";
+          if (direction !== "none") actions.labels(direction, "operator").inc();
+          await activities.record({
+            actor: actor.label,
+            direction,
+            status: "successful",
+            from,
+            to,
+            cause: `${actor.label} set the desired count by hand (${from} → ${to})`,
+            running: before.running,
+            source: fleet.kind === "ecs" ? "aws" : "local",
+          });
+        }
+        const summary = (v: FleetView) => ({
+          desiredCount: v.desiredCount,
+          concurrency: v.concurrency,
+          controlledBy: v.controlledBy,
+        });
+        await ctx.audit.record(actor, "fleet.update", { before: summary(before), after: summary(result) });
+        ctx.log.info("fleet changed by operator", { actor: actor.label, ...change });
+        res.json(result);
+      });
+    },
+  };
+}
