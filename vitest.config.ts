@@ -12,5 +12,6 @@ export default defineConfig({
     fileParallelism: true,
     reporters: ["default", "./scripts/vitest-summary-reporter.ts"],
     globalSetup: ["./scripts/test-global-setup.ts"],
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
   },
 });
