@@ -1,0 +1,195 @@
+/**
+ * Surge / Lambda: the same orders processed by a function subscribed to SNS.
+ * Cold vs warm starts (the study measured ~60 ms cold starts), init duration
+ * percentiles, concurrency and the execution environments behind it, throttles
+ * and errors.
+ */
+import type { DashboardBuilder } from "@grafana/grafana-foundation-sdk/dashboard";
+import { DASHBOARDS, dashboard, row, stat, timeseries, UNITS } from "../common.js";
+import { RECORDED } from "../prometheus/rules.js";
+
+/**
+ * Cold starts are rare events: a 5-minute window gives the init percentiles
+ * enough samples to mean something, where $__rate_interval would leave gaps.
+ */
+const INIT_WINDOW = "5m";
+
+export function lambdaDashboard(): DashboardBuilder {
+  return dashboard({
+    uid: DASHBOARDS.lambda.uid,
+    title: DASHBOARDS.lambda.title,
+    description: "Lambda order processing: cold vs warm starts, init duration, concurrency, throttles and errors.",
+  })
+    .withRow(row(1, "Now"))
+    .withPanel(
+      stat({
+        id: 2,
+        title: "Invocations",
+        description: "Invocations per second, cold and warm.",
+        unit: UNITS.ordersPerSecond,
+        targets: [{ expr: "sum(rate(surge_lambda_invocations_total[1m]))" }],
+        w: 6,
+        h: 4,
+        decimals: 1,
+      }),
+    )
+    .withPanel(
+      stat({
+        id: 3,
+        title: "Cold starts in range",
+        description: "Invocations that had to create an execution environment first, over the dashboard's time range.",
+        unit: UNITS.count,
+        targets: [{ expr: `sum(increase(surge_lambda_invocations_total{start="cold"}[$__range]))` }],
+        w: 6,
+        h: 4,
+        decimals: 0,
+      }),
+    )
+    .withPanel(
+      stat({
+        id: 4,
+        title: "Init duration p99",
+        description: "99th percentile of the time to initialise a new environment (the cold-start penalty).",
+        unit: UNITS.seconds,
+        targets: [
+          {
+            expr: `histogram_quantile(0.99, sum by (le) (rate(surge_lambda_init_duration_seconds_bucket[${INIT_WINDOW}])))`,
+          },
+        ],
+        w: 6,
+        h: 4,
+      }),
+    )
+    .withPanel(
+      stat({
+        id: 5,
+        title: "Concurrent executions",
+        description: "Invocations running now (bounded by the function's reserved concurrency).",
+        unit: UNITS.count,
+        targets: [{ expr: "max(surge_lambda_concurrent_executions)" }],
+        w: 6,
+        h: 4,
+      }),
+    )
+    .withRow(row(6, "Starts"))
+    .withPanel(
+      timeseries({
+        id: 7,
+        title: "Cold vs warm invocations",
+        description: "Invocations per second by start: cold ones pay the init duration first.",
+        unit: UNITS.ordersPerSecond,
+        targets: [
+          {
+            expr: "sum by (start) (rate(surge_lambda_invocations_total[$__rate_interval]))",
+            legend: "{{start}}",
+          },
+        ],
+        w: 12,
+        h: 8,
+        stacked: true,
+      }),
+    )
+    .withPanel(
+      timeseries({
+        id: 8,
+        title: "Cold-start ratio",
+        description: "Share of invocations that started cold: high at a burst's start, near 0 once warm.",
+        unit: UNITS.ratio,
+        targets: [
+          {
+            expr:
+              `sum(rate(surge_lambda_invocations_total{start="cold"}[${INIT_WINDOW}]))` +
+              ` / sum(rate(surge_lambda_invocations_total[${INIT_WINDOW}]))`,
+            legend: "cold share",
+          },
+        ],
+        w: 12,
+        h: 8,
+      }),
+    )
+    .withPanel(
+      timeseries({
+        id: 9,
+        title: "Init duration",
+        description: "Percentiles of the environment initialisation time (the study measured ~60 ms).",
+        unit: UNITS.seconds,
+        targets: ["0.5", "0.9", "0.99"].map((q) => ({
+          expr: `histogram_quantile(${q}, sum by (le) (rate(surge_lambda_init_duration_seconds_bucket[${INIT_WINDOW}])))`,
+          legend: `p${Number(q) * 100}`,
+        })),
+        w: 12,
+        h: 8,
+      }),
+    )
+    .withPanel(
+      timeseries({
+        id: 10,
+        title: "Invocation duration",
+        description: "Handler time per invocation, init excluded: dominated by the payment.",
+        unit: UNITS.seconds,
+        targets: ["0.5", "0.99"].map((q) => ({
+          expr: `histogram_quantile(${q}, sum by (le) (rate(surge_lambda_duration_seconds_bucket[$__rate_interval])))`,
+          legend: `p${Number(q) * 100}`,
+        })),
+        w: 12,
+        h: 8,
+      }),
+    )
+    .withRow(row(11, "Capacity"))
+    .withPanel(
+      timeseries({
+        id: 12,
+        title: "Concurrency and environments",
+        description: "Invocations running now, and execution environments by state (idle ones serve warm starts).",
+        unit: UNITS.count,
+        targets: [
+          { expr: "max(surge_lambda_concurrent_executions)", legend: "concurrent executions" },
+          { expr: "sum by (state) (surge_lambda_environments)", legend: "environments {{state}}" },
+        ],
+        w: 12,
+        h: 8,
+      }),
+    )
+    .withPanel(
+      timeseries({
+        id: 13,
+        title: "Throttles and errors",
+        description: "Invocations refused at the concurrency limit (retried by SNS) and invocations that failed.",
+        unit: UNITS.eventsPerSecond,
+        targets: [
+          { expr: "sum(rate(surge_lambda_throttles_total[$__rate_interval]))", legend: "throttles" },
+          { expr: "sum(rate(surge_lambda_errors_total[$__rate_interval]))", legend: "errors" },
+        ],
+        w: 12,
+        h: 8,
+      }),
+    )
+    .withPanel(
+      timeseries({
+        id: 14,
+        title: "Outcomes",
+        description: "How invocations settled their order.",
+        unit: UNITS.ordersPerSecond,
+        targets: [
+          {
+            expr: "sum by (outcome) (rate(surge_lambda_invocations_total[$__rate_interval]))",
+            legend: "{{outcome}}",
+          },
+        ],
+        w: 12,
+        h: 8,
+        stacked: true,
+      }),
+    )
+    .withPanel(
+      timeseries({
+        id: 15,
+        title: "Paid: Lambda vs workers",
+        description: "Orders paid from the queue per second by each path (PUT /ops/processing chooses).",
+        unit: UNITS.ordersPerSecond,
+        targets: [{ expr: RECORDED.paidRate, legend: "{{via}}" }],
+        w: 12,
+        h: 8,
+      }),
+    );
+}
