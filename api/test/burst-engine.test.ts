@@ -59,19 +59,25 @@ describe("Locust user model (manual clock)", () => {
     expect(active()).toBe(20);
     await clock.advance(5000);
     expect(active()).toBe(20); // never more than asked for
-    expect(burst.stats().timeline.slice(2).every((p) => p.users === 20)).toBe(true);
+    expect(
+      burst
+        .stats()
+        .timeline.slice(2)
+        .every((p) => p.users === 20),
+    ).toBe(true);
     await burst.stop();
   });
 
   it("each user loops order → think: the request count is exactly what the schedule allows", async () => {
     // Fixed think time and latency make every user's cycle exactly 240 ms, so the count is exact:
-    // user i starts at 100·i ms and its k-th answer arrives at 100·i + 240·k + 40 ms, counted while < 60 s.
+    // user i starts at 100·i ms and its k-th answer arrives at 100·i + 240·k + 40 ms, counted while
+    // strictly before 60 s (an answer due at the very end is cut off, as Locust does).
     const { clock, target, burst } = setup(users({ waitMinMs: 200, waitMaxMs: 200 }), () => 40);
     const done = burst.start();
     await clock.advance(60_000);
     const stats = await done;
     let expected = 0;
-    for (let i = 0; i < 20; i++) expected += Math.floor((60_000 - 40 - 100 * i) / 240) + 1;
+    for (let i = 0; i < 20; i++) expected += Math.ceil((60_000 - 40 - 100 * i) / 240);
     expect(stats.status).toBe("completed");
     expect(stats.requests).toBe(expected);
     expect(stats.failures).toBe(0);
@@ -239,7 +245,7 @@ describe("burst results", () => {
     expect(target.calls).toHaveLength(sent);
     expect(stats.status).toBe("stopped");
     expect(stats.elapsedSeconds).toBeCloseTo(3.2, 3);
-    expect(stats.requests).toBe(5); // the five first answers, at 3.0–3.8 s… only those before 3.2 s
+    expect(stats.requests).toBe(2); // users start at 0, 200, … ms: only the first two answered by 3.2 s
     expect(stats.abandoned).toBe(sent - stats.requests);
     expect(target.closed).toBe(true);
     expect(stats.timeline.at(-1)?.intervalSeconds).toBeCloseTo(0.2, 3);
@@ -308,7 +314,12 @@ describe("burst spec", () => {
     expect(resolveOwnTarget("HTTP://API.example.com:443/", "http://api.example.com:443")).toBe(
       "http://api.example.com:443",
     );
-    for (const foreign of ["http://127.0.0.1:8081", "https://shop.example.com", "http://127.0.0.1:8080/other", "ftp://x"]) {
+    for (const foreign of [
+      "http://127.0.0.1:8081",
+      "https://shop.example.com",
+      "http://127.0.0.1:8080/other",
+      "ftp://x",
+    ]) {
       expect(() => resolveOwnTarget(foreign, "http://127.0.0.1:8080")).toThrow(/target|URL/);
     }
   });

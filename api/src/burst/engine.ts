@@ -1,0 +1,608 @@
+import { EventEmitter, setMaxListeners } from "node:events";
+import { errorMessage, newOrderId, type OrderInput } from "@surge/core";
+import { type Clock, systemClock } from "./clock.js";
+import { LatencyRecorder, type LatencySummaryMs } from "./histogram.js";
+import { BURST_BOUNDS, type BurstChange, type BurstMode, type BurstSpec } from "./spec.js";
+import type { OrderTarget } from "./target.js";
+
+export type BurstStatus = "running" | "completed" | "stopped" | "interrupted";
+
+/** One second of a burst, counted by the time each answer arrived. */
+export interface TimelinePoint {
+  /** Seconds since the burst started: this point covers [second, second + 1). */
+  second: number;
+  /** Length of the interval in seconds: 1, except a last partial second. */
+  intervalSeconds: number;
+  requests: number;
+  failures: number;
+  /** Answers per second in this interval (requests ÷ intervalSeconds). */
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** Locust users running at the end of the interval (0 for an arrival-rate burst). */
+  users: number;
+  /** Requests awaiting an answer at the end of the interval. */
+  inFlight: number;
+  /** Arrival-rate bursts: the target rate during the interval. */
+  targetRatePerSecond?: number;
+  /** Arrivals dropped in this interval because maxInFlight was reached. */
+  dropped: number;
+}
+
+/** A live change of users, spawn rate or arrival rate. */
+export interface BurstChangeRecord {
+  atSecond: number;
+  by: string;
+  before: BurstChange;
+  after: BurstChange;
+}
+
+/** Everything a burst knows about itself: live while it runs, final once it ended. */
+export interface BurstStats {
+  id: string;
+  status: BurstStatus;
+  spec: BurstSpec;
+  target: string;
+  startedBy: string;
+  startedAt: string;
+  endedAt?: string;
+  elapsedSeconds: number;
+  /** Locust users: the target count and those running now. */
+  users?: { target: number; active: number; spawnRate: number };
+  /** Arrival-rate bursts: the current target rate. */
+  ratePerSecond?: number;
+  /** Answers received (successes and failures); requests cut off by the end are not in it. */
+  requests: number;
+  failures: number;
+  failureRatio: number;
+  /** requests ÷ elapsedSeconds, as Locust's aggregated req/s. */
+  throughputPerSecond: number;
+  failuresPerSecond: number;
+  /** Answers in the last complete second. */
+  currentRequestsPerSecond: number;
+  inFlight: number;
+  /** Arrivals not sent because maxInFlight requests were already waiting. */
+  dropped: number;
+  /** Requests still waiting for an answer when the burst ended (not counted, as in Locust). */
+  abandoned: number;
+  latencyMs: LatencySummaryMs;
+  /** Failures by reason ("HTTP 503", "timeout", "ECONNREFUSED"…). */
+  errors: Record<string, number>;
+  timeline: TimelinePoint[];
+  changes: BurstChangeRecord[];
+}
+
+export interface BurstEvents {
+  /** Every answer (success or failure) as it arrives. */
+  response: [{ mode: BurstMode; ok: boolean; latencyMs: number }];
+  second: [TimelinePoint];
+  change: [BurstChangeRecord];
+  end: [BurstStats];
+}
+
+export interface BurstOptions {
+  spec: BurstSpec;
+  target: OrderTarget;
+  /** The base URL the target points at, for the record. */
+  targetUrl: string;
+  /** Default: a new time-ordered UUID. */
+  id?: string;
+  /** Who started it (the operator token's label, "cli", "study"). Default "unknown". */
+  startedBy?: string;
+  /** Default: the system clock. Tests pass a manual one. */
+  clock?: Clock;
+  /** Uniform [0, 1) source for think times and order contents. Default Math.random. */
+  random?: () => number;
+}
+
+interface User {
+  retired: boolean;
+}
+
+/**
+ * Tolerance when comparing scheduled instants with the clock: a timer set for
+ * `t − now` from `now` can land one float ulp short of `t`, which must still count as `t`.
+ */
+const EPSILON_MS = 1e-6;
+
+/** Caps the distinct failure reasons kept, so a pathological target cannot grow the map without bound. */
+const MAX_ERROR_REASONS = 50;
+
+/**
+ * A flash-sale burst against the order API, in one of two models:
+ *
+ * - **users** (Locust): `users` closed-loop users started at `spawnRate` per
+ *   second, each placing an order and then thinking U(waitMinMs, waitMaxMs).
+ *   Throughput is what the system allows: a slow API slows the users down,
+ *   which is why the study's synchronous flash sale answered only 1.67/s.
+ * - **arrival-rate** (k6): orders start at `ratePerSecond` whatever the answers
+ *   take (open loop); arrivals beyond `maxInFlight` waiting answers are dropped
+ *   and counted.
+ *
+ * Either way every answer goes into one HDR histogram and a per-second
+ * timeline; users or rate can change while it runs; `stop()` ends it early.
+ * At the end, requests still in flight are cut off and not counted (as Locust
+ * does at its time limit), so `requests` are answers received within the run.
+ */
+export class Burst extends EventEmitter<BurstEvents> {
+  readonly id: string;
+  readonly mode: BurstMode;
+  readonly #spec: BurstSpec;
+  readonly #target: OrderTarget;
+  readonly #targetUrl: string;
+  readonly #startedBy: string;
+  readonly #clock: Clock;
+  readonly #random: () => number;
+
+  #status: BurstStatus = "running";
+  #started = false;
+  #t0 = 0;
+  #startedAtMs = 0;
+  #endedAtMs: number | undefined;
+  #endedAtClock: number | undefined;
+  /** Aborted when the burst ends: cuts off in-flight requests and wakes every sleeper. */
+  readonly #end = new AbortController();
+  /** Aborted (and replaced) on every change, to wake the spawner or the arrival loop. */
+  #wake = new AbortController();
+  readonly #tasks = new Set<Promise<void>>();
+  #done: Promise<BurstStats> | undefined;
+
+  // users model
+  #targetUsers = 0;
+  #spawnRate = 0;
+  readonly #users: User[] = [];
+  #activeUsers = 0;
+  // arrival-rate model
+  #ratePerSecond = 0;
+
+  #inFlight = 0;
+  #requests = 0;
+  #failures = 0;
+  #dropped = 0;
+  #abandoned = 0;
+  readonly #errors = new Map<string, number>();
+  readonly #latency = new LatencyRecorder();
+  readonly #secondLatency = new LatencyRecorder();
+  #secondIndex = 0;
+  #secondFailures = 0;
+  #secondDropped = 0;
+  readonly #timeline: TimelinePoint[] = [];
+  readonly #changes: BurstChangeRecord[] = [];
+
+  constructor(options: BurstOptions) {
+    super();
+    this.id = options.id ?? newOrderId();
+    this.#spec = { ...options.spec };
+    this.mode = options.spec.mode;
+    this.#target = options.target;
+    this.#targetUrl = options.targetUrl;
+    this.#startedBy = options.startedBy ?? "unknown";
+    this.#clock = options.clock ?? systemClock;
+    this.#random = options.random ?? Math.random;
+    if (this.#spec.model === "users") {
+      this.#targetUsers = this.#spec.users;
+      this.#spawnRate = this.#spec.spawnRate;
+    } else {
+      this.#ratePerSecond = this.#spec.ratePerSecond;
+    }
+    // Every in-flight request and every sleeper listens on these: thousands is expected, not a leak.
+    setMaxListeners(0, this.#end.signal);
+  }
+
+  get status(): BurstStatus {
+    return this.#status;
+  }
+
+  /** Resolves with the final stats once the burst has ended and every request has settled. */
+  get done(): Promise<BurstStats> {
+    if (!this.#done) throw new Error("burst not started");
+    return this.#done;
+  }
+
+  start(): Promise<BurstStats> {
+    if (this.#started) return this.done;
+    this.#started = true;
+    this.#t0 = this.#clock.now();
+    this.#startedAtMs = Date.now();
+    const endAt = this.#t0 + this.#spec.durationSeconds * 1000;
+    this.#track(this.#spec.model === "users" ? this.#spawner() : this.#arrivals(endAt));
+    this.#track(this.#ticker());
+    this.#done = (async () => {
+      await this.#clock.sleep(endAt - this.#clock.now(), this.#end.signal);
+      this.#finish("completed");
+      // Everything settles promptly: sleepers woke and requests were aborted by #finish.
+      while (this.#tasks.size > 0) await Promise.allSettled([...this.#tasks]);
+      await this.#target.close().catch(() => {});
+      const final = this.stats();
+      this.emit("end", final);
+      return final;
+    })();
+    return this.#done;
+  }
+
+  /** Ends the burst now: requests in flight are cut off. Resolves with the final stats. */
+  stop(): Promise<BurstStats> {
+    if (!this.#started) throw new Error("burst not started");
+    this.#finish("stopped");
+    return this.done;
+  }
+
+  /**
+   * Marks a burst whose process is going away: like stop(), recorded as interrupted.
+   * Used when the API shuts down under a running burst.
+   */
+  interrupt(): Promise<BurstStats> {
+    if (!this.#started) throw new Error("burst not started");
+    this.#finish("interrupted");
+    return this.done;
+  }
+
+  /**
+   * Changes the user count, spawn rate or arrival rate while the burst runs.
+   * More users are spawned at the spawn rate; fewer users retire the newest
+   * ones after their current request. Returns the record of the change.
+   */
+  change(change: BurstChange, by = "unknown"): BurstChangeRecord {
+    if (this.#status !== "running") throw new BurstNotRunningError(`burst ${this.id} is ${this.#status}`);
+    const before: BurstChange = {};
+    const after: BurstChange = {};
+    if (this.#spec.model === "users") {
+      if (change.ratePerSecond !== undefined) {
+        throw new BurstChangeError("ratePerSecond", "this burst runs users: change users or spawnRate");
+      }
+      if (change.spawnRate !== undefined) {
+        before.spawnRate = this.#spawnRate;
+        after.spawnRate = this.#spawnRate = boundedPositive(change.spawnRate, BURST_BOUNDS.maxUsers, "spawnRate");
+      }
+      if (change.users !== undefined) {
+        before.users = this.#targetUsers;
+        after.users = boundedUsers(change.users);
+        this.#setUsers(after.users);
+      }
+    } else {
+      if (change.users !== undefined || change.spawnRate !== undefined) {
+        throw new BurstChangeError("users", "this burst runs at an arrival rate: change ratePerSecond");
+      }
+      if (change.ratePerSecond !== undefined) {
+        before.ratePerSecond = this.#ratePerSecond;
+        after.ratePerSecond = this.#ratePerSecond = boundedPositive(
+          change.ratePerSecond,
+          BURST_BOUNDS.maxRatePerSecond,
+          "ratePerSecond",
+        );
+      }
+    }
+    this.#wakeUp();
+    const record: BurstChangeRecord = { atSecond: round(this.#elapsedMs() / 1000, 3), by, before, after };
+    this.#changes.push(record);
+    this.emit("change", record);
+    return record;
+  }
+
+  /** The stats as of now; `timeline: false` leaves the per-second points out (listings, the state snapshot). */
+  stats(options: { timeline?: boolean | number } = {}): BurstStats {
+    const elapsedSeconds = this.#elapsedMs() / 1000;
+    const last = this.#timeline.at(-1);
+    const timeline =
+      options.timeline === false
+        ? []
+        : typeof options.timeline === "number"
+          ? this.#timeline.slice(-options.timeline)
+          : [...this.#timeline];
+    const spec: BurstSpec =
+      this.#spec.model === "users"
+        ? { ...this.#spec, users: this.#targetUsers, spawnRate: this.#spawnRate }
+        : { ...this.#spec, ratePerSecond: this.#ratePerSecond };
+    return {
+      id: this.id,
+      status: this.#status,
+      spec,
+      target: this.#targetUrl,
+      startedBy: this.#startedBy,
+      startedAt: new Date(this.#startedAtMs).toISOString(),
+      ...(this.#endedAtMs !== undefined && { endedAt: new Date(this.#endedAtMs).toISOString() }),
+      elapsedSeconds: round(elapsedSeconds, 3),
+      ...(this.#spec.model === "users"
+        ? { users: { target: this.#targetUsers, active: this.#activeUsers, spawnRate: this.#spawnRate } }
+        : { ratePerSecond: this.#ratePerSecond }),
+      requests: this.#requests,
+      failures: this.#failures,
+      failureRatio: this.#requests === 0 ? 0 : this.#failures / this.#requests,
+      throughputPerSecond: elapsedSeconds > 0 ? this.#requests / elapsedSeconds : 0,
+      failuresPerSecond: elapsedSeconds > 0 ? this.#failures / elapsedSeconds : 0,
+      currentRequestsPerSecond: last?.requestsPerSecond ?? 0,
+      inFlight: this.#inFlight,
+      dropped: this.#dropped,
+      abandoned: this.#abandoned,
+      latencyMs: this.#latency.summary(),
+      errors: Object.fromEntries(this.#errors),
+      timeline,
+      changes: [...this.#changes],
+    };
+  }
+
+  #elapsedMs(): number {
+    if (!this.#started) return 0;
+    return (this.#endedAtClock ?? this.#clock.now()) - this.#t0;
+  }
+
+  #track(task: Promise<void>): void {
+    this.#tasks.add(task);
+    void task.finally(() => this.#tasks.delete(task));
+  }
+
+  #wakeUp(): void {
+    const previous = this.#wake;
+    this.#wake = new AbortController();
+    previous.abort();
+  }
+
+  /** Sleeps until `ms` passed, a change happened or the burst ended. */
+  #nap(ms: number): Promise<void> {
+    return this.#clock.sleep(ms, AbortSignal.any([this.#wake.signal, this.#end.signal]));
+  }
+
+  #finish(status: BurstStatus): void {
+    if (this.#status !== "running") return;
+    this.#status = status;
+    this.#endedAtClock = this.#clock.now();
+    this.#endedAtMs = Date.now();
+    this.#closeSeconds(this.#endedAtClock);
+    this.#closePartialSecond(this.#endedAtClock);
+    this.#end.abort(new Error(`burst ${status}`));
+    this.#wakeUp();
+  }
+
+  // --- Locust's user model ------------------------------------------------------------
+
+  #setUsers(count: number): void {
+    this.#targetUsers = count;
+    // Fewer users: retire the newest first, each after its current request.
+    for (let i = this.#users.length - 1; i >= 0 && this.#activeUsers > count; i--) {
+      const user = this.#users[i];
+      if (user && !user.retired) {
+        user.retired = true;
+        this.#activeUsers--;
+      }
+    }
+  }
+
+  /**
+   * Starts users one every 1/spawnRate seconds until the target count runs, then waits for a change.
+   * Spawn times are computed as base + k/rate rather than accumulated, so they do not drift.
+   */
+  async #spawner(): Promise<void> {
+    let rate = this.#spawnRate;
+    let base = this.#clock.now();
+    let k = 0;
+    while (this.#status === "running") {
+      if (rate !== this.#spawnRate) {
+        // The new rate applies from the last spawn: the next user comes 1/newRate after it.
+        base += (Math.max(0, k - 1) * 1000) / rate;
+        k = k > 0 ? 1 : 0;
+        rate = this.#spawnRate;
+      }
+      if (this.#activeUsers >= this.#targetUsers) {
+        await this.#nap(Number.POSITIVE_INFINITY);
+        // After a pause the next user starts at once, not in a catch-up rush.
+        const now = this.#clock.now();
+        if (base + (k * 1000) / rate < now) {
+          base = now;
+          k = 0;
+        }
+        continue;
+      }
+      const nextSpawnAt = base + (k * 1000) / rate;
+      const now = this.#clock.now();
+      if (now + EPSILON_MS < nextSpawnAt) {
+        await this.#nap(nextSpawnAt - now);
+        continue;
+      }
+      const user: User = { retired: false };
+      this.#users.push(user);
+      this.#activeUsers++;
+      this.#track(this.#runUser(user));
+      k++;
+    }
+  }
+
+  async #runUser(user: User): Promise<void> {
+    const spec = this.#spec;
+    if (spec.model !== "users") return;
+    while (this.#status === "running" && !user.retired) {
+      await this.#request();
+      if (this.#status !== "running" || user.retired) break;
+      const thinkMs = spec.waitMinMs + this.#random() * (spec.waitMaxMs - spec.waitMinMs);
+      await this.#clock.sleep(thinkMs, this.#end.signal);
+    }
+  }
+
+  // --- k6's arrival-rate model --------------------------------------------------------
+
+  /**
+   * Starts one order every 1/rate seconds from t = 0 until the end, catching up at once if the
+   * loop fell behind (a busy event loop must not lower the rate). Arrival k is at base + k/rate,
+   * computed, not accumulated, so the count over the run is exact.
+   */
+  async #arrivals(endAt: number): Promise<void> {
+    if (this.#spec.model !== "arrival-rate") return;
+    const maxInFlight = this.#spec.maxInFlight;
+    let rate = this.#ratePerSecond;
+    let base = this.#clock.now();
+    let k = 0;
+    const nextAt = () => base + (k * 1000) / rate;
+    while (this.#status === "running") {
+      if (rate !== this.#ratePerSecond) {
+        // The new rate applies from the last arrival, so a change neither skips nor bunches one.
+        const lastAt = base + (Math.max(0, k - 1) * 1000) / rate;
+        rate = this.#ratePerSecond;
+        base = Math.max(this.#clock.now() - 1000 / rate, lastAt);
+        k = 1;
+      }
+      const now = this.#clock.now();
+      while (nextAt() <= now + EPSILON_MS && nextAt() < endAt && this.#status === "running") {
+        if (this.#inFlight >= maxInFlight) {
+          this.#dropped++;
+          this.#secondDropped++;
+        } else {
+          this.#track(this.#request());
+        }
+        k++;
+      }
+      const next = nextAt();
+      await this.#nap(next >= endAt ? Number.POSITIVE_INFINITY : next - this.#clock.now());
+    }
+  }
+
+  // --- one request --------------------------------------------------------------------
+
+  async #request(): Promise<void> {
+    const { mode, timeoutMs } = this.#spec;
+    const body = JSON.stringify(randomOrder(this.#random));
+    const request = new AbortController();
+    const cutOff = () => request.abort(this.#end.signal.reason);
+    this.#end.signal.addEventListener("abort", cutOff, { once: true });
+    let timedOut = false;
+    void this.#clock.sleep(timeoutMs, request.signal).then(() => {
+      if (request.signal.aborted) return;
+      timedOut = true;
+      request.abort(new Error(`timeout after ${timeoutMs} ms`));
+    });
+    this.#inFlight++;
+    const started = this.#clock.now();
+    let reason: string | undefined;
+    try {
+      const { status } = await this.#target.placeOrder(mode, body, request.signal);
+      if (status < 200 || status >= 300) reason = `HTTP ${status}`;
+    } catch (error) {
+      if (!timedOut && this.#end.signal.aborted) {
+        // Cut off by the end of the burst: not an answer, not counted (Locust does the same).
+        this.#abandoned++;
+        return;
+      }
+      reason = timedOut ? "timeout" : failureReason(error);
+    } finally {
+      this.#inFlight--;
+      this.#end.signal.removeEventListener("abort", cutOff);
+      request.abort(); // releases the timeout sleeper
+    }
+    this.#record(this.#clock.now() - started, reason);
+  }
+
+  #record(latencyMs: number, failure: string | undefined): void {
+    if (this.#status !== "running") {
+      // Answered after the end was declared but before its abort landed: outside the run.
+      this.#abandoned++;
+      return;
+    }
+    this.#closeSeconds(this.#clock.now());
+    this.#requests++;
+    this.#latency.record(latencyMs);
+    this.#secondLatency.record(latencyMs);
+    if (failure !== undefined) {
+      this.#failures++;
+      this.#secondFailures++;
+      const key = this.#errors.has(failure) || this.#errors.size < MAX_ERROR_REASONS ? failure : "other";
+      this.#errors.set(key, (this.#errors.get(key) ?? 0) + 1);
+    }
+    this.emit("response", { mode: this.mode, ok: failure === undefined, latencyMs });
+  }
+
+  // --- the per-second timeline ---------------------------------------------------------
+
+  async #ticker(): Promise<void> {
+    while (this.#status === "running") {
+      const nextBoundary = this.#t0 + (this.#secondIndex + 1) * 1000;
+      await this.#clock.sleep(nextBoundary - this.#clock.now(), this.#end.signal);
+      if (this.#status !== "running") return;
+      this.#closeSeconds(this.#clock.now());
+    }
+  }
+
+  /** Closes every whole second that ended at or before `now`. */
+  #closeSeconds(now: number): void {
+    while (this.#t0 + (this.#secondIndex + 1) * 1000 <= now + EPSILON_MS) this.#pushPoint(1);
+  }
+
+  #closePartialSecond(now: number): void {
+    const intervalSeconds = (now - (this.#t0 + this.#secondIndex * 1000)) / 1000;
+    if (intervalSeconds > 0.001) this.#pushPoint(intervalSeconds);
+  }
+
+  #pushPoint(intervalSeconds: number): void {
+    const requests = this.#secondLatency.count;
+    const point: TimelinePoint = {
+      second: this.#secondIndex,
+      intervalSeconds: round(intervalSeconds, 3),
+      requests,
+      failures: this.#secondFailures,
+      requestsPerSecond: round(requests / intervalSeconds, 3),
+      p50Ms: round(this.#secondLatency.percentileMs(50), 3),
+      p99Ms: round(this.#secondLatency.percentileMs(99), 3),
+      users: this.#activeUsers,
+      inFlight: this.#inFlight,
+      ...(this.#spec.model === "arrival-rate" && { targetRatePerSecond: this.#ratePerSecond }),
+      dropped: this.#secondDropped,
+    };
+    this.#timeline.push(point);
+    this.#secondIndex++;
+    this.#secondLatency.reset();
+    this.#secondFailures = 0;
+    this.#secondDropped = 0;
+    this.emit("second", point);
+  }
+}
+
+/** A change that does not fit the burst (wrong model, out of bounds). */
+export class BurstChangeError extends RangeError {
+  override readonly name = "BurstChangeError";
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The burst already ended. */
+export class BurstNotRunningError extends Error {
+  override readonly name = "BurstNotRunningError";
+}
+
+function boundedUsers(users: number): number {
+  if (!Number.isInteger(users) || users < 1 || users > BURST_BOUNDS.maxUsers) {
+    throw new BurstChangeError("users", `users must be an integer in 1..${BURST_BOUNDS.maxUsers}`);
+  }
+  return users;
+}
+
+function boundedPositive(value: number, max: number, field: string): number {
+  if (!(value > 0) || value > max) throw new BurstChangeError(field, `${field} must be above 0 and at most ${max}`);
+  return value;
+}
+
+/** The study's locustfile: a customer buying 1–5 random items. */
+export function randomOrder(random: () => number): OrderInput {
+  const count = 1 + Math.floor(random() * 5);
+  return {
+    customerId: 1 + Math.floor(random() * 1_000_000),
+    items: Array.from({ length: count }, () => ({
+      productId: `sku-${1 + Math.floor(random() * 500)}`,
+      quantity: 1 + Math.floor(random() * 3),
+      price: Math.round((1 + random() * 199) * 100) / 100,
+    })),
+  };
+}
+
+/** A short, bounded name for why a request failed: the error code when there is one. */
+function failureReason(error: unknown): string {
+  const e = error as { code?: unknown; cause?: { code?: unknown } };
+  const code = typeof e.code === "string" ? e.code : typeof e.cause?.code === "string" ? e.cause.code : undefined;
+  if (code) return code;
+  return error instanceof Error ? error.name : errorMessage(error).slice(0, 60);
+}
+
+function round(value: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}

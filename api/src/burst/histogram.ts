@@ -1,0 +1,94 @@
+import { build, type Histogram } from "hdr-histogram-js";
+
+/** Latency figures of a set of responses, in milliseconds. */
+export interface LatencySummaryMs {
+  min: number;
+  avg: number;
+  p50: number;
+  p66: number;
+  p75: number;
+  p80: number;
+  p90: number;
+  p95: number;
+  p98: number;
+  p99: number;
+  p999: number;
+  p9999: number;
+  max: number;
+}
+
+/** The percentiles Locust prints, in its order, with the key each has in LatencySummaryMs. */
+export const LOCUST_PERCENTILES = [
+  ["50%", "p50", 50],
+  ["66%", "p66", 66],
+  ["75%", "p75", 75],
+  ["80%", "p80", 80],
+  ["90%", "p90", 90],
+  ["95%", "p95", 95],
+  ["98%", "p98", 98],
+  ["99%", "p99", 99],
+  ["99.9%", "p999", 99.9],
+  ["99.99%", "p9999", 99.99],
+  ["100%", "max", 100],
+] as const satisfies ReadonlyArray<readonly [string, keyof LatencySummaryMs, number]>;
+
+/** Longest latency the histogram resolves exactly: an hour, in microseconds (it resizes beyond). */
+const HIGHEST_TRACKABLE_US = 3_600_000_000;
+
+/**
+ * Response times in an HDR histogram (3 significant digits, microsecond
+ * resolution), so every percentile comes from all the samples — never an
+ * average of averages. Count, sum, min and max are kept exactly beside it,
+ * which is what Locust's avg/min/max columns are.
+ */
+export class LatencyRecorder {
+  readonly #histogram: Histogram = build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: HIGHEST_TRACKABLE_US,
+    numberOfSignificantValueDigits: 3,
+    autoResize: true,
+  });
+  #count = 0;
+  #sumMs = 0;
+  #minMs = Number.POSITIVE_INFINITY;
+  #maxMs = 0;
+
+  get count(): number {
+    return this.#count;
+  }
+
+  record(latencyMs: number): void {
+    const ms = Math.max(0, latencyMs);
+    this.#histogram.recordValue(Math.max(1, Math.round(ms * 1000)));
+    this.#count++;
+    this.#sumMs += ms;
+    if (ms < this.#minMs) this.#minMs = ms;
+    if (ms > this.#maxMs) this.#maxMs = ms;
+  }
+
+  /** The latency at `percentile` (0..100), in ms; 0 with no samples. */
+  percentileMs(percentile: number): number {
+    if (this.#count === 0) return 0;
+    if (percentile >= 100) return this.#maxMs;
+    return Math.min(this.#maxMs, this.#histogram.getValueAtPercentile(percentile) / 1000);
+  }
+
+  summary(): LatencySummaryMs {
+    const empty = this.#count === 0;
+    const out = {
+      min: empty ? 0 : this.#minMs,
+      avg: empty ? 0 : this.#sumMs / this.#count,
+      max: this.#maxMs,
+    } as LatencySummaryMs;
+    for (const [, key, percentile] of LOCUST_PERCENTILES) out[key] = this.percentileMs(percentile);
+    return out;
+  }
+
+  reset(): void {
+    this.#histogram.reset();
+    this.#count = 0;
+    this.#sumMs = 0;
+    this.#minMs = Number.POSITIVE_INFINITY;
+    this.#maxMs = 0;
+  }
+}

@@ -1,0 +1,6 @@
+export * from "./clock.js";
+export * from "./engine.js";
+export * from "./histogram.js";
+export * from "./report.js";
+export * from "./spec.js";
+export * from "./target.js";
