@@ -18,6 +18,14 @@ const schema = z.object({
   OUTBOX_BATCH_SIZE: intVar(200, 10, 5000),
   /** How often the relay looks for rows when nothing woke it, in ms. */
   OUTBOX_POLL_INTERVAL_MS: intVar(250, 10, 60_000),
+  /**
+   * This deployment's own public base URL (the ALB's on AWS): the only target a
+   * load burst may have. Unset: http://<HOST>:<bound port>, with 127.0.0.1 for a wildcard HOST.
+   */
+  API_BASE_URL: z
+    .url({ protocol: /^https?$/, error: "must be an http(s) URL" })
+    .optional()
+    .or(z.literal("").transform(() => undefined)),
   /** Which fleet the ops plane drives: the local stack's task supervisor, or an ECS service (with Application Auto Scaling). */
   FLEET: z.enum(["local", "ecs"]).default("local"),
   /** The stack runner's fleet control endpoint (FLEET=local); `npm start` sets it. */

@@ -11,6 +11,7 @@ import {
 import { createApi } from "./app.js";
 import { createScaling } from "./autoscaling/index.js";
 import { loadEnv } from "./env.js";
+import { burstsModule } from "./ops/modules/bursts.js";
 
 const env = loadEnv();
 const log = createLogger({ service: "api" }, { level: env.LOG_LEVEL });
@@ -20,6 +21,8 @@ const topology = await resolveTopology(
   { topic: env.ORDERS_TOPIC, topicArn: env.ORDERS_TOPIC_ARN, queue: env.ORDERS_QUEUE, dlq: env.ORDERS_DLQ },
 );
 const store = openOrderStore({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR });
+// Bursts may only target this deployment: its public URL, or the address this process listens on.
+let ownBaseUrl = env.API_BASE_URL ?? `http://${env.HOST}:${env.PORT}`;
 // The worker fleet (FLEET=local|ecs) and its autoscaler, exposed as /ops/fleet and /ops/autoscaling.
 const scaling = createScaling(env, { store, queue: new OrderQueue(sqs, topology.queueUrl, topology.dlqUrl), log });
 const api = createApi({
@@ -30,12 +33,15 @@ const api = createApi({
   opsTokens: [{ token: env.OPS_TOKEN, label: "operator", role: "operator" }],
   payment: { slots: env.PAYMENT_SLOTS, durationMs: env.PAYMENT_DURATION_MS, failureRate: env.PAYMENT_FAILURE_RATE },
   outbox: { batchSize: env.OUTBOX_BATCH_SIZE, pollIntervalMs: env.OUTBOX_POLL_INTERVAL_MS },
-  opsModules: scaling.modules,
+  opsModules: [burstsModule({ ownBaseUrl: () => ownBaseUrl }), ...scaling.modules],
 });
 api.start();
 scaling.autoscaler.start();
 const server = api.app.listen(env.PORT, env.HOST, () => {
   const { port } = server.address() as AddressInfo;
+  const selfHost =
+    env.HOST === "0.0.0.0" || env.HOST === "::" ? "127.0.0.1" : env.HOST.includes(":") ? `[${env.HOST}]` : env.HOST;
+  ownBaseUrl = env.API_BASE_URL ?? `http://${selfHost}:${port}`;
   log.info("api listening", { url: `http://${env.HOST}:${port}`, store: store.kind });
   if (env.opsTokenGenerated) log.info("generated operator token", { opsTokenHint: `${env.OPS_TOKEN.slice(0, 4)}…` });
 });
