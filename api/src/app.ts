@@ -4,6 +4,7 @@ import { errorHandler, HttpError, requestMetrics } from "./http.js";
 import { type ApiMetrics, createApiMetrics } from "./metrics.js";
 import { AuditLog } from "./ops/audit.js";
 import type { OpsModule } from "./ops/context.js";
+import { alertsModule } from "./ops/modules/alerts.js";
 import { type OpsToken, opsRouter } from "./ops/router.js";
 import { OpsState } from "./ops/state.js";
 import { OutboxRelay, type OutboxRelayOptions } from "./outbox-relay.js";
@@ -65,7 +66,8 @@ export function createApi(deps: ApiDeps): Api {
 
   const state = new OpsState();
   const audit = new AuditLog(deps.store);
-  const modules = deps.opsModules ?? [];
+  // POST /ops/alerts is part of the ops contract (Grafana's contact point posts to it): always mounted.
+  const modules = [alertsModule(deps.store), ...(deps.opsModules ?? [])];
   app.use(
     "/ops",
     opsRouter({ store: deps.store, queue: deps.queue, log: deps.log, metrics, audit, state }, deps.opsTokens, modules),

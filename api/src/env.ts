@@ -8,6 +8,11 @@ const schema = z.object({
   HOST: z.string().min(1).default("127.0.0.1"),
   /** Bearer token for /ops/. Generated (and printed by the stack runner) when unset. */
   OPS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  /**
+   * Read-only bearer token for alert senders (Grafana's contact point, Prometheus): it may deliver
+   * alerts to /ops/alerts and read, nothing else. Unset: alert senders need OPS_TOKEN.
+   */
+  ALERT_WEBHOOK_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   /** Initial desired worker task count. */
   WORKER_TASKS: intVar(1, 0, 1000),
   /** Initial per-task concurrency. */

@@ -30,7 +30,12 @@ const api = createApi({
   queue: new OrderQueue(sqs, topology.queueUrl, topology.dlqUrl),
   topic: new OrderTopic(sns, topology.topicArn),
   log,
-  opsTokens: [{ token: env.OPS_TOKEN, label: "operator", role: "operator" }],
+  opsTokens: [
+    { token: env.OPS_TOKEN, label: "operator", role: "operator" },
+    ...(env.ALERT_WEBHOOK_TOKEN
+      ? [{ token: env.ALERT_WEBHOOK_TOKEN, label: "alerts", role: "read-only" as const }]
+      : []),
+  ],
   payment: { slots: env.PAYMENT_SLOTS, durationMs: env.PAYMENT_DURATION_MS, failureRate: env.PAYMENT_FAILURE_RATE },
   outbox: { batchSize: env.OUTBOX_BATCH_SIZE, pollIntervalMs: env.OUTBOX_POLL_INTERVAL_MS },
   opsModules: [burstsModule({ ownBaseUrl: () => ownBaseUrl }), ...scaling.modules],

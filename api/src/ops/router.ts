@@ -9,6 +9,9 @@ export interface OpsToken {
   role: Actor["role"];
 }
 
+/** The only mutations a read-only token may make: delivering alert notifications. */
+const ALERT_INGEST_PATHS = new Set(["/alerts", "/alerts/api/v2/alerts"]);
+
 /** Bearer auth: 401 without a known token; 403 when a read-only token tries a mutation. */
 export function opsAuth(tokens: ReadonlyArray<OpsToken>): RequestHandler {
   const known = tokens.map((t) => ({ ...t, bytes: Buffer.from(t.token) }));
@@ -24,8 +27,9 @@ export function opsAuth(tokens: ReadonlyArray<OpsToken>): RequestHandler {
     const actor: Actor = { label: found.label, role: found.role };
     res.locals.actor = actor;
     const mutation = !["GET", "HEAD", "OPTIONS"].includes(req.method);
-    // The Grafana contact point posts alerts with a read-only token: receiving alerts is not control.
-    if (mutation && actor.role !== "operator" && req.path !== "/alerts") {
+    // The Grafana contact point (and Prometheus, through the Alertmanager-style receiver) posts
+    // alerts with a read-only token: receiving alerts is not control.
+    if (mutation && actor.role !== "operator" && !ALERT_INGEST_PATHS.has(req.path)) {
       res.status(403).json({ error: `token "${actor.label}" is read-only` });
       return;
     }

@@ -89,6 +89,17 @@ export function fleetModule(options: FleetModuleOptions): OpsModule {
         "Orders each worker task works on at once (WORKER_CONCURRENCY).",
         (s) => s.concurrency,
       );
+      // "At max tasks" for alerting: the ceiling the fleet can be scaled to without a human,
+      // the policy's maxTasks while the autoscaler is in control, else MAX_WORKER_TASKS.
+      new Gauge({
+        name: "surge_fleet_max_tasks",
+        help: "Most worker tasks the fleet may run now: the autoscaling policy's maxTasks while it controls the fleet, else MAX_WORKER_TASKS.",
+        registers: [registry],
+        async collect() {
+          const auto = await autoscaler.state().catch(() => undefined);
+          this.set(auto?.controlledBy === "autoscaler" ? Math.min(auto.maxTasks, maxTasks) : maxTasks);
+        },
+      });
       let restartsSeen = 0;
       new Counter({
         name: "surge_fleet_task_restarts_total",
