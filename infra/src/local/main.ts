@@ -37,6 +37,7 @@ const stack = await startStack({
   names: { topic: env.ORDERS_TOPIC, queue: env.ORDERS_QUEUE, dlq: env.ORDERS_DLQ },
   env: {},
   fleetControlPort: env.FLEET_CONTROL_PORT,
+  prometheus: { port: env.PROMETHEUS_PORT },
 }).catch((error: unknown) => {
   console.error(`surge: could not start the local stack: ${errorMessage(error)}`);
   process.exit(1);
@@ -52,6 +53,13 @@ line("workers", `${env.WORKER_TASKS} task(s) × concurrency ${env.WORKER_CONCURR
 line("fleet control", `${stack.fleetControl.url} (loopback; the API's stand-in for the ECS API)`);
 line("store", env.DATABASE_URL ? "PostgreSQL (DATABASE_URL)" : `SQLite ${join(env.DATA_DIR, "surge.db")}`);
 line("logs", stack.logDir);
+if (stack.prometheus?.url) {
+  line("Prometheus", `${stack.prometheus.url} (alerts go to the console: GET /ops/alerts)`);
+} else if (stack.prometheus) {
+  line("Prometheus", `not running: ${stack.prometheus.notRunning}`);
+  line("", `its config is in ${stack.prometheus.configFile}; \`docker compose -f infra/compose.yaml up\``);
+  line("", "runs Prometheus and Grafana with it (see docs/observability.md)");
+}
 line("operator token", env.OPS_TOKEN ? "(from OPS_TOKEN)" : opsToken);
 console.log(
   `\nTry:\n  curl -si -X POST ${stack.apiUrl}/orders/async -H 'content-type: application/json' \\\n` +

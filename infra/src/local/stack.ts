@@ -4,6 +4,14 @@ import { join } from "node:path";
 import { createAwsClients, ensureTopology, type Topology } from "@surge/core";
 import { type FauxqsServer, startFauxqs } from "fauxqs";
 import { type FleetControlServer, startFleetControl } from "./fleet-control.js";
+import {
+  committedRules,
+  DEFAULT_LAMBDA_METRICS_PORT,
+  findOnPath,
+  type PrometheusProcess,
+  startPrometheus,
+  writePrometheusFiles,
+} from "./prometheus.js";
 import { Service } from "./service.js";
 import { type SupervisorOptions, TaskSupervisor } from "./supervisor.js";
 
@@ -25,6 +33,19 @@ export interface StackOptions {
   fleetControlPort?: number;
   /** Supervisor tuning (stop timeout, restart backoff); benchmarks and tests shorten these. */
   supervisor?: Pick<SupervisorOptions, "stopTimeoutMs" | "restartBaseDelayMs" | "restartMaxDelayMs" | "healthyAfterMs">;
+  /**
+   * Prometheus for the stack: its config, rules and alert token are written to
+   * DATA_DIR/prometheus/ (for the compose file too), and it runs on 127.0.0.1:`port`
+   * when a `prometheus` binary is on the PATH. Absent: no Prometheus at all.
+   */
+  prometheus?: { port: number; lambdaPort?: number };
+}
+
+/** What became of Prometheus: running at `url`, or not, and why (`notRunning`). */
+export interface LocalPrometheus {
+  configFile: string;
+  url?: string;
+  notRunning?: string;
 }
 
 export interface Stack {
@@ -36,6 +57,7 @@ export interface Stack {
   fleetControl: FleetControlServer;
   api: Service;
   logDir: string;
+  prometheus?: LocalPrometheus;
   close(): Promise<void>;
 }
 
@@ -104,6 +126,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     token: fleetControlToken,
     port: options.fleetControlPort ?? 0,
   });
+  const prometheusFiles = options.prometheus
+    ? writePrometheusFiles({
+        dir: join(options.dataDir, "prometheus"),
+        apiPort: options.apiPort,
+        lambdaPort: options.prometheus.lambdaPort ?? DEFAULT_LAMBDA_METRICS_PORT,
+        rules: committedRules(options.repoRoot),
+      })
+    : undefined;
   const api = new Service({
     name: "api",
     script: join(options.repoRoot, "api/dist/main.js"),
@@ -114,11 +144,37 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       FLEET: "local",
       FLEET_CONTROL_URL: fleetControl.url,
       FLEET_CONTROL_TOKEN: fleetControlToken,
+      // Prometheus (and the compose Grafana) deliver alerts with this read-only token.
+      ...(prometheusFiles && { ALERT_WEBHOOK_TOKEN: prometheusFiles.alertsToken }),
     },
     logDir,
   });
   api.start();
   supervisor.start();
+
+  let prometheus: LocalPrometheus | undefined;
+  let prometheusProcess: PrometheusProcess | undefined;
+  if (options.prometheus && prometheusFiles) {
+    prometheus = { configFile: prometheusFiles.configFile };
+    const binary = findOnPath("prometheus");
+    if (!binary) {
+      prometheus.notRunning = "no `prometheus` binary on the PATH";
+    } else {
+      // A Prometheus that cannot start (port taken) is reported, not fatal: the stack works without it.
+      try {
+        prometheusProcess = await startPrometheus({
+          binary,
+          configFile: prometheusFiles.configFile,
+          storageDir: join(options.dataDir, "prometheus/data"),
+          port: options.prometheus.port,
+          logFile: join(logDir, "prometheus.log"),
+        });
+        prometheus.url = prometheusProcess.url;
+      } catch (error) {
+        prometheus.notRunning = error instanceof Error ? error.message.split("\n")[0] : String(error);
+      }
+    }
+  }
 
   let closing: Promise<void> | undefined;
   return {
@@ -129,9 +185,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     fleetControl,
     api,
     logDir,
+    ...(prometheus && { prometheus }),
     close() {
       closing ??= (async () => {
-        await Promise.allSettled([api.stop(), supervisor.close()]);
+        await Promise.allSettled([api.stop(), supervisor.close(), prometheusProcess?.stop()]);
         await fleetControl.close();
         await emulator.stop();
       })();
