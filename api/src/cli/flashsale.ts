@@ -4,6 +4,7 @@ import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { errorMessage, ValidationError } from "@surge/core";
 import {
+  BURST_BOUNDS,
   Burst,
   type BurstStats,
   formatLocustSummary,
@@ -109,7 +110,7 @@ export function parseFlashsaleArgs(argv: ReadonlyArray<string>, env: CliEnv): Fl
   } else {
     if (users === undefined) throw new UsageError("give --users N (Locust's user model) or --rate R (arrival rate)");
     body.users = users;
-    body.spawnRate = number("spawn-rate", v["spawn-rate"]) ?? users;
+    body.spawnRate = number("spawn-rate", v["spawn-rate"]) ?? Math.min(users, BURST_BOUNDS.maxUsers);
     const waitMinMs = number("wait-min", v["wait-min"]);
     const waitMaxMs = number("wait-max", v["wait-max"]);
     if (waitMinMs !== undefined) body.waitMinMs = waitMinMs;
