@@ -1,5 +1,6 @@
 import { type Logger, type OrderQueue, type OrderStore, type OrderTopic, PaymentProcessor } from "@surge/core";
 import express, { type Express } from "express";
+import type { QueueAgeSource } from "./cloudwatch-queue-age.js";
 import { errorHandler, HttpError, requestMetrics } from "./http.js";
 import { type ApiMetrics, createApiMetrics } from "./metrics.js";
 import { AuditLog } from "./ops/audit.js";
@@ -26,6 +27,8 @@ export interface ApiDeps {
   /** Lease holder name for synchronous payments. Default `api-<pid>`. */
   holder?: string;
   outbox?: OutboxRelayOptions;
+  /** SQS's oldest-message age from CloudWatch (AWS): exported beside the store's exact age. */
+  queueAge?: QueueAgeSource;
 }
 
 export interface Api {
@@ -44,7 +47,12 @@ export interface Api {
 export function createApi(deps: ApiDeps): Api {
   const holder = deps.holder ?? `api-${process.pid}`;
   const payments = new PaymentProcessor({ ...deps.payment, processorId: holder, ledger: deps.store });
-  const metrics = createApiMetrics({ store: deps.store, queue: deps.queue, payments: () => payments });
+  const metrics = createApiMetrics({
+    store: deps.store,
+    queue: deps.queue,
+    payments: () => payments,
+    queueAge: deps.queueAge,
+  });
   const relay = deps.topic
     ? new OutboxRelay({ store: deps.store, topic: deps.topic, log: deps.log, metrics }, deps.outbox)
     : undefined;

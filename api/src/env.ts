@@ -31,6 +31,14 @@ const schema = z.object({
     .url({ protocol: /^https?$/, error: "must be an http(s) URL" })
     .optional()
     .or(z.literal("").transform(() => undefined)),
+  /**
+   * Export SQS's ApproximateAgeOfOldestMessage from CloudWatch (surge_queue_oldest_message_age_seconds).
+   * AWS only: the local emulator has no CloudWatch. Default false.
+   */
+  CLOUDWATCH_QUEUE_METRICS: z
+    .enum(["true", "false", "1", "0"], "must be true or false")
+    .default("false")
+    .transform((v) => v === "true" || v === "1"),
   /** Which fleet the ops plane drives: the local stack's task supervisor, or an ECS service (with Application Auto Scaling). */
   FLEET: z.enum(["local", "ecs"]).default("local"),
   /** The stack runner's fleet control endpoint (FLEET=local); `npm start` sets it. */

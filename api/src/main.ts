@@ -1,4 +1,5 @@
 import type { AddressInfo } from "node:net";
+import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import {
   createAwsClients,
   createLogger,
@@ -10,6 +11,7 @@ import {
 } from "@surge/core";
 import { createApi } from "./app.js";
 import { createScaling } from "./autoscaling/index.js";
+import { CloudWatchQueueAge } from "./cloudwatch-queue-age.js";
 import { loadEnv } from "./env.js";
 import { burstsModule } from "./ops/modules/bursts.js";
 
@@ -38,6 +40,13 @@ const api = createApi({
   ],
   payment: { slots: env.PAYMENT_SLOTS, durationMs: env.PAYMENT_DURATION_MS, failureRate: env.PAYMENT_FAILURE_RATE },
   outbox: { batchSize: env.OUTBOX_BATCH_SIZE, pollIntervalMs: env.OUTBOX_POLL_INTERVAL_MS },
+  ...(env.CLOUDWATCH_QUEUE_METRICS && {
+    queueAge: new CloudWatchQueueAge({
+      client: new CloudWatchClient({}),
+      queues: { orders: env.ORDERS_QUEUE, dlq: env.ORDERS_DLQ },
+      log,
+    }),
+  }),
   opsModules: [burstsModule({ ownBaseUrl: () => ownBaseUrl }), ...scaling.modules],
 });
 api.start();

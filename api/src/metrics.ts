@@ -7,6 +7,7 @@ import {
   registerPaymentMetrics,
 } from "@surge/core";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { QueueAgeSource } from "./cloudwatch-queue-age.js";
 
 export const REJECT_REASONS = [
   "validation",
@@ -26,6 +27,8 @@ export function createApiMetrics(sources: {
   store: OrderStore;
   queue?: OrderQueue | undefined;
   payments: () => PaymentProcessor | undefined;
+  /** SQS's own oldest-message age (CloudWatch, AWS only); without it the gauge is not registered. */
+  queueAge?: QueueAgeSource | undefined;
 }) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -124,6 +127,21 @@ export function createApiMetrics(sources: {
       if (dlq.status === "fulfilled") set("dlq", dlq.value);
     },
   });
+  const queueAge = sources.queueAge;
+  if (queueAge) {
+    new Gauge({
+      name: "surge_queue_oldest_message_age_seconds",
+      help: "SQS ApproximateAgeOfOldestMessage by queue (orders, dlq), from CloudWatch: 1-minute resolution, minutes late.",
+      labelNames: ["queue"] as const,
+      registers: [registry],
+      async collect() {
+        const ages = await queueAge.read();
+        // A queue without a recent figure is left out: 0 would claim nothing waits.
+        this.reset();
+        for (const [name, seconds] of Object.entries(ages)) this.labels(name).set(seconds);
+      },
+    });
+  }
   const payment = registerPaymentMetrics(registry, sources.payments);
   return { registry, httpDuration, accepted, rejected, published, publishErrors, publishLatency, lastPublish, payment };
 }

@@ -1,0 +1,91 @@
+import { type CloudWatchClient, GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
+import { errorMessage, type Logger } from "@surge/core";
+
+/** Age of the oldest message per queue, in seconds; a queue CloudWatch has no recent figure for is absent. */
+export type QueueAges = Partial<Record<"orders" | "dlq", number>>;
+
+export interface QueueAgeSource {
+  read(): Promise<QueueAges>;
+}
+
+export interface CloudWatchQueueAgeOptions {
+  client: CloudWatchClient;
+  /** SQS queue names (the CloudWatch `QueueName` dimension). */
+  queues: { orders: string; dlq: string };
+  log: Logger;
+  /**
+   * How long one reading serves scrapes, in ms. Default 60000: SQS publishes its
+   * CloudWatch metrics once a minute, so asking more often costs GetMetricData
+   * calls and returns the same number.
+   */
+  cacheMs?: number;
+  now?: () => number;
+}
+
+/**
+ * SQS's ApproximateAgeOfOldestMessage, which only CloudWatch reports
+ * (GetQueueAttributes does not). On AWS it sits beside the order store's exact
+ * age: it sees only what reached SQS, the store also sees orders still in the
+ * outbox. A failed or empty reading leaves the queue out rather than reporting 0,
+ * which would claim nothing waits.
+ */
+export class CloudWatchQueueAge implements QueueAgeSource {
+  readonly #options: CloudWatchQueueAgeOptions;
+  #cached: { atMs: number; ages: QueueAges } | undefined;
+  #inflight: Promise<QueueAges> | undefined;
+
+  constructor(options: CloudWatchQueueAgeOptions) {
+    this.#options = options;
+  }
+
+  read(): Promise<QueueAges> {
+    const now = (this.#options.now ?? Date.now)();
+    if (this.#cached && now - this.#cached.atMs < (this.#options.cacheMs ?? 60_000)) {
+      return Promise.resolve(this.#cached.ages);
+    }
+    // Concurrent scrapes share one call.
+    this.#inflight ??= this.#fetch(now).finally(() => {
+      this.#inflight = undefined;
+    });
+    return this.#inflight;
+  }
+
+  async #fetch(now: number): Promise<QueueAges> {
+    const { client, queues } = this.#options;
+    const query = (id: "orders" | "dlq") => ({
+      Id: id,
+      MetricStat: {
+        Metric: {
+          Namespace: "AWS/SQS",
+          MetricName: "ApproximateAgeOfOldestMessage",
+          Dimensions: [{ Name: "QueueName", Value: queues[id] }],
+        },
+        Period: 60,
+        Stat: "Maximum",
+      },
+      ReturnData: true,
+    });
+    try {
+      const out = await client.send(
+        new GetMetricDataCommand({
+          MetricDataQueries: [query("orders"), query("dlq")],
+          // SQS metrics land a few minutes late: look back far enough to find the latest one.
+          StartTime: new Date(now - 10 * 60_000),
+          EndTime: new Date(now),
+          ScanBy: "TimestampDescending",
+        }),
+      );
+      const ages: QueueAges = {};
+      for (const result of out.MetricDataResults ?? []) {
+        const latest = result.Values?.[0];
+        if ((result.Id === "orders" || result.Id === "dlq") && latest !== undefined) ages[result.Id] = latest;
+      }
+      this.#cached = { atMs: now, ages };
+      return ages;
+    } catch (error) {
+      this.#options.log.warn("CloudWatch GetMetricData failed", { error: errorMessage(error) });
+      this.#cached = { atMs: now, ages: {} };
+      return {};
+    }
+  }
+}
