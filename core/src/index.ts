@@ -1,3 +1,4 @@
+export * from "./cost.js";
 export * from "./env.js";
 export * from "./errors.js";
 export * from "./log.js";

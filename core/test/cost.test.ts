@@ -60,7 +60,8 @@ describe("cost model: the study's Lambda figures, to the cent", () => {
     expect(cents(lambdaUsd(1_000_000, { freeTier: false }).computeUsd)).toBe(25);
     expect(cents(lambdaUsd(10_000_000, { freeTier: false }).computeUsd)).toBe(250);
     // "Break-even point: ~6,000,000 orders/month" against ECS at $150/month.
-    expect(Math.round(150 / perOrder.computeUsd)).toBe(6_000_000);
+    // (The study divides by its rounded $0.000025; the unrounded price gives 12 orders fewer.)
+    expect(Math.round(150 / roundUsd(perOrder.computeUsd, 6))).toBe(6_000_000);
   });
 
   it("solves 'when does Lambda = ECS $20/month?' at ~1.07 million orders", () => {
@@ -212,5 +213,6 @@ describe("roundUsd", () => {
     expect(roundUsd(1.005, 2)).toBe(1.01);
     expect(roundUsd(-1.005, 2)).toBe(-1.01);
     expect(roundUsd(18.333370000000002, 2)).toBe(18.33);
+    expect(roundUsd(5.00001e-7, 7)).toBe(5e-7);
   });
 });

@@ -1,0 +1,393 @@
+/**
+ * What order processing costs on Lambda and on Fargate, with the study's prices
+ * (Part III, "COST REALITY CHECK", us-west-2) as editable defaults.
+ *
+ * Lambda bills requests and GB-seconds of billed duration, less a monthly free
+ * tier; Fargate bills vCPU-hours and GB-hours for every second a task runs,
+ * busy or idle. So Lambda's cost follows the order volume and Fargate's follows
+ * the fleet over time: `compareCosts` answers both for a monthly volume and
+ * the volume where they cross; `fargateCostFromTaskSeconds` prices a fleet
+ * actually observed (task-seconds from the scaling activity log).
+ *
+ * Money is kept as unrounded USD (float) and rounded only for display with
+ * `roundUsd`, which rounds half-up on the decimal digits a person would write,
+ * so 0.002555 shows as 0.00256 the way the study's arithmetic does.
+ */
+
+export interface LambdaPricing {
+  /** USD per million requests. Study: 0.20. */
+  requestUsdPerMillion: number;
+  /** USD per GB-second of billed duration. Study: 0.0000166667. */
+  gbSecondUsd: number;
+  /** Requests per month the free tier covers. Study: 1,000,000. */
+  freeRequestsPerMonth: number;
+  /** GB-seconds per month the free tier covers. Study: 400,000. */
+  freeGbSecondsPerMonth: number;
+}
+
+export interface FargatePricing {
+  /** USD per vCPU per hour. Study: 0.04656. */
+  vcpuHourUsd: number;
+  /** USD per GB of memory per hour. Study: 0.00511. */
+  gbHourUsd: number;
+}
+
+/** One Fargate task's size. Study: 256 CPU units (0.25 vCPU) and 512 MB. */
+export interface FargateTaskSize {
+  vcpu: number;
+  memoryGb: number;
+}
+
+export interface Pricing {
+  lambda: LambdaPricing;
+  fargate: FargatePricing;
+}
+
+/** The study's prices (us-west-2), verbatim. */
+export const STUDY_PRICING: Pricing = {
+  lambda: {
+    requestUsdPerMillion: 0.2,
+    gbSecondUsd: 0.0000166667,
+    freeRequestsPerMonth: 1_000_000,
+    freeGbSecondsPerMonth: 400_000,
+  },
+  fargate: { vcpuHourUsd: 0.04656, gbHourUsd: 0.00511 },
+};
+
+/** The study's task size: 0.25 vCPU, 0.5 GB. */
+export const STUDY_TASK_SIZE: FargateTaskSize = { vcpu: 0.25, memoryGb: 0.5 };
+
+/** The study's month: 30 days ("Daily: $0.68 … Monthly: $0.68 × 30"). */
+export const STUDY_HOURS_PER_MONTH = 720;
+
+/** Lambda bills memory in GB of 1024 MB: 512 MB is 0.5 GB. */
+export function memoryGb(memoryMb: number): number {
+  return memoryMb / 1024;
+}
+
+/**
+ * Rounds half-up to `decimals` places on the number's shortest decimal form
+ * (the digits it prints as), so binary representation error never flips a
+ * rounding: roundUsd(0.002555, 5) is 0.00256, roundUsd(0.025, 2) is 0.03.
+ */
+export function roundUsd(usd: number, decimals = 2): number {
+  if (!Number.isFinite(usd)) return usd;
+  const sign = usd < 0 ? -1 : 1;
+  const [mantissa, exponent = "0"] = String(Math.abs(usd)).split("e");
+  const shifted = Math.round(Number(`${mantissa}e${Number(exponent) + decimals}`));
+  return sign * Number(`${shifted}e-${decimals}`);
+}
+
+export interface LambdaCost {
+  invocations: number;
+  gbSeconds: number;
+  /** Requests beyond the free tier. */
+  billableRequests: number;
+  /** GB-seconds beyond the free tier. */
+  billableGbSeconds: number;
+  requestsUsd: number;
+  computeUsd: number;
+  totalUsd: number;
+}
+
+/**
+ * Prices `invocations` of `billedDurationMs` each at `memoryMb`. With
+ * `freeTier` (default true) the month's free requests and GB-seconds come off
+ * first. Pass `gbSeconds` instead of a duration to price observed REPORT lines
+ * (each invocation billed on its own duration).
+ */
+export function lambdaCost(input: {
+  invocations: number;
+  billedDurationMs?: number;
+  memoryMb?: number;
+  gbSeconds?: number;
+  freeTier?: boolean;
+  pricing?: LambdaPricing;
+}): LambdaCost {
+  const pricing = input.pricing ?? STUDY_PRICING.lambda;
+  const freeTier = input.freeTier ?? true;
+  const gbSeconds =
+    input.gbSeconds ?? input.invocations * ((input.billedDurationMs ?? 0) / 1000) * memoryGb(input.memoryMb ?? 0);
+  const billableRequests = Math.max(0, input.invocations - (freeTier ? pricing.freeRequestsPerMonth : 0));
+  const billableGbSeconds = Math.max(0, gbSeconds - (freeTier ? pricing.freeGbSecondsPerMonth : 0));
+  const requestsUsd = (billableRequests / 1_000_000) * pricing.requestUsdPerMillion;
+  const computeUsd = billableGbSeconds * pricing.gbSecondUsd;
+  return {
+    invocations: input.invocations,
+    gbSeconds,
+    billableRequests,
+    billableGbSeconds,
+    requestsUsd,
+    computeUsd,
+    totalUsd: requestsUsd + computeUsd,
+  };
+}
+
+/** GB-seconds of a set of REPORT lines: each invocation's billed duration times its memory size. */
+export function billedGbSeconds(reports: ReadonlyArray<{ billedDurationMs: number; memorySizeMb: number }>): number {
+  let total = 0;
+  for (const r of reports) total += (r.billedDurationMs / 1000) * memoryGb(r.memorySizeMb);
+  return total;
+}
+
+/** What one task costs per hour: vCPU-hours plus GB-hours. Study: $0.01164 + $0.00256 = $0.0142. */
+export function fargateTaskHourUsd(
+  size: FargateTaskSize = STUDY_TASK_SIZE,
+  pricing: FargatePricing = STUDY_PRICING.fargate,
+): { vcpuUsd: number; memoryUsd: number; totalUsd: number } {
+  const vcpuUsd = size.vcpu * pricing.vcpuHourUsd;
+  const memoryUsd = size.memoryGb * pricing.gbHourUsd;
+  return { vcpuUsd, memoryUsd, totalUsd: vcpuUsd + memoryUsd };
+}
+
+export interface FargateCost {
+  taskHours: number;
+  vcpuHours: number;
+  gbHours: number;
+  vcpuUsd: number;
+  memoryUsd: number;
+  totalUsd: number;
+}
+
+/** Prices task-seconds of a fleet of one task size (Fargate bills per second). */
+export function fargateCostFromTaskSeconds(
+  taskSeconds: number,
+  size: FargateTaskSize = STUDY_TASK_SIZE,
+  pricing: FargatePricing = STUDY_PRICING.fargate,
+): FargateCost {
+  const taskHours = taskSeconds / 3600;
+  const vcpuHours = taskHours * size.vcpu;
+  const gbHours = taskHours * size.memoryGb;
+  const vcpuUsd = vcpuHours * pricing.vcpuHourUsd;
+  const memoryUsd = gbHours * pricing.gbHourUsd;
+  return { taskHours, vcpuHours, gbHours, vcpuUsd, memoryUsd, totalUsd: vcpuUsd + memoryUsd };
+}
+
+/** Prices a schedule of `tasks` running for `hours`, e.g. the study's "2 tasks for 20 days, 25 for 10". */
+export function fargateCostFromSchedule(
+  schedule: ReadonlyArray<{ tasks: number; hours: number }>,
+  size: FargateTaskSize = STUDY_TASK_SIZE,
+  pricing: FargatePricing = STUDY_PRICING.fargate,
+): FargateCost {
+  const taskSeconds = schedule.reduce((sum, s) => sum + s.tasks * s.hours * 3600, 0);
+  return fargateCostFromTaskSeconds(taskSeconds, size, pricing);
+}
+
+/** A change in the number of running tasks at a moment (a scaling activity). */
+export interface TaskCountChange {
+  atMs: number;
+  tasks: number;
+}
+
+/**
+ * Task-seconds in [fromMs, toMs) of a fleet that had `initialTasks` at `fromMs`
+ * and changed to each change's `tasks` at its `atMs`: the area under the
+ * tasks-over-time step function. Changes outside the window only set the count
+ * it starts with.
+ */
+export function taskSecondsFromChanges(
+  changes: ReadonlyArray<TaskCountChange>,
+  window: { fromMs: number; toMs: number },
+  initialTasks: number,
+): number {
+  if (window.toMs <= window.fromMs) return 0;
+  const sorted = [...changes].sort((a, b) => a.atMs - b.atMs);
+  let tasks = initialTasks;
+  for (const c of sorted) if (c.atMs <= window.fromMs) tasks = c.tasks;
+  let at = window.fromMs;
+  let total = 0;
+  for (const c of sorted) {
+    if (c.atMs <= window.fromMs) continue;
+    if (c.atMs >= window.toMs) break;
+    total += tasks * (c.atMs - at);
+    tasks = c.tasks;
+    at = c.atMs;
+  }
+  total += tasks * (window.toMs - at);
+  return total / 1000;
+}
+
+export interface CostInput {
+  /** Orders per month. */
+  ordersPerMonth: number;
+  /** One payment's duration, in ms. Study: 3000. */
+  paymentDurationMs?: number;
+  /** Lambda memory size, in MB. Study: 512. */
+  memoryMb?: number;
+  /**
+   * Milliseconds billed per invocation on top of the payment (handler work,
+   * init on cold starts averaged in). Default 0: the study prices exactly 3 s.
+   */
+  lambdaOverheadMs?: number;
+  /** Take the Lambda free tier off. Default true. */
+  freeTier?: boolean;
+  /** Tasks the Fargate service always runs (its minimum capacity). Study: 2. */
+  minTasks?: number;
+  /** Payments one task runs at once (PAYMENT_SLOTS). Study: 5. */
+  slotsPerTask?: number;
+  /**
+   * Share of a task's payment slots kept busy once the fleet scales past its
+   * minimum, in (0, 1]. Default 1: extra tasks run only for the work there is.
+   */
+  targetUtilization?: number;
+  taskSize?: FargateTaskSize;
+  /** Hours in the month. Study: 720 (30 days). */
+  hoursPerMonth?: number;
+  pricing?: Pricing;
+}
+
+type ResolvedCostInput = Required<CostInput>;
+
+export function resolveCostInput(input: CostInput): ResolvedCostInput {
+  const resolved: ResolvedCostInput = {
+    ordersPerMonth: input.ordersPerMonth,
+    paymentDurationMs: input.paymentDurationMs ?? 3000,
+    memoryMb: input.memoryMb ?? 512,
+    lambdaOverheadMs: input.lambdaOverheadMs ?? 0,
+    freeTier: input.freeTier ?? true,
+    minTasks: input.minTasks ?? 2,
+    slotsPerTask: input.slotsPerTask ?? 5,
+    targetUtilization: input.targetUtilization ?? 1,
+    taskSize: input.taskSize ?? STUDY_TASK_SIZE,
+    hoursPerMonth: input.hoursPerMonth ?? STUDY_HOURS_PER_MONTH,
+    pricing: input.pricing ?? STUDY_PRICING,
+  };
+  const bad = (field: string, bound: string) => new RangeError(`${field} must be ${bound}`);
+  if (!(resolved.ordersPerMonth >= 0)) throw bad("ordersPerMonth", "≥ 0");
+  if (!(resolved.paymentDurationMs >= 0)) throw bad("paymentDurationMs", "≥ 0");
+  if (!(resolved.memoryMb >= 128 && resolved.memoryMb <= 10_240)) throw bad("memoryMb", "in 128..10240");
+  if (!(resolved.lambdaOverheadMs >= 0)) throw bad("lambdaOverheadMs", "≥ 0");
+  if (!(resolved.minTasks >= 0)) throw bad("minTasks", "≥ 0");
+  if (!(resolved.slotsPerTask >= 1)) throw bad("slotsPerTask", "≥ 1");
+  if (!(resolved.targetUtilization > 0 && resolved.targetUtilization <= 1)) throw bad("targetUtilization", "in (0, 1]");
+  if (!(resolved.hoursPerMonth > 0)) throw bad("hoursPerMonth", "> 0");
+  return resolved;
+}
+
+/** Lambda's monthly bill for a volume: one invocation per order (SNS delivers one order per event). */
+export function lambdaMonthlyCost(input: CostInput): LambdaCost & { billedDurationMs: number } {
+  const r = resolveCostInput(input);
+  const billedDurationMs = Math.ceil(r.paymentDurationMs + r.lambdaOverheadMs);
+  return {
+    ...lambdaCost({
+      invocations: r.ordersPerMonth,
+      billedDurationMs,
+      memoryMb: r.memoryMb,
+      freeTier: r.freeTier,
+      pricing: r.pricing.lambda,
+    }),
+    billedDurationMs,
+  };
+}
+
+export interface FargateMonthly extends FargateCost {
+  /** Task-hours the minimum capacity runs whatever the volume. */
+  baselineTaskHours: number;
+  /** Task-hours of payment work the volume needs at the target utilization. */
+  workTaskHours: number;
+  /** Orders per month the minimum capacity can pay by itself. */
+  baselineCapacityOrders: number;
+}
+
+/**
+ * Fargate's monthly bill for a volume: the minimum tasks run all month; when
+ * the work (orders × payment time ÷ slots per task) needs more task-hours than
+ * that, the fleet scales out for exactly the extra (at the target utilization).
+ * A lower bound for bursty traffic, where scale-out lags the burst.
+ */
+export function fargateMonthlyCost(input: CostInput): FargateMonthly {
+  const r = resolveCostInput(input);
+  const baselineTaskHours = r.minTasks * r.hoursPerMonth;
+  const workTaskHours = (r.ordersPerMonth * (r.paymentDurationMs / 1000)) / r.slotsPerTask / 3600 / r.targetUtilization;
+  const taskHours = Math.max(baselineTaskHours, workTaskHours);
+  const perTaskOrdersPerHour =
+    r.paymentDurationMs > 0 ? (r.slotsPerTask * 3600 * r.targetUtilization) / (r.paymentDurationMs / 1000) : Infinity;
+  return {
+    ...fargateCostFromTaskSeconds(taskHours * 3600, r.taskSize, r.pricing.fargate),
+    baselineTaskHours,
+    workTaskHours,
+    baselineCapacityOrders: baselineTaskHours * perTaskOrdersPerHour,
+  };
+}
+
+/** Orders per month the Lambda free tier pays for: the tighter of its requests and its GB-seconds. */
+export function freeTierOrders(input: Omit<CostInput, "ordersPerMonth">): number {
+  const r = resolveCostInput({ ...input, ordersPerMonth: 0 });
+  const gbSecondsPerOrder = (Math.ceil(r.paymentDurationMs + r.lambdaOverheadMs) / 1000) * memoryGb(r.memoryMb);
+  const byCompute = gbSecondsPerOrder > 0 ? r.pricing.lambda.freeGbSecondsPerMonth / gbSecondsPerOrder : Infinity;
+  return Math.min(r.pricing.lambda.freeRequestsPerMonth, byCompute);
+}
+
+/**
+ * The monthly volume at which Lambda's bill reaches `budgetUsd` (the study's
+ * "when does Lambda = ECS $20/month?"). Bisection on the monotone bill.
+ */
+export function ordersForLambdaBudget(budgetUsd: number, input: Omit<CostInput, "ordersPerMonth"> = {}): number {
+  const bill = (orders: number) => lambdaMonthlyCost({ ...input, ordersPerMonth: orders }).totalUsd;
+  return solveIncreasing((orders) => bill(orders) - budgetUsd);
+}
+
+/**
+ * The smallest monthly volume at which Lambda costs as much as Fargate (above
+ * it, Fargate is cheaper), or null when Lambda stays cheaper at any volume.
+ * Within the free tier Lambda costs nothing; past it Lambda's bill grows by a
+ * full invocation per order while a task shares its slots among several
+ * payments, so with the study's sizes the bills cross exactly once.
+ */
+export function breakEvenOrders(input: Omit<CostInput, "ordersPerMonth">): number | null {
+  const diff = (orders: number) =>
+    lambdaMonthlyCost({ ...input, ordersPerMonth: orders }).totalUsd -
+    fargateMonthlyCost({ ...input, ordersPerMonth: orders }).totalUsd;
+  const free = Math.floor(freeTierOrders(input));
+  if (diff(free) >= 0) return free;
+  const solved = solveIncreasing(diff, free);
+  return Number.isFinite(solved) ? solved : null;
+}
+
+/** Smallest x ≥ lo (to 0.01) with f(x) ≥ 0 for an eventually increasing f; Infinity when none below 1e15. */
+function solveIncreasing(f: (x: number) => number, lo = 0): number {
+  if (f(lo) >= 0) return lo;
+  let hi = Math.max(1, lo * 2);
+  while (f(hi) < 0) {
+    hi *= 2;
+    if (hi > 1e15) return Infinity;
+  }
+  let a = lo;
+  for (let i = 0; i < 200 && hi - a > 0.01; i++) {
+    const mid = (a + hi) / 2;
+    if (f(mid) >= 0) hi = mid;
+    else a = mid;
+  }
+  return hi;
+}
+
+export interface CostComparison {
+  input: ResolvedCostInput;
+  lambda: LambdaCost & { billedDurationMs: number };
+  fargate: FargateMonthly;
+  cheaper: "lambda" | "fargate" | "equal";
+  /** Monthly orders above which Fargate is cheaper; null when Lambda always is. */
+  breakEvenOrders: number | null;
+  /** Monthly orders the Lambda free tier covers. */
+  freeTierOrders: number;
+  /** One Fargate task per hour, split into vCPU and memory. */
+  fargateTaskHour: { vcpuUsd: number; memoryUsd: number; totalUsd: number };
+}
+
+/** Both bills for a monthly volume, which is cheaper, where they cross and what the free tier covers. */
+export function compareCosts(input: CostInput): CostComparison {
+  const resolved = resolveCostInput(input);
+  const lambda = lambdaMonthlyCost(resolved);
+  const fargate = fargateMonthlyCost(resolved);
+  const { ordersPerMonth: _, ...rest } = resolved;
+  const delta = roundUsd(lambda.totalUsd, 6) - roundUsd(fargate.totalUsd, 6);
+  return {
+    input: resolved,
+    lambda,
+    fargate,
+    cheaper: delta < 0 ? "lambda" : delta > 0 ? "fargate" : "equal",
+    breakEvenOrders: breakEvenOrders(rest),
+    freeTierOrders: freeTierOrders(rest),
+    fargateTaskHour: fargateTaskHourUsd(resolved.taskSize, resolved.pricing.fargate),
+  };
+}
