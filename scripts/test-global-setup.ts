@@ -5,12 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 
-declare module "vitest" {
-  export interface ProvidedContext {
-    /** A PostgreSQL server for this test run: each test uses its own schema. */
-    postgresUrl: string;
-  }
-}
+import "../core/test/harness.js"; // declares the provided `postgresUrl`
 
 function pgBin(name: string): string {
   for (const dir of (process.env.PATH ?? "").split(":")) if (existsSync(join(dir, name))) return join(dir, name);

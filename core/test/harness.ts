@@ -11,6 +11,13 @@ import { createAwsClients, ensureTopology, type Topology } from "../src/queue.js
 import { PostgresOrderStore } from "../src/store/postgres.js";
 import { SqliteOrderStore } from "../src/store/sqlite.js";
 
+declare module "vitest" {
+  export interface ProvidedContext {
+    /** A PostgreSQL server for this test run (scripts/test-global-setup.ts): each test uses its own schema. */
+    postgresUrl: string;
+  }
+}
+
 export interface Emulator {
   url: string;
   server: FauxqsServer;

@@ -112,6 +112,17 @@ describe.each(backends)("OrderStore conformance: %s", (_name, open) => {
     expect(await store.requeueDead([order.orderId])).toEqual([]);
   });
 
+  it("a purge marks waiting async orders dead with the reason, leaving paid, processing and sync ones", async () => {
+    const waiting = await store.acceptOrder(newOrder(), { outbox: true });
+    const paying = await store.acceptOrder(newOrder(), { outbox: true });
+    const sync = await store.acceptOrder(newOrder({ mode: "sync" }), { outbox: false });
+    await store.claimOrder(paying.order.orderId, "t", 30_000);
+    expect(await store.markWaitingDead("purged by ops")).toEqual([waiting.order.orderId]);
+    expect(await store.getOrder(waiting.order.orderId)).toMatchObject({ status: "dead", lastError: "purged by ops" });
+    expect((await store.getOrder(paying.order.orderId))?.status).toBe("processing");
+    expect((await store.getOrder(sync.order.orderId))?.status).toBe("queued");
+  });
+
   it("release hands an interrupted order back untouched", async () => {
     const { order } = await store.acceptOrder(newOrder(), { outbox: false });
     await store.claimOrder(order.orderId, "t", 30_000);

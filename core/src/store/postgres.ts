@@ -233,6 +233,15 @@ export class PostgresOrderStore implements OrderStore {
     );
   }
 
+  async markWaitingDead(reason: string): Promise<string[]> {
+    const rows = await this.#q<{ id: string }>(
+      `UPDATE orders SET status = 'dead', last_error = $1, updated_at = $2, lease_holder = NULL, lease_until = NULL
+       WHERE mode = 'async' AND status IN ('queued', 'failed') RETURNING id`,
+      [reason, Date.now()],
+    );
+    return rows.map((r) => r.id);
+  }
+
   async requeueDead(orderIds?: ReadonlyArray<string>): Promise<string[]> {
     return this.#tx(async (client) => {
       const now = Date.now();

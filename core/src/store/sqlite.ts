@@ -268,6 +268,16 @@ export class SqliteOrderStore implements OrderStore {
     this.#stmts.dead.run(reason, Date.now(), orderId);
   }
 
+  async markWaitingDead(reason: string): Promise<string[]> {
+    return this.#db
+      .prepare<[string, number], { id: string }>(
+        `UPDATE orders SET status = 'dead', last_error = ?, updated_at = ?, lease_holder = NULL, lease_until = NULL
+         WHERE mode = 'async' AND status IN ('queued', 'failed') RETURNING id`,
+      )
+      .all(reason, Date.now())
+      .map((r) => r.id);
+  }
+
   async requeueDead(orderIds?: ReadonlyArray<string>): Promise<string[]> {
     return this.#db
       .transaction(() => {

@@ -94,6 +94,11 @@ export interface OrderStore {
   markFailed(orderId: string, holder: string, reason: string): Promise<void>;
   /** any unpaid status → dead, with the reason kept for the operator. */
   markDead(orderId: string, reason: string): Promise<void>;
+  /**
+   * queued/failed async orders → dead with `reason` (a purged queue): nothing
+   * purged is silently lost; every such order stays explained and redrivable.
+   */
+  markWaitingDead(reason: string): Promise<string[]>;
   /** dead → queued with a fresh outbox row (DLQ redrive). All dead orders when `orderIds` is absent. */
   requeueDead(orderIds?: ReadonlyArray<string>): Promise<string[]>;
 
