@@ -6,6 +6,7 @@ import { type ApiMetrics, createApiMetrics } from "./metrics.js";
 import { AuditLog } from "./ops/audit.js";
 import type { OpsModule } from "./ops/context.js";
 import { alertsModule } from "./ops/modules/alerts.js";
+import { queueModule } from "./ops/modules/queue.js";
 import { type OpsToken, opsRouter } from "./ops/router.js";
 import { OpsState } from "./ops/state.js";
 import { OutboxRelay, type OutboxRelayOptions } from "./outbox-relay.js";
@@ -75,7 +76,14 @@ export function createApi(deps: ApiDeps): Api {
   const state = new OpsState();
   const audit = new AuditLog(deps.store);
   // POST /ops/alerts is part of the ops contract (Grafana's contact point posts to it): always mounted.
-  const modules = [alertsModule(deps.store), ...(deps.opsModules ?? [])];
+  const modules = [
+    alertsModule(deps.store),
+    // The queue, its DLQ, redrive and purge: wherever there is a queue.
+    ...(deps.queue
+      ? [queueModule({ queue: deps.queue, store: deps.store, log: deps.log, onRequeued: () => relay?.notify() })]
+      : []),
+    ...(deps.opsModules ?? []),
+  ];
   app.use(
     "/ops",
     opsRouter({ store: deps.store, queue: deps.queue, log: deps.log, metrics, audit, state }, deps.opsTokens, modules),

@@ -33,7 +33,7 @@ describe("order API contract", () => {
       const m = await api.queue.receive(10, 1);
       return m.length > 0 ? m : undefined;
     });
-    expect(JSON.parse(messages[0]?.Body ?? "{}")).toMatchObject({ orderId });
+    expect(JSON.parse(messages?.[0]?.Body ?? "{}")).toMatchObject({ orderId });
     expect((await t.store.outboxStats()).pending).toBe(0);
 
     const view = await fetch(`${api.url}${res.headers.get("location")}`);

@@ -13,6 +13,7 @@ import {
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
   type Message,
+  PurgeQueueCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
   SQSClient,
@@ -115,6 +116,16 @@ function required<T>(value: T | undefined, what: string): T {
   return value;
 }
 
+/** A message in the dead-letter queue, with the order it carries and why it is there. */
+export interface DeadLetter {
+  messageId: string;
+  receiptHandle: string;
+  body: string;
+  orderId?: string;
+  reason: string;
+  sentAt: string;
+}
+
 export interface QueueDepth {
   visible: number;
   inFlight: number;
@@ -178,6 +189,87 @@ export class OrderQueue {
           reason: { DataType: "String", StringValue: reason.slice(0, 1000) },
           ...(orderId ? { orderId: { DataType: "String", StringValue: orderId } } : {}),
         },
+      }),
+    );
+  }
+
+  /**
+   * Reads up to `max` DLQ messages without consuming them: each is held for a
+   * few seconds while the scan runs, then made visible again. SQS has no peek;
+   * this is the usual substitute, and the DLQ has no redrive policy of its own,
+   * so the extra receives cost nothing.
+   */
+  async peekDlq(max = 100): Promise<DeadLetter[]> {
+    const scan = await this.scanDlq(max);
+    await scan.release();
+    return scan.letters;
+  }
+
+  /**
+   * Receives up to `max` DLQ messages and holds them (30 s) so the caller can
+   * delete some with their receipt handles; `release()` makes the rest visible again.
+   */
+  async scanDlq(max = 100): Promise<{ letters: DeadLetter[]; release(keep?: ReadonlySet<string>): Promise<void> }> {
+    const seen = new Map<string, DeadLetter>();
+    const handles: string[] = [];
+    while (seen.size < max) {
+      const out = await this.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: this.dlqUrl,
+          MaxNumberOfMessages: Math.min(10, max - seen.size),
+          VisibilityTimeout: 30,
+          WaitTimeSeconds: 0,
+          MessageAttributeNames: ["All"],
+          MessageSystemAttributeNames: ["SentTimestamp", "ApproximateReceiveCount"],
+        }),
+      );
+      const messages = out.Messages ?? [];
+      if (messages.length === 0) break;
+      for (const m of messages) {
+        if (m.ReceiptHandle) handles.push(m.ReceiptHandle);
+        if (!m.MessageId || seen.has(m.MessageId)) continue;
+        let orderId = m.MessageAttributes?.orderId?.StringValue;
+        if (!orderId) {
+          try {
+            orderId = (JSON.parse(m.Body ?? "") as { orderId?: string }).orderId;
+          } catch {
+            // A poison message: no order to name.
+          }
+        }
+        seen.set(m.MessageId, {
+          messageId: m.MessageId,
+          receiptHandle: m.ReceiptHandle ?? "",
+          body: m.Body ?? "",
+          ...(orderId ? { orderId } : {}),
+          reason: m.MessageAttributes?.reason?.StringValue ?? "moved by the queue's redrive policy (maxReceiveCount)",
+          sentAt: new Date(Number(m.Attributes?.SentTimestamp ?? Date.now())).toISOString(),
+        });
+      }
+    }
+    return {
+      letters: [...seen.values()],
+      release: async (deleted = new Set<string>()) => {
+        await Promise.allSettled(
+          handles.filter((h) => !deleted.has(h)).map((h) => this.changeVisibilityOn(this.dlqUrl, h, 0)),
+        );
+      },
+    };
+  }
+
+  async deleteFromDlq(receiptHandle: string): Promise<void> {
+    await this.sqs.send(new DeleteMessageCommand({ QueueUrl: this.dlqUrl, ReceiptHandle: receiptHandle }));
+  }
+
+  async purge(which: "orders" | "dlq"): Promise<void> {
+    await this.sqs.send(new PurgeQueueCommand({ QueueUrl: which === "dlq" ? this.dlqUrl : this.queueUrl }));
+  }
+
+  private async changeVisibilityOn(queueUrl: string, receiptHandle: string, seconds: number): Promise<void> {
+    await this.sqs.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: queueUrl,
+        ReceiptHandle: receiptHandle,
+        VisibilityTimeout: seconds,
       }),
     );
   }
