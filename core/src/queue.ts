@@ -1,6 +1,8 @@
 import {
   CreateTopicCommand,
+  ListSubscriptionsByTopicCommand,
   PublishBatchCommand,
+  SetSubscriptionAttributesCommand,
   SNSClient,
   type SNSClientConfig,
   SubscribeCommand,
@@ -44,18 +46,44 @@ export interface Topology {
   topicArn: string;
   queueUrl: string;
   dlqUrl: string;
+  /** The queue subscribed for the local Lambda runtime, when ensureTopology was asked for one. */
+  lambdaQueueUrl?: string;
 }
+
+/** The platform that processes an order: the worker fleet, or the Lambda function. */
+export type ProcessingPlatform = "workers" | "lambda";
+
+/**
+ * The SNS message attribute that routes an order to its platform. The outbox
+ * relay sets it; the subscriptions' filter policies deliver on it.
+ */
+export const ROUTE_ATTRIBUTE = "target";
+
+/**
+ * The orders queue takes orders routed to the workers, and messages without a
+ * route at all (published by anything that does not set one), so routing never
+ * drops an order; the Lambda subscription takes only orders routed to Lambda.
+ */
+export const FILTER_POLICIES: Record<ProcessingPlatform, object> = {
+  workers: { $or: [{ [ROUTE_ATTRIBUTE]: ["workers"] }, { [ROUTE_ATTRIBUTE]: [{ exists: false }] }] },
+  lambda: { [ROUTE_ATTRIBUTE]: ["lambda"] },
+};
 
 /**
  * Creates (idempotently) what the local stack needs: the orders topic, the
  * orders queue subscribed with raw delivery, and the dead-letter queue that
  * takes a message after `maxReceiveCount` receives. On AWS the CDK app owns
  * these; the services only resolve them (see resolveTopology).
+ *
+ * With `lambdaQueue`, a second queue is subscribed for the local Lambda
+ * runtime (fauxqs delivers SNS to SQS only): without raw delivery, so each body
+ * is the SNS envelope a Lambda SNS event carries, and both subscriptions get
+ * the filter policies that route each order to one platform (ROUTE_ATTRIBUTE).
  */
 export async function ensureTopology(
   clients: { sqs: SQSClient; sns: SNSClient },
   names: QueueNames,
-  options: { maxReceiveCount: number; visibilityTimeoutSeconds: number },
+  options: { maxReceiveCount: number; visibilityTimeoutSeconds: number; lambdaQueue?: string | undefined },
 ): Promise<Topology> {
   const { sqs, sns } = clients;
   const dlq = await sqs.send(
@@ -76,15 +104,78 @@ export async function ensureTopology(
   const queueUrl = required(queue.QueueUrl, "CreateQueue.QueueUrl");
   const topic = await sns.send(new CreateTopicCommand({ Name: names.topic }));
   const topicArn = required(topic.TopicArn, "CreateTopic.TopicArn");
-  await sns.send(
-    new SubscribeCommand({
-      TopicArn: topicArn,
-      Protocol: "sqs",
-      Endpoint: await queueArn(sqs, queueUrl),
-      Attributes: { RawMessageDelivery: "true" },
+  const workersSubscription = await subscribeQueue(sns, topicArn, await queueArn(sqs, queueUrl), {
+    RawMessageDelivery: "true",
+  });
+  if (!options.lambdaQueue) return { topicArn, queueUrl, dlqUrl };
+
+  const lambdaQueue = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: options.lambdaQueue,
+      Attributes: {
+        VisibilityTimeout: String(options.visibilityTimeoutSeconds),
+        ReceiveMessageWaitTimeSeconds: "20",
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: options.maxReceiveCount }),
+      },
     }),
   );
-  return { topicArn, queueUrl, dlqUrl };
+  const lambdaQueueUrl = required(lambdaQueue.QueueUrl, "CreateQueue(lambda).QueueUrl");
+  const lambdaSubscription = await subscribeQueue(sns, topicArn, await queueArn(sqs, lambdaQueueUrl), {
+    RawMessageDelivery: "false",
+  });
+  for (const [arn, platform] of [
+    [workersSubscription, "workers"],
+    [lambdaSubscription, "lambda"],
+  ] as const) {
+    await sns.send(
+      new SetSubscriptionAttributesCommand({
+        SubscriptionArn: arn,
+        AttributeName: "FilterPolicy",
+        AttributeValue: JSON.stringify(FILTER_POLICIES[platform]),
+      }),
+    );
+  }
+  return { topicArn, queueUrl, dlqUrl, lambdaQueueUrl };
+}
+
+/**
+ * Subscribes a queue and returns the subscription's ARN. A subscription that
+ * exists with other attributes (a filter policy set by an earlier run) is
+ * found and updated instead: SNS refuses to subscribe it again.
+ */
+async function subscribeQueue(
+  sns: SNSClient,
+  topicArn: string,
+  endpoint: string,
+  attributes: Record<string, string>,
+): Promise<string> {
+  try {
+    const out = await sns.send(
+      new SubscribeCommand({ TopicArn: topicArn, Protocol: "sqs", Endpoint: endpoint, Attributes: attributes }),
+    );
+    return required(out.SubscriptionArn, "Subscribe.SubscriptionArn");
+  } catch (error) {
+    if (!/already exists/i.test(error instanceof Error ? error.message : "")) throw error;
+  }
+  let nextToken: string | undefined;
+  do {
+    const page = await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: topicArn, NextToken: nextToken }));
+    const existing = page.Subscriptions?.find((s) => s.Endpoint === endpoint && s.SubscriptionArn);
+    if (existing?.SubscriptionArn) {
+      for (const [name, value] of Object.entries(attributes)) {
+        await sns.send(
+          new SetSubscriptionAttributesCommand({
+            SubscriptionArn: existing.SubscriptionArn,
+            AttributeName: name,
+            AttributeValue: value,
+          }),
+        );
+      }
+      return existing.SubscriptionArn;
+    }
+    nextToken = page.NextToken;
+  } while (nextToken);
+  throw new Error(`SNS says ${endpoint} is subscribed to ${topicArn}, but it is not listed`);
 }
 
 /** Resolves existing resources by name (or takes the ARN given), never creating queues. */
@@ -301,15 +392,27 @@ export class OrderTopic {
     readonly topicArn: string,
   ) {}
 
-  /** Returns the ids that SNS accepted; the rest stay in the outbox for the next round. */
-  async publishBatch(entries: ReadonlyArray<{ id: string; message: string }>): Promise<Set<string>> {
+  /**
+   * Returns the ids that SNS accepted; the rest stay in the outbox for the next
+   * round. An entry's `target` becomes its ROUTE_ATTRIBUTE, which the
+   * subscriptions' filter policies deliver on.
+   */
+  async publishBatch(
+    entries: ReadonlyArray<{ id: string; message: string; target?: ProcessingPlatform | undefined }>,
+  ): Promise<Set<string>> {
     const accepted = new Set<string>();
     for (let i = 0; i < entries.length; i += 10) {
       const chunk = entries.slice(i, i + 10);
       const out = await this.sns.send(
         new PublishBatchCommand({
           TopicArn: this.topicArn,
-          PublishBatchRequestEntries: chunk.map((e) => ({ Id: e.id, Message: e.message })),
+          PublishBatchRequestEntries: chunk.map((e) => ({
+            Id: e.id,
+            Message: e.message,
+            ...(e.target && {
+              MessageAttributes: { [ROUTE_ATTRIBUTE]: { DataType: "String", StringValue: e.target } },
+            }),
+          })),
         }),
       );
       for (const ok of out.Successful ?? []) if (ok.Id) accepted.add(ok.Id);
