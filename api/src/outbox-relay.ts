@@ -1,4 +1,4 @@
-import { errorMessage, type Logger, type OrderStore, type OrderTopic } from "@surge/core";
+import { errorMessage, type Logger, type OrderStore, type OrderTopic, type ProcessingPlatform } from "@surge/core";
 import type { ApiMetrics } from "./metrics.js";
 
 export interface OutboxRelayOptions {
@@ -8,7 +8,7 @@ export interface OutboxRelayOptions {
   leaseMs?: number;
   /** Wait between empty rounds when nothing wakes the relay, in ms. Default 250. */
   pollIntervalMs?: number;
-  /** PublishBatch calls in flight at once (10 messages each). Default 8. */
+  /** PublishBatch calls in flight at once (10 messages each). Default 16. */
   parallelBatches?: number;
 }
 
@@ -27,14 +27,21 @@ export class OutboxRelay {
   #failures = 0;
 
   constructor(
-    readonly deps: { store: OrderStore; topic: OrderTopic; log: Logger; metrics: ApiMetrics },
+    readonly deps: {
+      store: OrderStore;
+      topic: OrderTopic;
+      log: Logger;
+      metrics: ApiMetrics;
+      /** The platform each published order goes to (PUT /ops/processing); without it, no route is set (workers). */
+      route?: (() => ProcessingPlatform) | undefined;
+    },
     options: OutboxRelayOptions = {},
   ) {
     this.#options = {
       batchSize: options.batchSize ?? 200,
       leaseMs: options.leaseMs ?? 10_000,
       pollIntervalMs: options.pollIntervalMs ?? 250,
-      parallelBatches: options.parallelBatches ?? 8,
+      parallelBatches: options.parallelBatches ?? 16,
     };
   }
 
@@ -73,36 +80,46 @@ export class OutboxRelay {
     }
   }
 
-  /** One round: lease, publish, delete what SNS accepted. Returns how many were published. */
+  /**
+   * One round: lease a batch, publish it ten to a PublishBatch call with
+   * `parallelBatches` calls in flight, then delete what SNS accepted in one
+   * statement. Returns how many were published.
+   */
   async publishOnce(): Promise<number> {
     const { store, topic, metrics } = this.deps;
     const rows = await store.claimOutbox(this.#options.batchSize, this.#options.leaseMs);
     if (rows.length === 0) return 0;
     const chunks: (typeof rows)[] = [];
     for (let i = 0; i < rows.length; i += 10) chunks.push(rows.slice(i, i + 10));
-    let published = 0;
+    const done: typeof rows = [];
     let firstError: unknown;
-    for (let i = 0; i < chunks.length; i += this.#options.parallelBatches) {
-      const results = await Promise.allSettled(
-        chunks.slice(i, i + this.#options.parallelBatches).map(async (chunk) => {
-          const ok = await topic.publishBatch(chunk.map((r) => ({ id: String(r.id), message: r.payload })));
-          const done = chunk.filter((r) => ok.has(String(r.id)));
-          await store.completeOutbox(done.map((r) => r.id));
+    let next = 0;
+    const lane = async () => {
+      while (next < chunks.length) {
+        const chunk = chunks[next++] ?? [];
+        try {
+          const route = this.deps.route;
+          const ok = await topic.publishBatch(
+            chunk.map((r) => ({ id: String(r.id), message: r.payload, ...(route && { target: route() }) })),
+          );
           const now = Date.now();
-          for (const r of done) metrics.publishLatency.observe((now - r.createdAtMs) / 1000);
-          metrics.published.inc(done.length);
-          if (done.length > 0) metrics.lastPublish.set(now / 1000);
-          return done.length;
-        }),
-      );
-      for (const r of results) {
-        if (r.status === "fulfilled") published += r.value;
-        else firstError ??= r.reason;
+          for (const r of chunk) {
+            if (!ok.has(String(r.id))) continue;
+            done.push(r);
+            metrics.publishLatency.observe((now - r.createdAtMs) / 1000);
+          }
+        } catch (error) {
+          firstError ??= error;
+        }
       }
-    }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.#options.parallelBatches, chunks.length) }, lane));
     // Rows SNS did not take keep their lease and come back when it expires.
-    if (firstError !== undefined && published === 0) throw firstError;
-    return published;
+    await store.completeOutbox(done.map((r) => r.id));
+    metrics.published.inc(done.length);
+    if (done.length > 0) metrics.lastPublish.set(Date.now() / 1000);
+    if (firstError !== undefined && done.length === 0) throw firstError;
+    return done.length;
   }
 
   #sleep(ms: number, wakeable: boolean): Promise<void> {
