@@ -16,6 +16,21 @@ const schema = z.object({
   MAX_WORKER_TASKS: intVar(50, 1, 1000),
   /** The orders queue's visibility timeout, in seconds. */
   VISIBILITY_TIMEOUT_SECONDS: intVar(30, 1, 43_200),
+  /** Run the local Lambda runtime (and the `<topic>-lambda` subscription that feeds it). Default true. */
+  LAMBDA_ENABLED: z
+    .enum(["true", "false", "1", "0"], "must be true or false")
+    .default("true")
+    .transform((v) => v === "true" || v === "1"),
+  /** Port of the local Lambda runtime's control endpoint and /metrics (loopback). */
+  LAMBDA_CONTROL_PORT: intVar(4581, 1, 65_535),
+  /** Invocations the local function runs at once; beyond it they are throttled and retried. */
+  LAMBDA_RESERVED_CONCURRENCY: intVar(10, 1, 1000),
+  /** The function's memory size, in MB (what Lambda bills GB-seconds on). The study: 512. */
+  LAMBDA_MEMORY_MB: intVar(512, 128, 10_240),
+  /** Invocation timeout, in seconds. The study: 30. */
+  LAMBDA_TIMEOUT_SECONDS: intVar(30, 1, 900),
+  /** How long an idle execution environment stays warm before it is shut down, in seconds. */
+  LAMBDA_IDLE_TIMEOUT_SECONDS: intVar(300, 1, 86_400),
 });
 
 export type StackEnv = z.infer<typeof schema>;

@@ -15,7 +15,9 @@ try {
   console.error(errorMessage(error));
   process.exit(2);
 }
-for (const bundle of ["api/dist/main.js", "worker/dist/main.js"]) {
+const bundles = ["api/dist/main.js", "worker/dist/main.js"];
+if (env.LAMBDA_ENABLED) bundles.push("worker/dist/lambda.js", "infra/dist/lambda-bootstrap.js");
+for (const bundle of bundles) {
   if (!existsSync(join(repoRoot, bundle))) {
     console.error(`${bundle} is missing: run \`npm run build\` first (npm start does it for you).`);
     process.exit(2);
@@ -38,6 +40,15 @@ const stack = await startStack({
   env: {},
   fleetControlPort: env.FLEET_CONTROL_PORT,
   prometheus: { port: env.PROMETHEUS_PORT },
+  ...(env.LAMBDA_ENABLED && {
+    lambda: {
+      controlPort: env.LAMBDA_CONTROL_PORT,
+      reservedConcurrency: env.LAMBDA_RESERVED_CONCURRENCY,
+      memoryMb: env.LAMBDA_MEMORY_MB,
+      timeoutSeconds: env.LAMBDA_TIMEOUT_SECONDS,
+      idleTimeoutSeconds: env.LAMBDA_IDLE_TIMEOUT_SECONDS,
+    },
+  }),
 }).catch((error: unknown) => {
   console.error(`surge: could not start the local stack: ${errorMessage(error)}`);
   process.exit(1);
@@ -51,6 +62,11 @@ line("SNS/SQS", `${stack.emulatorUrl} (fauxqs)`);
 line("queue", stack.topology.queueUrl);
 line("workers", `${env.WORKER_TASKS} task(s) × concurrency ${env.WORKER_CONCURRENCY}`);
 line("fleet control", `${stack.fleetControl.url} (loopback; the API's stand-in for the ECS API)`);
+if (stack.lambda) {
+  const fn = stack.lambda.fn;
+  line("Lambda", `${fn.functionName}: ${fn.memoryMb} MB, reserved concurrency ${fn.reservedConcurrency}`);
+  line("", `${stack.lambda.control.url} (state, REPORT lines, /metrics); route orders: PUT /ops/processing`);
+}
 line("store", env.DATABASE_URL ? "PostgreSQL (DATABASE_URL)" : `SQLite ${join(env.DATA_DIR, "surge.db")}`);
 line("logs", stack.logDir);
 if (stack.prometheus?.url) {

@@ -4,6 +4,8 @@ import { join } from "node:path";
 import { createAwsClients, ensureTopology, type Topology } from "@surge/core";
 import { type FauxqsServer, startFauxqs } from "fauxqs";
 import { type FleetControlServer, startFleetControl } from "./fleet-control.js";
+import type { AsyncInvokerOptions, LocalLambdaRuntime } from "./lambda/index.js";
+import { type StackLambda, startStackLambda } from "./lambda/stack.js";
 import {
   committedRules,
   DEFAULT_LAMBDA_METRICS_PORT,
@@ -39,6 +41,26 @@ export interface StackOptions {
    * when a `prometheus` binary is on the PATH. Absent: no Prometheus at all.
    */
   prometheus?: { port: number; lambdaPort?: number };
+  /**
+   * The local Lambda runtime (its environments run worker/dist/lambda.js's
+   * snsHandler), fed by a `<topic>-lambda` subscription. Absent: no Lambda path.
+   */
+  lambda?: LocalLambdaStackOptions;
+}
+
+export interface LocalLambdaStackOptions {
+  /** LAMBDA_CONTROL_PORT: state, summaries, REPORT lines, /metrics and the Invoke API; 0 = any. */
+  controlPort: number;
+  /** LAMBDA_RESERVED_CONCURRENCY. */
+  reservedConcurrency: number;
+  /** LAMBDA_MEMORY_MB. */
+  memoryMb: number;
+  /** LAMBDA_TIMEOUT_SECONDS. */
+  timeoutSeconds: number;
+  /** LAMBDA_IDLE_TIMEOUT_SECONDS: how long an idle environment stays warm. */
+  idleTimeoutSeconds: number;
+  /** Retries, throttle backoff and maximum event age (tests shorten these). */
+  async?: AsyncInvokerOptions;
 }
 
 /** What became of Prometheus: running at `url`, or not, and why (`notRunning`). */
@@ -58,6 +80,8 @@ export interface Stack {
   api: Service;
   logDir: string;
   prometheus?: LocalPrometheus;
+  /** The local Lambda runtime, when the stack runs one. */
+  lambda?: LocalLambdaRuntime;
   close(): Promise<void>;
 }
 
@@ -87,9 +111,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     region: "us-east-1",
     credentials: { accessKeyId: "surge-local", secretAccessKey: "surge-local" },
   };
-  const topology = await ensureTopology(createAwsClients(clientConfig), options.names, {
+  const clients = createAwsClients(clientConfig);
+  const topology = await ensureTopology(clients, options.names, {
     maxReceiveCount: options.maxReceiveCount,
     visibilityTimeoutSeconds: options.visibilityTimeoutSeconds,
+    lambdaQueue: options.lambda ? `${options.names.topic}-lambda` : undefined,
   });
   const childEnv: NodeJS.ProcessEnv = {
     ...process.env,
@@ -126,11 +152,30 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     token: fleetControlToken,
     port: options.fleetControlPort ?? 0,
   });
+  // The Lambda runtime lives here, beside the supervisor: an API restart never loses an environment.
+  let lambda: StackLambda | undefined;
+  if (options.lambda) {
+    try {
+      lambda = await startStackLambda({
+        repoRoot: options.repoRoot,
+        logDir,
+        childEnv,
+        clients,
+        topology,
+        visibilityTimeoutSeconds: options.visibilityTimeoutSeconds,
+        ...options.lambda,
+      });
+    } catch (error) {
+      await Promise.allSettled([fleetControl.close(), supervisor.close()]);
+      await emulator.stop();
+      throw error;
+    }
+  }
   const prometheusFiles = options.prometheus
     ? writePrometheusFiles({
         dir: join(options.dataDir, "prometheus"),
         apiPort: options.apiPort,
-        lambdaPort: options.prometheus.lambdaPort ?? DEFAULT_LAMBDA_METRICS_PORT,
+        lambdaPort: lambda?.runtime.control.port ?? options.prometheus.lambdaPort ?? DEFAULT_LAMBDA_METRICS_PORT,
         rules: committedRules(options.repoRoot),
       })
     : undefined;
@@ -146,6 +191,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       FLEET_CONTROL_TOKEN: fleetControlToken,
       // Prometheus (and the compose Grafana) deliver alerts with this read-only token.
       ...(prometheusFiles && { ALERT_WEBHOOK_TOKEN: prometheusFiles.alertsToken }),
+      ...(lambda && {
+        LAMBDA_CONTROL_URL: lambda.runtime.control.url,
+        LAMBDA_MEMORY_MB: String(options.lambda?.memoryMb),
+      }),
     },
     logDir,
   });
@@ -186,9 +235,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     api,
     logDir,
     ...(prometheus && { prometheus }),
+    ...(lambda && { lambda: lambda.runtime }),
     close() {
       closing ??= (async () => {
-        await Promise.allSettled([api.stop(), supervisor.close(), prometheusProcess?.stop()]);
+        await Promise.allSettled([api.stop(), supervisor.close(), prometheusProcess?.stop(), lambda?.close()]);
         await fleetControl.close();
         await emulator.stop();
       })();
