@@ -2,6 +2,7 @@ import { type Logger, type OrderQueue, type OrderStore, type OrderTopic, Payment
 import express, { type Express } from "express";
 import type { QueueAgeSource } from "./cloudwatch-queue-age.js";
 import { errorHandler, HttpError, requestMetrics } from "./http.js";
+import type { ProcessingRouter } from "./lambda/processing.js";
 import { type ApiMetrics, createApiMetrics } from "./metrics.js";
 import { AuditLog } from "./ops/audit.js";
 import type { OpsModule } from "./ops/context.js";
@@ -28,6 +29,8 @@ export interface ApiDeps {
   /** Lease holder name for synchronous payments. Default `api-<pid>`. */
   holder?: string;
   outbox?: OutboxRelayOptions;
+  /** Where each published order is processed (workers, Lambda, both): PUT /ops/processing sets it. */
+  processing?: ProcessingRouter | undefined;
   /** SQS's oldest-message age from CloudWatch (AWS): exported beside the store's exact age. */
   queueAge?: QueueAgeSource;
 }
@@ -55,7 +58,16 @@ export function createApi(deps: ApiDeps): Api {
     queueAge: deps.queueAge,
   });
   const relay = deps.topic
-    ? new OutboxRelay({ store: deps.store, topic: deps.topic, log: deps.log, metrics }, deps.outbox)
+    ? new OutboxRelay(
+        {
+          store: deps.store,
+          topic: deps.topic,
+          log: deps.log,
+          metrics,
+          route: deps.processing ? () => deps.processing?.next() ?? "workers" : undefined,
+        },
+        deps.outbox,
+      )
     : undefined;
 
   const app = express();

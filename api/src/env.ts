@@ -63,6 +63,20 @@ const schema = z.object({
   AUTOSCALING_SCALE_IN_COOLDOWN_SECONDS: intVar(60, 0, 3600),
   /** Time between the local autoscaler's evaluations, in ms. */
   AUTOSCALING_EVALUATION_INTERVAL_MS: intVar(2000, 100, 600_000),
+  /**
+   * The local Lambda runtime's control endpoint (the stack runner's LAMBDA_CONTROL_PORT); `npm start`
+   * sets it. With it, /ops/lambda reads the local function and orders can be routed to it.
+   */
+  LAMBDA_CONTROL_URL: z
+    .url()
+    .optional()
+    .or(z.literal("").transform(() => undefined)),
+  /** On AWS: the Lambda function processing orders; /ops/lambda reads it from CloudWatch. */
+  LAMBDA_FUNCTION_NAME: z.string().min(1).max(140).optional(),
+  /** Its log group. Default /aws/lambda/<LAMBDA_FUNCTION_NAME>. */
+  LAMBDA_LOG_GROUP: z.string().min(1).max(512).optional(),
+  /** The function's memory size, in MB: the cost model's default. */
+  LAMBDA_MEMORY_MB: intVar(512, 128, 10_240),
 });
 
 export type ApiEnv = z.infer<typeof schema> & { OPS_TOKEN: string; opsTokenGenerated: boolean };
@@ -78,6 +92,9 @@ export function loadEnv(env: NodeJS.ProcessEnv = process.env): ApiEnv {
   }
   if (parsed.AUTOSCALING_MIN_TASKS > maxTasks) {
     problems.push(`AUTOSCALING_MIN_TASKS: ${parsed.AUTOSCALING_MIN_TASKS} is over the maximum (${maxTasks})`);
+  }
+  if (parsed.LAMBDA_CONTROL_URL && parsed.LAMBDA_FUNCTION_NAME) {
+    problems.push("LAMBDA_FUNCTION_NAME: give it (AWS) or LAMBDA_CONTROL_URL (local), not both");
   }
   if (problems.length > 0) throw new Error(`invalid configuration:\n  ${problems.join("\n  ")}`);
   const generated = parsed.OPS_TOKEN === undefined;

@@ -13,7 +13,9 @@ import { createApi } from "./app.js";
 import { createScaling } from "./autoscaling/index.js";
 import { CloudWatchQueueAge } from "./cloudwatch-queue-age.js";
 import { loadEnv } from "./env.js";
+import { createLambdaInsights, ProcessingRouter } from "./lambda/index.js";
 import { burstsModule } from "./ops/modules/bursts.js";
+import { lambdaModule } from "./ops/modules/lambda.js";
 
 const env = loadEnv();
 const log = createLogger({ service: "api" }, { level: env.LOG_LEVEL });
@@ -27,6 +29,15 @@ const store = openOrderStore({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_
 let ownBaseUrl = env.API_BASE_URL ?? `http://${env.HOST}:${env.PORT}`;
 // The worker fleet (FLEET=local|ecs) and its autoscaler, exposed as /ops/fleet and /ops/autoscaling.
 const scaling = createScaling(env, { store, queue: new OrderQueue(sqs, topology.queueUrl, topology.dlqUrl), log });
+// The Lambda path (local runtime or AWS function) and where new orders go: workers, Lambda or both.
+const lambdaInsights = createLambdaInsights(env);
+const processing = new ProcessingRouter(store, { lambdaAvailable: lambdaInsights !== undefined });
+const routing = await processing.load();
+if (routing.stored && routing.stored !== routing.target) {
+  log.warn("processing target needs a Lambda function this deployment lacks: using workers", {
+    stored: routing.stored,
+  });
+}
 const api = createApi({
   store,
   queue: new OrderQueue(sqs, topology.queueUrl, topology.dlqUrl),
@@ -47,7 +58,21 @@ const api = createApi({
       log,
     }),
   }),
-  opsModules: [burstsModule({ ownBaseUrl: () => ownBaseUrl }), ...scaling.modules],
+  processing,
+  opsModules: [
+    burstsModule({ ownBaseUrl: () => ownBaseUrl }),
+    ...scaling.modules,
+    lambdaModule({
+      insights: lambdaInsights,
+      processing,
+      deployment: {
+        paymentDurationMs: env.PAYMENT_DURATION_MS,
+        paymentSlots: env.PAYMENT_SLOTS,
+        lambdaMemoryMb: env.LAMBDA_MEMORY_MB,
+      },
+      desiredTasks: async () => (await scaling.fleet.describe()).desiredCount,
+    }),
+  ],
 });
 api.start();
 scaling.autoscaler.start();

@@ -1,0 +1,119 @@
+import { HttpError } from "../http.js";
+
+/**
+ * What the ops plane knows about the Lambda path, from wherever the function
+ * runs: the local runtime (its loopback control endpoint) or AWS (CloudWatch
+ * Logs Insights over the REPORT lines, and the AWS/Lambda metrics).
+ */
+
+export type LambdaSource = "local" | "aws";
+
+/** Distribution of durations, in ms; zeros when there are none. */
+export interface DurationStats {
+  count: number;
+  min: number;
+  mean: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+
+export interface InvocationBin {
+  startMs: number;
+  invocations: number;
+  coldStarts: number;
+  /** coldStarts ÷ invocations, 0..1. */
+  coldStartShare: number;
+}
+
+/** The function over a window: the answers to the study's questions, from REPORT lines. */
+export interface LambdaSummary {
+  source: LambdaSource;
+  functionName: string;
+  sinceMs: number;
+  untilMs: number;
+  invocations: number;
+  coldStarts: number;
+  warmStarts: number;
+  coldStartShare: number;
+  errors: number;
+  throttles: number;
+  initDurationMs: DurationStats;
+  durationMs: DurationStats;
+  /** Σ billed duration × memory size, the basis of Lambda's compute charge. */
+  billedGbSeconds: number;
+  maxMemoryUsedMb: number;
+  binSeconds: number;
+  bins: InvocationBin[];
+}
+
+/** The function now: cheap enough for the one-second /ops/stream. */
+export interface LambdaLive {
+  source: LambdaSource;
+  functionName: string;
+  memoryMb?: number;
+  timeoutSeconds?: number;
+  reservedConcurrency?: number;
+  idleTimeoutSeconds?: number;
+  concurrentExecutions: number;
+  /** Execution environments (local only: AWS does not say). */
+  environments?: { idle: number; busy: number };
+  /** Since the local runtime started, or over the last 5 minutes on AWS. */
+  invocations: number;
+  coldStarts?: number;
+  warmStarts?: number;
+  errors: number;
+  throttles: number;
+  /** Async events waiting for an environment or a retry (local only). */
+  pendingEvents?: number;
+  /** What the figures cover. */
+  period: "since-start" | "last-5-minutes";
+}
+
+/** One REPORT line, with its fields. */
+export interface LambdaReportView {
+  requestId: string;
+  at: string;
+  start: "cold" | "warm";
+  durationMs: number;
+  billedDurationMs: number;
+  initDurationMs?: number;
+  memorySizeMb: number;
+  maxMemoryUsedMb: number;
+  outcome?: "success" | "error";
+  line: string;
+}
+
+export interface SummaryWindow {
+  sinceMs: number;
+  untilMs: number;
+  /** Cold-start share bins, in seconds. Default 300 (the 5-minute bins of the dashboards). */
+  binSeconds?: number;
+}
+
+/**
+ * One small interface, a local and an AWS implementation, as for the fleet and
+ * the autoscaler.
+ */
+export interface LambdaInsights {
+  readonly source: LambdaSource;
+  readonly functionName: string;
+  live(): Promise<LambdaLive>;
+  summary(window: SummaryWindow): Promise<LambdaSummary>;
+  /** Newest first. */
+  recentReports(limit: number): Promise<LambdaReportView[]>;
+}
+
+/** The Lambda runtime or CloudWatch did not answer: the ops plane answers 503 with the reason. */
+export class LambdaUnavailableError extends HttpError {
+  override readonly name = "LambdaUnavailableError";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(503, message);
+    if (options?.cause !== undefined) this.cause = options.cause;
+  }
+}
+
+export function emptyStats(): DurationStats {
+  return { count: 0, min: 0, mean: 0, p50: 0, p95: 0, p99: 0, max: 0 };
+}

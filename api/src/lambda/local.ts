@@ -1,0 +1,127 @@
+import { errorMessage } from "@surge/core";
+import {
+  type LambdaInsights,
+  type LambdaLive,
+  type LambdaReportView,
+  type LambdaSummary,
+  LambdaUnavailableError,
+  type SummaryWindow,
+} from "./insights.js";
+
+export interface LocalLambdaInsightsOptions {
+  /** The stack runner's Lambda control endpoint (LAMBDA_CONTROL_URL), e.g. http://127.0.0.1:4581. */
+  controlUrl: string;
+  /** Per-request timeout, in ms. Default 2000. */
+  timeoutMs?: number;
+}
+
+/** The control endpoint's shapes (infra/src/local/lambda/control.ts). */
+interface ControlState {
+  function: {
+    name: string;
+    memoryMb: number;
+    timeoutSeconds: number;
+    reservedConcurrency: number;
+    idleTimeoutSeconds: number;
+  };
+  concurrentExecutions: number;
+  environments: { idle: number; busy: number };
+  totals: { invocations: number; cold: number; warm: number; errors: number; throttles: number };
+  async: { pending: number };
+}
+
+interface ControlReport {
+  requestId: string;
+  endedAtMs: number;
+  start: "cold" | "warm";
+  durationMs: number;
+  billedDurationMs: number;
+  initDurationMs?: number;
+  memorySizeMb: number;
+  maxMemoryUsedMb: number;
+  outcome: "success" | "error";
+  line: string;
+}
+
+/**
+ * The local runtime, read over its loopback control endpoint. The runtime
+ * lives in the stack-runner process, so the API can restart without losing
+ * an environment or a figure.
+ */
+export class LocalLambdaInsights implements LambdaInsights {
+  readonly source = "local" as const;
+  #functionName = "surge-orders";
+
+  constructor(readonly options: LocalLambdaInsightsOptions) {}
+
+  get functionName(): string {
+    return this.#functionName;
+  }
+
+  async live(): Promise<LambdaLive> {
+    const s = await this.#get<ControlState>("/v1/state");
+    this.#functionName = s.function.name;
+    return {
+      source: "local",
+      functionName: s.function.name,
+      memoryMb: s.function.memoryMb,
+      timeoutSeconds: s.function.timeoutSeconds,
+      reservedConcurrency: s.function.reservedConcurrency,
+      idleTimeoutSeconds: s.function.idleTimeoutSeconds,
+      concurrentExecutions: s.concurrentExecutions,
+      environments: { idle: s.environments.idle, busy: s.environments.busy },
+      invocations: s.totals.invocations,
+      coldStarts: s.totals.cold,
+      warmStarts: s.totals.warm,
+      errors: s.totals.errors,
+      throttles: s.totals.throttles,
+      pendingEvents: s.async.pending,
+      period: "since-start",
+    };
+  }
+
+  async summary(window: SummaryWindow): Promise<LambdaSummary> {
+    const query = new URLSearchParams({
+      sinceMs: String(Math.trunc(window.sinceMs)),
+      untilMs: String(Math.trunc(window.untilMs)),
+      binSeconds: String(window.binSeconds ?? 300),
+    });
+    const summary = await this.#get<Omit<LambdaSummary, "source" | "functionName">>(`/v1/summary?${query}`);
+    return { source: "local", functionName: this.#functionName, ...summary };
+  }
+
+  async recentReports(limit: number): Promise<LambdaReportView[]> {
+    const { reports } = await this.#get<{ reports: ControlReport[] }>(`/v1/reports?limit=${Math.trunc(limit)}`);
+    return reports.map((r) => ({
+      requestId: r.requestId,
+      at: new Date(r.endedAtMs).toISOString(),
+      start: r.start,
+      durationMs: r.durationMs,
+      billedDurationMs: r.billedDurationMs,
+      ...(r.initDurationMs !== undefined && { initDurationMs: r.initDurationMs }),
+      memorySizeMb: r.memorySizeMb,
+      maxMemoryUsedMb: r.maxMemoryUsedMb,
+      outcome: r.outcome,
+      line: r.line,
+    }));
+  }
+
+  async #get<T>(path: string): Promise<T> {
+    const url = new URL(path, this.options.controlUrl);
+    let response: Response;
+    try {
+      response = await fetch(url, { signal: AbortSignal.timeout(this.options.timeoutMs ?? 2000) });
+    } catch (error) {
+      throw new LambdaUnavailableError(
+        `the local Lambda runtime at ${this.options.controlUrl} did not answer: ${errorMessage(error)}`,
+        {
+          cause: error,
+        },
+      );
+    }
+    if (!response.ok) {
+      throw new LambdaUnavailableError(`the local Lambda runtime answered ${response.status} for ${url.pathname}`);
+    }
+    return (await response.json()) as T;
+  }
+}
