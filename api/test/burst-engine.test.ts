@@ -85,6 +85,9 @@ describe("Locust user model (manual clock)", () => {
     expect(stats.requests + stats.abandoned).toBe(target.calls.length);
     expect(stats.latencyMs.p50).toBeCloseTo(40, 0);
     expect(stats.elapsedSeconds).toBe(60);
+    expect(stats.firstResponseAtSeconds).toBe(0.04);
+    expect(stats.lastResponseAtSeconds).toBeLessThan(60);
+    expect(stats.lastResponseAtSeconds).toBeGreaterThan(59.7);
     expect(stats.timeline).toHaveLength(60);
     expect(stats.timeline.reduce((sum, p) => sum + p.requests, 0)).toBe(stats.requests);
     expect(target.closed).toBe(true);

@@ -60,6 +60,13 @@ export interface BurstStats {
   failuresPerSecond: number;
   /** Answers in the last complete second. */
   currentRequestsPerSecond: number;
+  /**
+   * When the first and the last answer arrived, in seconds since the start (0 with none).
+   * `requests ÷ (elapsedSeconds − firstResponseAtSeconds)` is the throughput once the
+   * pipeline is full — for a saturated synchronous burst, the payment slots' rate.
+   */
+  firstResponseAtSeconds: number;
+  lastResponseAtSeconds: number;
   inFlight: number;
   /** Arrivals not sent because maxInFlight requests were already waiting. */
   dropped: number;
@@ -160,6 +167,8 @@ export class Burst extends EventEmitter<BurstEvents> {
   #failures = 0;
   #dropped = 0;
   #abandoned = 0;
+  #firstResponseAt: number | undefined;
+  #lastResponseAt: number | undefined;
   readonly #errors = new Map<string, number>();
   readonly #latency = new LatencyRecorder();
   readonly #secondLatency = new LatencyRecorder();
@@ -311,6 +320,8 @@ export class Burst extends EventEmitter<BurstEvents> {
       throughputPerSecond: elapsedSeconds > 0 ? this.#requests / elapsedSeconds : 0,
       failuresPerSecond: elapsedSeconds > 0 ? this.#failures / elapsedSeconds : 0,
       currentRequestsPerSecond: last?.requestsPerSecond ?? 0,
+      firstResponseAtSeconds: round(((this.#firstResponseAt ?? this.#t0) - this.#t0) / 1000, 4),
+      lastResponseAtSeconds: round(((this.#lastResponseAt ?? this.#t0) - this.#t0) / 1000, 4),
       inFlight: this.#inFlight,
       dropped: this.#dropped,
       abandoned: this.#abandoned,
@@ -495,7 +506,10 @@ export class Burst extends EventEmitter<BurstEvents> {
       this.#abandoned++;
       return;
     }
-    this.#closeSeconds(this.#clock.now());
+    const now = this.#clock.now();
+    this.#closeSeconds(now);
+    this.#firstResponseAt ??= now;
+    this.#lastResponseAt = now;
     this.#requests++;
     this.#latency.record(latencyMs);
     this.#secondLatency.record(latencyMs);

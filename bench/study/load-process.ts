@@ -1,0 +1,27 @@
+/**
+ * The study's load generator, in a process of its own — as Locust ran on its
+ * own machine — so neither the emulator (which runs in the study's process)
+ * nor the queue sampler ever delays the answers it times, and it never delays
+ * them. The parent sends `{apiUrl, spec}`; this process answers "started" the
+ * moment the burst begins, then the final stats, and exits.
+ */
+import type { BurstStats, UsersBurstSpec } from "../../api/src/burst/index.js";
+import { Burst, HttpOrderTarget } from "../../api/src/burst/index.js";
+
+export type LoadMessage = { type: "started" } | { type: "done"; stats: BurstStats } | { type: "failed"; error: string };
+
+process.once("message", (msg: { apiUrl: string; spec: UsersBurstSpec }) => {
+  const send = (m: LoadMessage) => new Promise<void>((resolve) => process.send?.(m, () => resolve()));
+  const burst = new Burst({
+    spec: msg.spec,
+    target: new HttpOrderTarget(msg.apiUrl, { userAgent: "surge-study" }),
+    targetUrl: msg.apiUrl,
+    startedBy: "study",
+  });
+  void send({ type: "started" });
+  burst
+    .start()
+    .then((stats) => send({ type: "done", stats }))
+    .catch((error: unknown) => send({ type: "failed", error: String(error) }))
+    .finally(() => process.exit(0));
+});
