@@ -1,0 +1,296 @@
+import { randomUUID } from "node:crypto";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  parseOrderMessage as coreParseOrderMessage,
+  createLogger,
+  newOrderId,
+  type OrderStore,
+  PaymentProcessor,
+  totalCents,
+} from "@surge/core";
+import { tempDir, tempPostgresStore, tempSqliteStore } from "@surge/core/testing";
+import type { Context, SNSEvent, SQSEvent, SQSRecord } from "aws-lambda";
+import { build } from "esbuild";
+import { afterEach, describe, expect, inject, it } from "vitest";
+import { loadLambdaEnv } from "../src/lambda/env.js";
+import { createLambdaHandlers, OrderProcessingError, unwrapSnsEnvelope } from "../src/lambda/handler.js";
+import { parseOrderMessage } from "../src/lambda/message.js";
+
+const log = createLogger({ service: "test" }, { write: () => {} });
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+
+function context(remainingMs = 30_000): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName: "surge-orders",
+    functionVersion: "$LATEST",
+    invokedFunctionArn: "arn:aws:lambda:us-east-1:000000000000:function:surge-orders",
+    memoryLimitInMB: "512",
+    awsRequestId: randomUUID(),
+    logGroupName: "/aws/lambda/surge-orders",
+    logStreamName: "test",
+    getRemainingTimeInMillis: () => remainingMs,
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
+  };
+}
+
+const orderMessage = (orderId: string) => JSON.stringify({ orderId, acceptedAt: new Date().toISOString() });
+
+function snsEvent(message: string, messageId: string = randomUUID()): SNSEvent {
+  return {
+    Records: [
+      {
+        EventSource: "aws:sns",
+        EventVersion: "1.0",
+        EventSubscriptionArn: "arn:aws:sns:us-east-1:000000000000:orders:sub",
+        Sns: {
+          Type: "Notification",
+          MessageId: messageId,
+          TopicArn: "arn:aws:sns:us-east-1:000000000000:orders",
+          Message: message,
+          Timestamp: new Date().toISOString(),
+          SignatureVersion: "1",
+          Signature: "EXAMPLE",
+          SigningCertUrl: "",
+          UnsubscribeUrl: "",
+          MessageAttributes: { target: { Type: "String", Value: "lambda" } },
+        },
+      },
+    ],
+  };
+}
+
+function sqsRecord(body: string, receiveCount = 1): SQSRecord {
+  return {
+    messageId: randomUUID(),
+    receiptHandle: randomUUID(),
+    body,
+    attributes: {
+      ApproximateReceiveCount: String(receiveCount),
+      SentTimestamp: String(Date.now()),
+      SenderId: "test",
+      ApproximateFirstReceiveTimestamp: String(Date.now()),
+    },
+    messageAttributes: {},
+    md5OfBody: "",
+    eventSource: "aws:sqs",
+    eventSourceARN: "arn:aws:sqs:us-east-1:000000000000:orders",
+    awsRegion: "us-east-1",
+  };
+}
+
+async function acceptOrder(store: OrderStore): Promise<string> {
+  const items = [{ productId: "sku", quantity: 1, price: 12.5 }];
+  const { order } = await store.acceptOrder(
+    {
+      orderId: newOrderId(),
+      customerId: 7,
+      items,
+      totalCents: totalCents(items),
+      mode: "async",
+      acceptedAtMs: Date.now(),
+    },
+    { outbox: false },
+  );
+  return order.orderId;
+}
+
+const backends: Array<[string, () => { store: OrderStore; remove(): Promise<void> }]> = [
+  ["SQLite", () => tempSqliteStore()],
+  ["PostgreSQL", () => tempPostgresStore(inject("postgresUrl"))],
+];
+
+describe.each(backends)("Lambda handlers on %s", (_name, open) => {
+  const cleanups: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+
+  function setup(payment: { durationMs?: number; failureRate?: number; random?: () => number } = {}) {
+    const t = open();
+    cleanups.push(t.remove);
+    const payments = new PaymentProcessor({
+      slots: 5,
+      durationMs: payment.durationMs ?? 20,
+      failureRate: payment.failureRate ?? 0,
+      processorId: "lambda:test",
+      ledger: t.store,
+      ...(payment.random && { random: payment.random }),
+    });
+    const handlers = createLambdaHandlers({ store: t.store, payments, log, leaseMs: 30_000, maxReceiveCount: 3 });
+    return { store: t.store, ...handlers };
+  }
+
+  it("pays an order from an SNS event, and acknowledges a redelivery without charging again", async () => {
+    const { store, snsHandler } = setup();
+    const orderId = await acceptOrder(store);
+    const event = snsEvent(orderMessage(orderId));
+    await snsHandler(event, context());
+    await snsHandler(event, context());
+    await snsHandler(snsEvent(orderMessage(orderId)), context());
+    expect((await store.getOrder(orderId))?.status).toBe("paid");
+    const r = await store.reconcile();
+    expect(r.charges).toBe(1);
+    expect(r.paidTwice).toBe(0);
+  });
+
+  it("lets the retry of a delivery whose environment died mid-payment take its lease back and pay once", async () => {
+    const { store, snsHandler } = setup();
+    const orderId = await acceptOrder(store);
+    const messageId = randomUUID();
+    // The first attempt claimed the order and its process died: the lease is held for 30 s more.
+    await store.claimOrder(orderId, `lambda:${messageId}`, 30_000);
+    // Another delivery of the same order (a republish) must not pay while that lease holds.
+    await expect(snsHandler(snsEvent(orderMessage(orderId)), context())).rejects.toBeInstanceOf(OrderProcessingError);
+    expect((await store.reconcile()).charges).toBe(0);
+    // The platform's retry of the same delivery resumes at once.
+    await snsHandler(snsEvent(orderMessage(orderId), messageId), context());
+    expect((await store.getOrder(orderId))?.status).toBe("paid");
+    expect((await store.reconcile()).charges).toBe(1);
+  });
+
+  it("drops what no retry can fix: an unknown order, a body that is not an order message", async () => {
+    const { store, snsHandler, handleOrderMessage } = setup();
+    await expect(snsHandler(snsEvent(orderMessage("no-such-order")), context())).resolves.toBeUndefined();
+    await expect(snsHandler(snsEvent("%% not json"), context())).resolves.toBeUndefined();
+    expect(await handleOrderMessage('{"orderId": 5}', "lambda:x", context())).toMatchObject({ outcome: "rejected" });
+    expect((await store.reconcile()).charges).toBe(0);
+  });
+
+  it("throws on a declined payment so the platform retries, leaving the order failed", async () => {
+    const { store, snsHandler } = setup({ failureRate: 1, random: () => 0 });
+    const orderId = await acceptOrder(store);
+    const error = await snsHandler(snsEvent(orderMessage(orderId)), context()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OrderProcessingError);
+    expect((error as OrderProcessingError).failures).toEqual([
+      expect.objectContaining({ orderId, outcome: "failed", error: expect.stringMatching(/declined/) }),
+    ]);
+    expect(await store.getOrder(orderId)).toMatchObject({ status: "failed", attempts: 1 });
+  });
+
+  it("hands an order back untouched before the invocation's deadline instead of being cut off", async () => {
+    const { store, snsHandler } = setup({ durationMs: 5_000 });
+    const orderId = await acceptOrder(store);
+    const started = Date.now();
+    // 700 ms left, 500 ms kept back: the payment is abandoned after ~200 ms.
+    await expect(snsHandler(snsEvent(orderMessage(orderId)), context(700))).rejects.toThrow(/deadline/);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect((await store.getOrder(orderId))?.status).toBe("queued");
+    expect((await store.reconcile()).charges).toBe(0);
+  });
+
+  it("answers an SQS batch with only the records that failed, and marks an order dead on its last receive", async () => {
+    const { store, sqsHandler } = setup();
+    const paid = await acceptOrder(store);
+    const busy = await acceptOrder(store);
+    const wrapped = await acceptOrder(store);
+    // Another holder has `busy` leased: its record fails (retryable) while the rest of the batch pays.
+    await store.claimOrder(busy, "lambda:someone-else", 30_000);
+    const busyRecord = sqsRecord(orderMessage(busy));
+    // An SNS envelope (raw delivery off) around the third order.
+    const envelope = JSON.stringify({ Type: "Notification", MessageId: "m", Message: orderMessage(wrapped) });
+    const batch = await sqsHandler(
+      { Records: [sqsRecord(orderMessage(paid)), busyRecord, sqsRecord(envelope)] } as SQSEvent,
+      context(),
+    );
+    expect(batch.batchItemFailures).toEqual([{ itemIdentifier: busyRecord.messageId }]);
+    expect((await store.getOrder(paid))?.status).toBe("paid");
+    expect((await store.getOrder(wrapped))?.status).toBe("paid");
+    expect((await store.getOrder(busy))?.status).toBe("processing");
+
+    // The queue's last receive (maxReceiveCount 3): still reported, and the store says why it is dead.
+    const last = sqsRecord(orderMessage(busy), 3);
+    const final = await sqsHandler({ Records: [last] } as SQSEvent, context());
+    expect(final.batchItemFailures).toEqual([{ itemIdentifier: last.messageId }]);
+    expect(await store.getOrder(busy)).toMatchObject({
+      status: "dead",
+      lastError: expect.stringMatching(/gave up after 3 receives: .*processed elsewhere/),
+    });
+    expect((await store.reconcile()).charges).toBe(2);
+  });
+});
+
+describe("Lambda message and configuration parsing", () => {
+  it("parses order messages exactly as core does (the mini zod build, same bounds)", () => {
+    const bodies = [
+      orderMessage("a"),
+      JSON.stringify({ orderId: "x".repeat(64), acceptedAt: "t" }),
+      JSON.stringify({ orderId: "x".repeat(65), acceptedAt: "t" }),
+      JSON.stringify({ orderId: "", acceptedAt: "t" }),
+      JSON.stringify({ orderId: 5, acceptedAt: "t" }),
+      JSON.stringify({ orderId: "a" }),
+      JSON.stringify({ orderId: "a", acceptedAt: "t", extra: true }),
+      "not json",
+      "",
+      "null",
+    ];
+    const outcome = (parse: (b: string) => unknown, body: string) => {
+      try {
+        return { ok: parse(body) };
+      } catch (error) {
+        return { error: (error as Error).name, message: (error as Error).message };
+      }
+    };
+    for (const body of bodies) {
+      expect(outcome(parseOrderMessage, body), body).toEqual(outcome(coreParseOrderMessage, body));
+    }
+  });
+
+  it("unwraps SNS envelopes and leaves raw bodies alone", () => {
+    const inner = orderMessage("o1");
+    expect(unwrapSnsEnvelope(JSON.stringify({ Type: "Notification", Message: inner }))).toBe(inner);
+    expect(unwrapSnsEnvelope(inner)).toBe(inner);
+    expect(unwrapSnsEnvelope('{"Type":"Notification", broken')).toBe('{"Type":"Notification", broken');
+  });
+
+  it("reads the function's configuration with the shared defaults, and names a bad variable", () => {
+    const env = loadLambdaEnv({ DATABASE_URL: "" });
+    expect(env).toMatchObject({
+      PAYMENT_DURATION_MS: 3000,
+      PAYMENT_SLOTS: 5,
+      PAYMENT_FAILURE_RATE: 0,
+      MAX_RECEIVE_COUNT: 5,
+      LAMBDA_LEASE_MS: 30_000,
+      AWS_LAMBDA_FUNCTION_NAME: "surge-orders",
+    });
+    expect(() => loadLambdaEnv({ PAYMENT_SLOTS: "0", DATABASE_URL: "mysql://x" })).toThrow(
+      /PAYMENT_SLOTS[\s\S]*DATABASE_URL/,
+    );
+  });
+});
+
+describe("the Lambda bundle", () => {
+  it("exports snsHandler and sqsHandler and leaves out what init need not load", async () => {
+    const dir = tempDir("surge-lambda-bundle-");
+    try {
+      const result = await build({
+        entryPoints: [join(repoRoot, "worker/src/lambda/index.ts")],
+        outfile: join(dir.path, "lambda.js"),
+        bundle: true,
+        platform: "node",
+        target: "node20",
+        format: "esm",
+        metafile: true,
+        logLevel: "silent",
+        external: ["better-sqlite3", "pg-native"],
+        absWorkingDir: repoRoot,
+      });
+      const inputs = Object.keys(result.metafile.inputs);
+      const output = Object.values(result.metafile.outputs)[0];
+      expect(output?.exports).toEqual(expect.arrayContaining(["snsHandler", "sqsHandler"]));
+      // No AWS SDK (the platform deletes and retries), no metrics, no classic zod.
+      expect(inputs.filter((p) => /@aws-sdk|@smithy|prom-client|zod\/v4\/classic/.test(p))).toEqual([]);
+      // PostgreSQL is loaded only when DATABASE_URL asks for it: one dynamic import, nothing static.
+      const postgres = relative(repoRoot, join(repoRoot, "core/src/store/postgres.ts"));
+      const importers = Object.entries(result.metafile.inputs).flatMap(([file, input]) =>
+        input.imports.filter((i) => i.path === postgres).map((i) => ({ file, kind: i.kind })),
+      );
+      expect(importers).toEqual([{ file: "worker/src/lambda/index.ts", kind: "dynamic-import" }]);
+    } finally {
+      dir.remove();
+    }
+  });
+});
