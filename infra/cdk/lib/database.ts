@@ -1,0 +1,111 @@
+import { Duration, RemovalPolicy, SecretValue } from "aws-cdk-lib";
+import * as ec2 from "aws-cdk-lib/aws-ec2";
+import * as rds from "aws-cdk-lib/aws-rds";
+import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
+import { Construct } from "constructs";
+
+export const DATABASE_USER = "surge";
+export const DATABASE_NAME = "surge";
+export const POSTGRES_PORT = 5432;
+
+/**
+ * Characters kept out of the generated password: everything but letters and
+ * digits. The password is spliced into a postgresql:// URL, where `@ : / ? # %`
+ * and friends would need percent-encoding that CloudFormation cannot do; 30
+ * alphanumerics still carry ~178 bits.
+ */
+export const PASSWORD_EXCLUDED_CHARACTERS = " !\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
+
+/**
+ * The query string of DATABASE_URL: TLS with the server's certificate and name
+ * verified. The images trust Amazon RDS's CAs through NODE_EXTRA_CA_CERTS (the
+ * Dockerfiles fetch the bundle; the Lambda runtime ships it at /var/runtime/ca-cert.pem).
+ */
+export const DATABASE_URL_QUERY = "sslmode=verify-full";
+
+export interface OrderDatabaseProps {
+  stage: string;
+  vpc: ec2.IVpc;
+  subnets: ec2.SubnetSelection;
+  instanceClass: string;
+  allocatedStorageGiB: number;
+  multiAz: boolean;
+  backupRetentionDays: number;
+  retain: boolean;
+}
+
+/**
+ * The order store: PostgreSQL on RDS, credentials generated into Secrets Manager.
+ *
+ * The services read one variable, DATABASE_URL. It lives in its own secret whose
+ * value CloudFormation assembles at deploy time from the endpoint and a dynamic
+ * reference to the generated password (`{{resolve:secretsmanager:…}}`), so the
+ * password is never in the template, the synthesized assembly or the task
+ * definition; ECS injects it into the container when a task starts. Rotation is
+ * not enabled: a rotated master password would not reach the URL secret (see
+ * docs/deploy-aws.md for changing the password).
+ */
+export class OrderDatabase extends Construct {
+  readonly instance: rds.DatabaseInstance;
+  readonly masterSecret: secretsmanager.ISecret;
+  readonly urlSecret: secretsmanager.Secret;
+  readonly securityGroup: ec2.SecurityGroup;
+
+  constructor(scope: Construct, id: string, props: OrderDatabaseProps) {
+    super(scope, id);
+    this.securityGroup = new ec2.SecurityGroup(this, "SecurityGroup", {
+      vpc: props.vpc,
+      description: "Surge order store: PostgreSQL from the API, the workers and the Lambda only",
+      allowAllOutbound: false,
+    });
+    const parameters = new rds.ParameterGroup(this, "Parameters", {
+      engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17 }),
+      description: "Surge order store",
+      parameters: { "rds.force_ssl": "1" },
+    });
+    this.instance = new rds.DatabaseInstance(this, "Postgres", {
+      engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17 }),
+      instanceType: new ec2.InstanceType(props.instanceClass),
+      vpc: props.vpc,
+      vpcSubnets: props.subnets,
+      securityGroups: [this.securityGroup],
+      port: POSTGRES_PORT,
+      databaseName: DATABASE_NAME,
+      credentials: rds.Credentials.fromGeneratedSecret(DATABASE_USER, {
+        secretName: `surge/${props.stage}/database-master`,
+        excludeCharacters: PASSWORD_EXCLUDED_CHARACTERS,
+      }),
+      parameterGroup: parameters,
+      caCertificate: rds.CaCertificate.RDS_CA_RSA2048_G1,
+      multiAz: props.multiAz,
+      allocatedStorage: props.allocatedStorageGiB,
+      // Storage grows by itself up to 5× before anyone has to act.
+      maxAllocatedStorage: props.allocatedStorageGiB * 5,
+      storageType: rds.StorageType.GP3,
+      storageEncrypted: true,
+      publiclyAccessible: false,
+      backupRetention: Duration.days(props.backupRetentionDays),
+      autoMinorVersionUpgrade: true,
+      cloudwatchLogsExports: ["postgresql"],
+      deletionProtection: props.retain,
+      removalPolicy: props.retain ? RemovalPolicy.SNAPSHOT : RemovalPolicy.DESTROY,
+    });
+    if (!this.instance.secret) throw new Error("RDS did not generate a master secret");
+    this.masterSecret = this.instance.secret;
+
+    const password = this.masterSecret.secretValueFromJson("password").unsafeUnwrap();
+    this.urlSecret = new secretsmanager.Secret(this, "DatabaseUrl", {
+      secretName: `surge/${props.stage}/database-url`,
+      description: "DATABASE_URL of the Surge services (assembled by CloudFormation from the master secret)",
+      secretStringValue: SecretValue.unsafePlainText(
+        `postgresql://${DATABASE_USER}:${password}@${this.instance.dbInstanceEndpointAddress}:${this.instance.dbInstanceEndpointPort}/${DATABASE_NAME}?${DATABASE_URL_QUERY}`,
+      ),
+      removalPolicy: props.retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+  }
+
+  /** Lets `peer` open connections to PostgreSQL (and nothing else). */
+  allowFrom(peer: ec2.ISecurityGroup, description: string): void {
+    this.securityGroup.addIngressRule(peer, ec2.Port.tcp(POSTGRES_PORT), description);
+  }
+}

@@ -1,0 +1,194 @@
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { builtinModules } from "node:module";
+import { join } from "node:path";
+import { Duration, RemovalPolicy } from "aws-cdk-lib";
+import type * as ec2 from "aws-cdk-lib/aws-ec2";
+import * as iam from "aws-cdk-lib/aws-iam";
+import * as lambda from "aws-cdk-lib/aws-lambda";
+import * as logs from "aws-cdk-lib/aws-logs";
+import type * as sns from "aws-cdk-lib/aws-sns";
+import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
+import * as sqs from "aws-cdk-lib/aws-sqs";
+import { Construct } from "constructs";
+import type { StageConfig } from "./config.js";
+import { routeTo } from "./messaging.js";
+import { DLQ_RETENTION_DAYS } from "./sizing.js";
+
+/** The prebuilt bundle (worker/src/lambda/index.ts → worker/dist/lambda.js) and its exports. */
+export const LAMBDA_BUNDLE_FILE = "lambda.js";
+export const SNS_HANDLER_EXPORT = "snsHandler";
+/** The images' Node.js major too (the Dockerfiles' NODE_VERSION): one runtime everywhere. */
+export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_24_X;
+
+/**
+ * Logs Insights over the function's REPORT lines: init duration percentiles and
+ * the cold-start share, per 5 minutes (the study measured 57–66 ms inits in 5 of
+ * 10 invocations). Saved in the account so the console and on-call use the same query.
+ */
+export const INIT_DURATION_QUERY = [
+  'filter @type = "REPORT"',
+  "stats count(*) as invocations, count(@initDuration) as coldStarts, " +
+    "100 * count(@initDuration) / count(*) as coldStartPercent, " +
+    "pct(@initDuration, 50) as initP50Ms, pct(@initDuration, 95) as initP95Ms, " +
+    "pct(@initDuration, 99) as initP99Ms, max(@initDuration) as initMaxMs by bin(5m)",
+].join("\n| ");
+
+export interface LambdaProcessorProps {
+  config: StageConfig;
+  /** Directory holding the prebuilt lambda.js (and its source map). */
+  bundleDir: string;
+  topic: sns.ITopic;
+  vpc: ec2.IVpc;
+  subnets: ec2.SubnetSelection;
+  securityGroup: ec2.ISecurityGroup;
+  environment: Record<string, string>;
+  timeoutSeconds: number;
+}
+
+/**
+ * The study's Part III: the order processor as a Lambda subscribed to the
+ * orders topic, beside the worker fleet. Reserved concurrency caps how many
+ * environments (and so payments) run at once; SNS retries delivery and Lambda
+ * retries a failed invocation twice, after which the event goes to the DLQ.
+ */
+export class LambdaProcessor extends Construct {
+  readonly function: lambda.Function;
+  readonly logGroup: logs.LogGroup;
+  readonly deadLetterQueue: sqs.Queue;
+  readonly initDurationQuery: logs.CfnQueryDefinition;
+
+  constructor(scope: Construct, id: string, props: LambdaProcessorProps) {
+    super(scope, id);
+    const { config } = props;
+    const retain = config.removalPolicy === "retain";
+    this.deadLetterQueue = new sqs.Queue(this, "DeadLetterQueue", {
+      queueName: `surge-${config.stage}-lambda-dlq`,
+      retentionPeriod: Duration.days(DLQ_RETENTION_DAYS),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    this.logGroup = new logs.LogGroup(this, "Logs", {
+      logGroupName: `/aws/lambda/surge-${config.stage}-order-processor`,
+      retention: config.logRetentionDays as logs.RetentionDays,
+      removalPolicy: retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+    // Its own role with inline statements instead of AWS's managed Lambda policies, whose
+    // logs:* grants cover every log group in the account.
+    const role = new iam.Role(this, "Role", {
+      assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
+      description: "Surge Lambda order processor",
+    });
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: "WriteOwnLogs",
+        actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        resources: [this.logGroup.logGroupArn],
+      }),
+    );
+    // What Lambda needs to attach the function to the VPC; EC2 does not scope these to a function.
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: "AttachToVpc",
+        actions: [
+          "ec2:CreateNetworkInterface",
+          "ec2:DescribeNetworkInterfaces",
+          "ec2:DescribeSubnets",
+          "ec2:DeleteNetworkInterface",
+          "ec2:AssignPrivateIpAddresses",
+          "ec2:UnassignPrivateIpAddresses",
+        ],
+        resources: ["*"],
+      }),
+    );
+    this.function = new lambda.Function(this, "Function", {
+      role,
+      functionName: `surge-${config.stage}-order-processor`,
+      description: "Surge order processor: pays orders delivered by the orders topic",
+      runtime: LAMBDA_RUNTIME,
+      architecture: config.cpuArchitecture === "arm64" ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64,
+      handler: `lambda.${SNS_HANDLER_EXPORT}`,
+      code: bundleCode(props.bundleDir),
+      memorySize: config.lambdaMemoryMiB,
+      timeout: Duration.seconds(props.timeoutSeconds),
+      reservedConcurrentExecutions: config.lambdaReservedConcurrency,
+      environment: props.environment,
+      logGroup: this.logGroup,
+      vpc: props.vpc,
+      vpcSubnets: props.subnets,
+      securityGroups: [props.securityGroup],
+      deadLetterQueue: this.deadLetterQueue,
+      retryAttempts: 2,
+      // An order older than this is better handled by the DLQ's redrive than by a late retry.
+      maxEventAge: Duration.hours(1),
+    });
+    // SNS delivers to Lambda asynchronously; if it cannot even invoke (throttled past its retries,
+    // function gone), the message goes to the same DLQ instead of vanishing.
+    const subscription = props.topic.addSubscription(
+      new subscriptions.LambdaSubscription(this.function, { deadLetterQueue: this.deadLetterQueue }),
+    );
+    // Only orders the ops plane routes to Lambda (PUT /ops/processing); the rest go to the workers.
+    routeTo(subscription, "lambda");
+    this.initDurationQuery = new logs.CfnQueryDefinition(this, "InitDurations", {
+      name: `surge-${config.stage}/lambda-init-durations`,
+      queryString: INIT_DURATION_QUERY,
+      logGroupNames: [this.logGroup.logGroupName],
+    });
+  }
+}
+
+/**
+ * The prebuilt bundle as the function's code. "Bundling" is a local copy, no
+ * Docker: lambda.js (and its map) plus a package.json saying the file is an ES
+ * module, which Lambda's Node.js runtime needs to load an ESM `.js` handler.
+ * It runs only for stacks being synthesized for deployment; a missing bundle
+ * stops synth with the command that builds it.
+ */
+function bundleCode(bundleDir: string): lambda.Code {
+  return lambda.Code.fromAsset(bundleDir, {
+    exclude: ["*", `!${LAMBDA_BUNDLE_FILE}`, `!${LAMBDA_BUNDLE_FILE}.map`],
+    bundling: {
+      image: LAMBDA_RUNTIME.bundlingImage,
+      local: {
+        tryBundle(outputDir: string): boolean {
+          const bundle = join(bundleDir, LAMBDA_BUNDLE_FILE);
+          if (!existsSync(bundle)) {
+            throw new Error(`${bundle} is missing: run \`npx turbo run build\` first (worker/src/lambda/index.ts)`);
+          }
+          const missing = unresolvableImports(readFileSync(bundle, "utf8"));
+          if (missing.length > 0) {
+            throw new Error(
+              `${bundle} imports ${missing.join(", ")} at load time, which Lambda's Node.js runtime does not ` +
+                "have and the zip does not carry: the function would fail its init. Import it lazily, where it is used.",
+            );
+          }
+          copyFileSync(bundle, join(outputDir, LAMBDA_BUNDLE_FILE));
+          if (existsSync(`${bundle}.map`)) copyFileSync(`${bundle}.map`, join(outputDir, `${LAMBDA_BUNDLE_FILE}.map`));
+          writeFileSync(join(outputDir, "package.json"), `${JSON.stringify({ type: "module" })}\n`);
+          return true;
+        },
+      },
+    },
+  });
+}
+
+/**
+ * Packages a bundle loads with a static import that the Lambda runtime cannot
+ * resolve: anything but Node's built-ins and the AWS SDK v3 the runtime ships.
+ * esbuild leaves native modules (better-sqlite3) external; statically imported,
+ * one of them fails the init before the handler ever runs. Dynamic `import()`s
+ * are fine: they load only on the path that needs them.
+ */
+export function unresolvableImports(bundle: string): string[] {
+  const builtins = new Set(builtinModules);
+  const found = new Set<string>();
+  for (const m of bundle.matchAll(/^\s*import\s+(?:[^"'();]*?\s+from\s+)?["']([^"']+)["']/gm)) {
+    const specifier = m[1] ?? "";
+    if (specifier.startsWith(".") || specifier.startsWith("/") || specifier.startsWith("node:")) continue;
+    const name = specifier.startsWith("@")
+      ? specifier.split("/").slice(0, 2).join("/")
+      : (specifier.split("/")[0] ?? "");
+    if (builtins.has(name) || name.startsWith("@aws-sdk/")) continue;
+    found.add(name);
+  }
+  return [...found].sort();
+}

@@ -1,0 +1,250 @@
+import fc from "fast-check";
+import { parse as parseConnectionString } from "pg-connection-string";
+import { beforeAll, describe, expect, it } from "vitest";
+import { safeParse } from "zod/mini";
+import { apiEnvSchema, loadEnv as loadApiEnv } from "../../api/src/env.js";
+import { loadEnv as loadWorkerEnv, workerEnvSchema } from "../../worker/src/env.js";
+import { loadStageConfig } from "../cdk/lib/config.js";
+import { DATABASE_NAME, DATABASE_USER } from "../cdk/lib/database.js";
+import { apiEnvironment, WORKER_CONTAINER_NAME, workerEnvironment } from "../cdk/lib/environments.js";
+import { assertServiceEnv, type EnvSchema, type ServiceEnv } from "../cdk/lib/service-env.js";
+import {
+  type CfnTemplate,
+  findResource,
+  resolveIntrinsics,
+  type Synthesized,
+  secretValue,
+  synthesize,
+} from "./cdk-harness.js";
+
+interface ContainerDefinition {
+  Name: string;
+  Environment?: Array<{ Name: string; Value: unknown }>;
+  Secrets?: Array<{ Name: string; ValueFrom: unknown }>;
+  StopTimeout?: number;
+}
+
+function container(json: CfnTemplate, family: string): ContainerDefinition {
+  const [, taskDefinition] = findResource(json, "AWS::ECS::TaskDefinition", { Family: family });
+  const containers = taskDefinition.Properties?.ContainerDefinitions as ContainerDefinition[];
+  expect(containers).toHaveLength(1);
+  return containers[0] as ContainerDefinition;
+}
+
+/** A deterministic value drawn from the characters a generated secret may hold. */
+const fixedPick = (chars: string, length: number) =>
+  Array.from({ length }, (_, i) => chars[(i * 7 + 3) % chars.length]).join("");
+
+/**
+ * The env a task of this container definition starts with, as ECS would hand it
+ * over after the deploy: plain values with their intrinsics resolved, secrets
+ * with the values Secrets Manager would hold.
+ */
+function deployedEnv(json: CfnTemplate, def: ContainerDefinition, pick = fixedPick): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const { Name, Value } of def.Environment ?? []) env[Name] = String(resolveIntrinsics(json, Value));
+  for (const { Name, ValueFrom } of def.Secrets ?? []) {
+    const ref = (ValueFrom as { Ref?: string }).Ref;
+    if (!ref) throw new Error(`${Name}: secrets must reference a whole secret of this stack`);
+    env[Name] = secretValue(json, ref, pick);
+  }
+  return env;
+}
+
+function names(def: ContainerDefinition): string[] {
+  return [...(def.Environment ?? []).map((e) => e.Name), ...(def.Secrets ?? []).map((s) => s.Name)].sort();
+}
+
+describe("the env each deployed service gets is exactly what its env.ts parses", () => {
+  let s: Synthesized;
+  let api: ContainerDefinition;
+  let worker: ContainerDefinition;
+
+  beforeAll(() => {
+    s = synthesize();
+    api = container(s.json, "surge-dev-api");
+    worker = container(s.json, "surge-dev-worker");
+  });
+
+  const cases = [
+    {
+      service: "worker",
+      family: "surge-dev-worker",
+      schema: workerEnvSchema as unknown as EnvSchema,
+      defaulted: () => workerEnvironment(wiringStub()).defaulted,
+      def: () => worker,
+    },
+    {
+      service: "api",
+      family: "surge-dev-api",
+      schema: apiEnvSchema as unknown as EnvSchema,
+      defaulted: () => apiEnvironment({ ...wiringStub(), ...apiWiringStub() }).defaulted,
+      def: () => api,
+    },
+  ];
+
+  for (const c of cases) {
+    it(`${c.service}: the task definition's variables plus the deliberately defaulted ones are the schema's names, each once`, () => {
+      const given = names(c.def());
+      const defaulted = Object.keys(c.defaulted()).sort();
+      expect(new Set(given).size).toBe(given.length);
+      expect(given.filter((n) => defaulted.includes(n))).toEqual([]);
+      expect([...given, ...defaulted].sort()).toEqual(Object.keys(c.schema.shape).sort());
+    });
+
+    it(`${c.service}: every name the schema requires is in the task definition`, () => {
+      const required = Object.entries(c.schema.shape)
+        .filter(([, rule]) => !safeParse(rule, undefined).success)
+        .map(([name]) => name);
+      expect(names(c.def())).toEqual(expect.arrayContaining(required));
+    });
+  }
+
+  it("worker: the deployed env parses with worker/src/env.ts, with the AWS values the stack means", () => {
+    const env = loadWorkerEnv(deployedEnv(s.json, worker));
+    expect(env.ORDERS_QUEUE).toBe("surge-dev-orders");
+    expect(env.ORDERS_DLQ).toBe("surge-dev-orders-dlq");
+    expect(env.ORDERS_TOPIC_ARN).toMatch(/^arn:aws:sns:[^:]+:\d{12}:surge-dev-orders$/);
+    expect(env.DATABASE_URL).toMatch(/^postgresql:\/\//);
+    expect(env.METRICS_HOST).toBe("0.0.0.0");
+    expect(env.WAIT_TIME_SECONDS).toBe(20);
+  });
+
+  it("api: the deployed env parses with api/src/env.ts (cross-field rules included), driving the ECS fleet", () => {
+    const env = loadApiEnv(deployedEnv(s.json, api));
+    expect(env.HOST).toBe("0.0.0.0");
+    expect(env.FLEET).toBe("ecs");
+    expect(env.ECS_CLUSTER).toBe("surge-dev");
+    expect(env.ECS_SERVICE).toBe("surge-dev-worker");
+    expect(env.ECS_WORKER_CONTAINER).toBe(WORKER_CONTAINER_NAME);
+    expect(env.opsTokenGenerated).toBe(false);
+    expect(env.OPS_TOKEN).toHaveLength(48);
+    expect(env.API_BASE_URL).toMatch(/^http:\/\/surge-dev-\d+\.[a-z0-9-]+\.elb\.amazonaws\.com$/);
+    expect(env.AUTOSCALING_ENABLED).toBe(true);
+  });
+
+  it("the worker task's settings agree with the queue and the container they run against", () => {
+    const env = loadWorkerEnv(deployedEnv(s.json, worker));
+    const [, queue] = findResource(s.json, "AWS::SQS::Queue", { QueueName: "surge-dev-orders" });
+    const q = queue.Properties ?? {};
+    expect(env.VISIBILITY_TIMEOUT_SECONDS).toBe(q.VisibilityTimeout);
+    expect(env.WAIT_TIME_SECONDS).toBe(q.ReceiveMessageWaitTimeSeconds);
+    expect(env.MAX_RECEIVE_COUNT).toBe((q.RedrivePolicy as { maxReceiveCount: number }).maxReceiveCount);
+    // ECS's SIGKILL comes after the worker's own deadline and its hand-back.
+    expect((worker.StopTimeout ?? 0) * 1000).toBeGreaterThan(env.SHUTDOWN_DEADLINE_MS);
+    expect(worker.Name).toBe(WORKER_CONTAINER_NAME);
+  });
+
+  it("API and worker agree on every variable they share", () => {
+    const a = deployedEnv(s.json, api);
+    const w = deployedEnv(s.json, worker);
+    const shared = Object.keys(a).filter((k) => k in w);
+    expect(shared.length).toBeGreaterThan(5);
+    for (const key of shared) expect([key, a[key]]).toEqual([key, w[key]]);
+  });
+
+  it("DATABASE_URL parses for every password Secrets Manager may generate, and pg reads it as meant", () => {
+    const [masterId, master] = findResource(s.json, "AWS::SecretsManager::Secret", {
+      Name: "surge/dev/database-master",
+    });
+    const chars = [
+      ...new Set(
+        String((master.Properties?.GenerateSecretString as Record<string, unknown> | undefined)?.ExcludeCharacters),
+      ),
+    ];
+    expect(masterId).toBeTruthy();
+    const [urlId] = findResource(s.json, "AWS::SecretsManager::Secret", { Name: "surge/dev/database-url" });
+    fc.assert(
+      fc.property(fc.array(fc.nat(), { minLength: 30, maxLength: 30 }), (draws) => {
+        let password = "";
+        const url = secretValue(s.json, urlId, (allowed, length) => {
+          password = Array.from({ length }, (_, i) => allowed[(draws[i] ?? 0) % allowed.length]).join("");
+          return password;
+        });
+        for (const c of chars) expect(password).not.toContain(c);
+        expect(loadWorkerEnv({ DATABASE_URL: url }).DATABASE_URL).toBe(url);
+        const parsed = parseConnectionString(url);
+        expect(parsed.user).toBe(DATABASE_USER);
+        expect(parsed.password).toBe(password);
+        expect(parsed.database).toBe(DATABASE_NAME);
+        expect(parsed.port).toBe("5432");
+        expect(parsed.host).toMatch(/\.rds\.amazonaws\.com$/);
+        // TLS with the server's name and certificate checked (the images trust RDS's CAs).
+        expect(parsed.ssl).toEqual({});
+        expect(new URL(url).searchParams.get("sslmode")).toBe("verify-full");
+      }),
+      { numRuns: 50 },
+    );
+  });
+});
+
+describe("assertServiceEnv (the synth-time check)", () => {
+  const schema = workerEnvSchema as unknown as EnvSchema;
+  const good = () => workerEnvironment(wiringStub());
+
+  it("accepts the worker env the stack builds", () => {
+    expect(() => assertServiceEnv("worker", schema, good())).not.toThrow();
+  });
+
+  it("rejects a name the service does not parse (a typo would be silently ignored)", () => {
+    const env = good() as ServiceEnv<string>;
+    env.environment = { ...env.environment, VISIBILITY_TIMEOUT_SECOND: "16" };
+    expect(() => assertServiceEnv("worker", schema, env)).toThrow(
+      /VISIBILITY_TIMEOUT_SECOND \(in environment\) is not/,
+    );
+  });
+
+  it("rejects a schema name that is neither set nor deliberately defaulted", () => {
+    const env = good();
+    delete env.defaulted.TASK_ID;
+    expect(() => assertServiceEnv("worker", schema, env)).toThrow(
+      /TASK_ID is parsed by worker's env.ts but neither set/,
+    );
+  });
+
+  it("rejects a name given twice", () => {
+    const env = good();
+    env.defaulted.METRICS_PORT = "twice";
+    expect(() => assertServiceEnv("worker", schema, env)).toThrow(/METRICS_PORT is given twice/);
+  });
+
+  it("rejects a literal value the schema would refuse at start-up", () => {
+    const env = good();
+    env.environment.WAIT_TIME_SECONDS = "25";
+    expect(() => assertServiceEnv("worker", schema, env)).toThrow(/WAIT_TIME_SECONDS="25"/);
+  });
+
+  it("rejects defaulting a variable that has no default", () => {
+    const env = good() as ServiceEnv<string>;
+    const strict = { shape: { ...schema.shape, NEEDED: workerEnvSchema.shape.TASK_ID.unwrap() } } as EnvSchema;
+    env.defaulted = { ...env.defaulted, NEEDED: "no" };
+    expect(() => assertServiceEnv("worker", strict, env)).toThrow(
+      /NEEDED has no default in worker's env.ts, so it must be set/,
+    );
+  });
+});
+
+function wiringStub() {
+  const secret = { arn: "secret" } as never;
+  return {
+    config: loadStageConfig(() => undefined),
+    topicName: "surge-dev-orders",
+    topicArn: "arn:aws:sns:eu-west-1:123456789012:surge-dev-orders",
+    queueName: "surge-dev-orders",
+    deadLetterQueueName: "surge-dev-orders-dlq",
+    visibilityTimeoutSeconds: 16,
+    databaseUrl: secret,
+  };
+}
+
+function apiWiringStub() {
+  return {
+    opsToken: { arn: "token" } as never,
+    publicBaseUrl: "http://example.elb.amazonaws.com",
+    clusterName: "surge-dev",
+    workerServiceName: "surge-dev-worker",
+    targetBacklogPerTask: 50,
+    lambdaFunctionName: "surge-dev-order-processor",
+    lambdaLogGroupName: "/aws/lambda/surge-dev-order-processor",
+  };
+}
