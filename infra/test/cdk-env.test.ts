@@ -4,13 +4,21 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { safeParse } from "zod/mini";
 import { apiEnvSchema, loadEnv as loadApiEnv } from "../../api/src/env.js";
 import { loadEnv as loadWorkerEnv, workerEnvSchema } from "../../worker/src/env.js";
+import { lambdaEnvSchema, loadLambdaEnv } from "../../worker/src/lambda/env.js";
 import { loadStageConfig } from "../cdk/lib/config.js";
 import { DATABASE_NAME, DATABASE_USER } from "../cdk/lib/database.js";
-import { apiEnvironment, WORKER_CONTAINER_NAME, workerEnvironment } from "../cdk/lib/environments.js";
+import {
+  apiEnvironment,
+  LAMBDA_RUNTIME_ENV,
+  lambdaEnvironment,
+  WORKER_CONTAINER_NAME,
+  workerEnvironment,
+} from "../cdk/lib/environments.js";
 import { assertServiceEnv, type EnvSchema, type ServiceEnv } from "../cdk/lib/service-env.js";
 import {
   type CfnTemplate,
   findResource,
+  resolveDynamicReferences,
   resolveIntrinsics,
   type Synthesized,
   secretValue,
@@ -123,6 +131,36 @@ describe("the env each deployed service gets is exactly what its env.ts parses",
     expect(env.AUTOSCALING_ENABLED).toBe(true);
   });
 
+  it("lambda: the function's variables plus the defaulted ones are its schema's names; the rest is Node's own", () => {
+    const [, fn] = findResource(s.json, "AWS::Lambda::Function", { FunctionName: "surge-dev-order-processor" });
+    const variables = lambdaVariables(fn.Properties);
+    const runtime = Object.keys(LAMBDA_RUNTIME_ENV);
+    const given = Object.keys(variables).filter((n) => !runtime.includes(n));
+    const defaulted = Object.keys(
+      lambdaEnvironment({ config: wiringStub().config, databaseUrlValue: "", timeoutSeconds: 16 }).defaulted,
+    );
+    expect([...given, ...defaulted].sort()).toEqual(Object.keys(lambdaEnvSchema.shape).sort());
+    expect(runtime.filter((n) => n in lambdaEnvSchema.shape)).toEqual([]);
+    expect(variables.NODE_EXTRA_CA_CERTS).toBe("/var/runtime/ca-cert.pem");
+  });
+
+  it("lambda: the deployed env parses with worker/src/lambda/env.ts; the lease is bounded by the timeout", () => {
+    const [, fn] = findResource(s.json, "AWS::Lambda::Function", { FunctionName: "surge-dev-order-processor" });
+    const variables = lambdaVariables(fn.Properties);
+    const deployed = Object.fromEntries(
+      Object.entries(variables).map(([k, v]) => [
+        k,
+        resolveDynamicReferences(s.json, String(resolveIntrinsics(s.json, v)), fixedPick),
+      ]),
+    );
+    const env = loadLambdaEnv({ ...deployed, AWS_LAMBDA_FUNCTION_NAME: "surge-dev-order-processor" });
+    expect(env.DATABASE_URL).toBe(deployedEnv(s.json, worker).DATABASE_URL);
+    expect(env.LAMBDA_LEASE_MS).toBe(Number(fn.Properties?.Timeout) * 1000);
+    expect(env.PAYMENT_DURATION_MS).toBe(loadWorkerEnv(deployedEnv(s.json, worker)).PAYMENT_DURATION_MS);
+    // The password is resolved by CloudFormation at deploy time; the template holds only the reference.
+    expect(JSON.stringify(variables.DATABASE_URL)).toMatch(/^\{"Fn::Join":\["",\["\{\{resolve:secretsmanager:/);
+  });
+
   it("the worker task's settings agree with the queue and the container they run against", () => {
     const env = loadWorkerEnv(deployedEnv(s.json, worker));
     const [, queue] = findResource(s.json, "AWS::SQS::Queue", { QueueName: "surge-dev-orders" });
@@ -223,6 +261,12 @@ describe("assertServiceEnv (the synth-time check)", () => {
     );
   });
 });
+
+function lambdaVariables(properties: Record<string, unknown> | undefined): Record<string, unknown> {
+  const variables = (properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables;
+  if (!variables) throw new Error("the function has no environment");
+  return variables;
+}
 
 function wiringStub() {
   const secret = { arn: "secret" } as never;

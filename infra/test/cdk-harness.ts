@@ -203,17 +203,22 @@ export function secretValue(
     const base = JSON.parse(String(generate.SecretStringTemplate ?? "{}")) as Record<string, unknown>;
     return JSON.stringify({ ...base, [String(generate.GenerateStringKey)]: value });
   }
-  const text = String(resolveIntrinsics(json, p.SecretString));
-  return text.replace(
-    /\{\{resolve:secretsmanager:([^:]+:[^:]+:[^:]+:[^:]+:[^:]+:[^:]+:[^:]+):SecretString:([^:]*)::\}\}/g,
-    (_, arn, key) => {
-      const [id] = Object.entries(json.Resources).find(
-        ([candidate, r]) =>
-          r.Type === "AWS::SecretsManager::Secret" && resolveIntrinsics(json, { Ref: candidate }) === arn,
-      ) ?? [undefined];
-      if (!id) throw new Error(`no secret in the template has the ARN ${arn}`);
-      const referenced = secretValue(json, id, pick);
-      return key ? String((JSON.parse(referenced) as Record<string, unknown>)[key]) : referenced;
-    },
-  );
+  return resolveDynamicReferences(json, String(resolveIntrinsics(json, p.SecretString)), pick);
+}
+
+/** Replaces `{{resolve:secretsmanager:<arn>:SecretString:<key>::}}` with the referenced secret's value. */
+export function resolveDynamicReferences(
+  json: CfnTemplate,
+  text: string,
+  pick: (chars: string, length: number) => string,
+): string {
+  return text.replace(/\{\{resolve:secretsmanager:((?:[^:]+:){6}[^:]+):SecretString:([^:]*)::\}\}/g, (_, arn, key) => {
+    const [id] = Object.entries(json.Resources).find(
+      ([candidate, r]) =>
+        r.Type === "AWS::SecretsManager::Secret" && resolveIntrinsics(json, { Ref: candidate }) === arn,
+    ) ?? [undefined];
+    if (!id) throw new Error(`no secret in the template has the ARN ${arn}`);
+    const referenced = secretValue(json, id, pick);
+    return key ? String((JSON.parse(referenced) as Record<string, unknown>)[key]) : referenced;
+  });
 }

@@ -1,13 +1,15 @@
 import type * as ecs from "aws-cdk-lib/aws-ecs";
 import { apiEnvSchema } from "../../../api/src/env.js";
 import { workerEnvSchema } from "../../../worker/src/env.js";
+import { lambdaEnvSchema } from "../../../worker/src/lambda/env.js";
 import type { StageConfig } from "./config.js";
 import { definedEntries, type EnvKey, type ServiceEnv } from "./service-env.js";
 import { LONG_POLL_SECONDS } from "./sizing.js";
 
-export { apiEnvSchema, workerEnvSchema };
+export { apiEnvSchema, lambdaEnvSchema, workerEnvSchema };
 export type ApiEnvKey = EnvKey<typeof apiEnvSchema>;
 export type WorkerEnvKey = EnvKey<typeof workerEnvSchema>;
+export type LambdaEnvKey = EnvKey<typeof lambdaEnvSchema>;
 
 /** Where the worker serves /metrics and /health inside its task. */
 export const WORKER_METRICS_PORT = 9400;
@@ -175,12 +177,33 @@ export const LAMBDA_RUNTIME_ENV = {
   NODE_EXTRA_CA_CERTS: "/var/runtime/ca-cert.pem",
 } as const;
 
-export interface LambdaWiring extends Wiring {
+export interface LambdaWiring {
+  config: StageConfig;
   /** DATABASE_URL as a value (a deploy-time dynamic reference): Lambda cannot inject secrets. */
   databaseUrlValue: string;
+  /** The function's timeout: the natural bound of the lease an invocation holds on its order. */
+  timeoutSeconds: number;
 }
 
-/** The Lambda order processor's env: the worker's order-handling variables, and the store. */
-export function lambdaEnvironment(w: LambdaWiring): Record<string, string> {
-  return definedEntries({ ...shared(w), DATABASE_URL: w.databaseUrlValue, ...LAMBDA_RUNTIME_ENV });
+/** The Lambda order processor's env: worker/src/lambda/env.ts parses exactly these names. */
+export function lambdaEnvironment(w: LambdaWiring): ServiceEnv<LambdaEnvKey> {
+  const c = w.config;
+  return {
+    environment: {
+      PAYMENT_DURATION_MS: String(c.paymentDurationMs),
+      PAYMENT_SLOTS: String(c.paymentSlots),
+      PAYMENT_FAILURE_RATE: String(c.paymentFailureRate),
+      MAX_RECEIVE_COUNT: String(c.maxReceiveCount),
+      LOG_LEVEL: c.logLevel,
+      DATABASE_URL: w.databaseUrlValue,
+      LAMBDA_LEASE_MS: String(w.timeoutSeconds * 1000),
+    },
+    secrets: {},
+    defaulted: {
+      DATA_DIR: "only the embedded SQLite store uses it; on AWS DATABASE_URL selects PostgreSQL",
+      AWS_LAMBDA_FUNCTION_NAME: "set by the Lambda runtime (a reserved variable)",
+      AWS_LAMBDA_LOG_STREAM_NAME: "set by the Lambda runtime (a reserved variable)",
+    },
+    runtime: { ...LAMBDA_RUNTIME_ENV },
+  };
 }

@@ -12,6 +12,7 @@ import {
   apiEnvironment,
   apiEnvSchema,
   lambdaEnvironment,
+  lambdaEnvSchema,
   WEB_PORT,
   WORKER_CONTAINER_NAME,
   WORKER_METRICS_PORT,
@@ -23,7 +24,7 @@ import { LambdaProcessor } from "./lambda-processor.js";
 import { OrdersMessaging } from "./messaging.js";
 import { Network } from "./network.js";
 import { grantApiAccess, grantWorkerQueueAccess } from "./permissions.js";
-import { assertServiceEnv } from "./service-env.js";
+import { assertServiceEnv, definedEntries } from "./service-env.js";
 import { FargateApp } from "./services.js";
 import {
   lambdaTimeoutSeconds,
@@ -206,6 +207,15 @@ export class SurgeStack extends Stack {
     });
     this.autoscaling.target.node.addDependency(this.worker.service);
 
+    const lambdaTimeout = lambdaTimeoutSeconds(c);
+    const lambdaEnv = lambdaEnvironment({
+      config: c,
+      // Lambda has no secret injection: CloudFormation resolves the URL secret into the
+      // function's configuration at deploy time (docs/deploy-aws.md weighs the trade-off).
+      databaseUrlValue: SecretValue.secretsManager(this.database.urlSecret.secretArn).unsafeUnwrap(),
+      timeoutSeconds: lambdaTimeout,
+    });
+    assertServiceEnv("lambda", lambdaEnvSchema, lambdaEnv);
     this.processor = new LambdaProcessor(this, "LambdaProcessor", {
       config: c,
       bundleDir: props.lambdaBundleDir,
@@ -213,13 +223,8 @@ export class SurgeStack extends Stack {
       vpc,
       subnets: network.taskSubnets,
       securityGroup: lambdaSecurityGroup,
-      environment: lambdaEnvironment({
-        ...wiring,
-        // Lambda has no secret injection: CloudFormation resolves the URL secret into the
-        // function's configuration at deploy time (docs/deploy-aws.md weighs the trade-off).
-        databaseUrlValue: SecretValue.secretsManager(this.database.urlSecret.secretArn).unsafeUnwrap(),
-      }),
-      timeoutSeconds: lambdaTimeoutSeconds(c),
+      environment: { ...definedEntries(lambdaEnv.environment), ...lambdaEnv.runtime },
+      timeoutSeconds: lambdaTimeout,
     });
 
     // The API and ops plane.

@@ -37,3 +37,6 @@ export function loadLambdaEnv(env: NodeJS.ProcessEnv = process.env): LambdaEnv {
   const problems = result.error.issues.map((i) => `${String(i.path[0] ?? "env")}: ${i.message}`);
   throw new Error(`invalid configuration:\n  ${problems.join("\n  ")}`);
 }
+
+/** The schema itself, for the CDK app: the env the deployed function gets is checked against it. */
+export { schema as lambdaEnvSchema };
