@@ -1,0 +1,276 @@
+"use client";
+
+import { useState } from "react";
+import { describeError, ops } from "../../client/api";
+import { count, ms, num, percent, perSecond, seconds } from "../../lib/format";
+import type { BurstStats, BurstSummary, LatencySummaryMs } from "../../lib/ops";
+import { useConsole } from "../Shell";
+import { Sparkline } from "../Sparkline";
+import { useNotice } from "../ui";
+
+const PERCENTILES: Array<[string, keyof LatencySummaryMs]> = [
+  ["50%", "p50"],
+  ["66%", "p66"],
+  ["75%", "p75"],
+  ["80%", "p80"],
+  ["90%", "p90"],
+  ["95%", "p95"],
+  ["98%", "p98"],
+  ["99%", "p99"],
+  ["99.9%", "p999"],
+  ["100%", "max"],
+];
+
+/** Locust's statistics table, one row: the figures a load tester reads first. */
+export function LocustStats({ burst }: { burst: BurstSummary }) {
+  const name = burst.spec.mode === "sync" ? "POST /orders/sync" : "POST /orders/async";
+  const l = burst.latencyMs;
+  return (
+    <div className="table-wrap">
+      <table aria-label="Request statistics">
+        <thead>
+          <tr>
+            <th>Name</th>
+            <th className="num"># Requests</th>
+            <th className="num"># Fails</th>
+            <th className="num">Median</th>
+            <th className="num">90%ile</th>
+            <th className="num">99%ile</th>
+            <th className="num">Average</th>
+            <th className="num">Min</th>
+            <th className="num">Max</th>
+            <th className="num">Current RPS</th>
+            <th className="num">Failures/s</th>
+          </tr>
+        </thead>
+        <tbody>
+          <tr>
+            <td className="mono">{name}</td>
+            <td className="num" data-testid="burst-requests">
+              {count(burst.requests)}
+            </td>
+            <td className="num">
+              {count(burst.failures)} ({percent(burst.failureRatio)})
+            </td>
+            <td className="num">{ms(l.p50)}</td>
+            <td className="num">{ms(l.p90)}</td>
+            <td className="num">{ms(l.p99)}</td>
+            <td className="num">{ms(l.avg)}</td>
+            <td className="num">{ms(l.min)}</td>
+            <td className="num">{ms(l.max)}</td>
+            <td className="num">{perSecond(burst.currentRequestsPerSecond)}</td>
+            <td className="num">{perSecond(burst.failuresPerSecond)}</td>
+          </tr>
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+export function PercentileTable({ latency }: { latency: LatencySummaryMs }) {
+  return (
+    <div className="table-wrap">
+      <table aria-label="Response time percentiles">
+        <thead>
+          <tr>
+            {PERCENTILES.map(([label]) => (
+              <th key={label} className="num">
+                {label}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          <tr>
+            {PERCENTILES.map(([label, key]) => (
+              <td key={label} className="num">
+                {ms(latency[key])}
+              </td>
+            ))}
+          </tr>
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/** The burst running now: live stats, its last minute, change users or rate, stop. */
+export function ActiveBurst({ burst, onStopped }: { burst: BurstStats; onStopped: () => void }) {
+  const { canOperate } = useConsole();
+  const [notice, notify] = useNotice();
+  const [users, setUsers] = useState<string>("");
+  const [spawnRate, setSpawnRate] = useState<string>("");
+  const [rate, setRate] = useState<string>("");
+  const [busy, setBusy] = useState(false);
+  const spec = burst.spec;
+  const progress = Math.min(1, burst.elapsedSeconds / spec.durationSeconds);
+
+  const change = async (body: Record<string, number>) => {
+    setBusy(true);
+    try {
+      await ops.patch(`/bursts/${burst.id}`, body);
+      notify(
+        "ok",
+        `Changed: ${Object.entries(body)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(", ")}`,
+      );
+      setUsers("");
+      setSpawnRate("");
+      setRate("");
+    } catch (e) {
+      notify("error", describeError(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const stop = async () => {
+    setBusy(true);
+    try {
+      await ops.delete(`/bursts/${burst.id}`);
+      notify("ok", "Burst stopped.");
+      onStopped();
+    } catch (e) {
+      notify("error", describeError(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const timeline = burst.timeline;
+  return (
+    <section className="panel" aria-labelledby="active-title" data-testid="active-burst">
+      <div className="row" style={{ justifyContent: "space-between" }}>
+        <h2 id="active-title" style={{ margin: 0 }}>
+          Running: {spec.model === "users" ? `${spec.users} users` : `${spec.ratePerSecond}/s`} → {spec.mode}
+          <span className="muted small"> · started by {burst.startedBy}</span>
+        </h2>
+        <button type="button" className="danger" onClick={() => void stop()} disabled={!canOperate || busy}>
+          Stop burst
+        </button>
+      </div>
+      <div style={{ margin: "10px 0" }}>
+        <div
+          role="progressbar"
+          aria-label="Burst progress"
+          aria-valuemin={0}
+          aria-valuemax={spec.durationSeconds}
+          aria-valuenow={Math.round(burst.elapsedSeconds)}
+          style={{ height: 6, background: "var(--panel-2)", borderRadius: 3 }}
+        >
+          <div style={{ width: `${progress * 100}%`, height: 6, background: "var(--accent)", borderRadius: 3 }} />
+        </div>
+        <div className="row small muted" style={{ marginTop: 4 }}>
+          <span>
+            {seconds(Math.round(burst.elapsedSeconds))} of {seconds(spec.durationSeconds)}
+          </span>
+          {burst.users && (
+            <span data-testid="burst-users">
+              users {burst.users.active} / {burst.users.target} (spawn {num(burst.users.spawnRate)}/s)
+            </span>
+          )}
+          {burst.ratePerSecond !== undefined && <span>target {num(burst.ratePerSecond)} orders/s</span>}
+          <span>{count(burst.inFlight)} in flight</span>
+          {burst.dropped > 0 && <span className="worse">{count(burst.dropped)} dropped at the in-flight cap</span>}
+        </div>
+      </div>
+      {notice}
+      <LocustStats burst={burst} />
+      <div className="grid two" style={{ marginTop: 12 }}>
+        <Sparkline
+          label="Requests per second over the burst's last minute"
+          format={(v) => `${num(v)}/s`}
+          series={[
+            { label: "req/s", color: "#4da3ff", values: timeline.map((p) => p.requestsPerSecond) },
+            { label: "failures/s", color: "#f85149", values: timeline.map((p) => p.failures / p.intervalSeconds) },
+          ]}
+        />
+        <Sparkline
+          label="Response time percentiles over the burst's last minute"
+          format={(v) => ms(v)}
+          series={[
+            { label: "p50", color: "#56d4dd", values: timeline.map((p) => (p.requests > 0 ? p.p50Ms : null)) },
+            { label: "p99", color: "#db61a2", values: timeline.map((p) => (p.requests > 0 ? p.p99Ms : null)) },
+          ]}
+        />
+      </div>
+      <div style={{ marginTop: 12 }}>
+        <h3>Response time percentiles (all requests so far)</h3>
+        <PercentileTable latency={burst.latencyMs} />
+      </div>
+      {Object.keys(burst.errors).length > 0 && (
+        <div style={{ marginTop: 12 }}>
+          <h3>Failures by reason</h3>
+          <ul className="small">
+            {Object.entries(burst.errors).map(([reason, n]) => (
+              <li key={reason}>
+                <span className="mono">{reason}</span>: {count(n)}
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
+      <form
+        className="row"
+        style={{ marginTop: 12, alignItems: "flex-end" }}
+        onSubmit={(e) => {
+          e.preventDefault();
+          const body: Record<string, number> = {};
+          if (users !== "") body.users = Number(users);
+          if (spawnRate !== "") body.spawnRate = Number(spawnRate);
+          if (rate !== "") body.ratePerSecond = Number(rate);
+          if (Object.keys(body).length > 0) void change(body);
+        }}
+        aria-label="Change the running burst"
+      >
+        {spec.model === "users" ? (
+          <>
+            <label className="field" style={{ width: 140 }}>
+              <span>Users now</span>
+              <input
+                type="number"
+                name="change-users"
+                min={1}
+                placeholder={String(burst.users?.target ?? spec.users)}
+                value={users}
+                onChange={(e) => setUsers(e.target.value)}
+              />
+            </label>
+            <label className="field" style={{ width: 140 }}>
+              <span>Spawn rate (users/s)</span>
+              <input
+                type="number"
+                step={0.1}
+                name="change-spawn-rate"
+                placeholder={String(burst.users?.spawnRate ?? spec.spawnRate)}
+                value={spawnRate}
+                onChange={(e) => setSpawnRate(e.target.value)}
+              />
+            </label>
+          </>
+        ) : (
+          <label className="field" style={{ width: 160 }}>
+            <span>Arrival rate (orders/s)</span>
+            <input
+              type="number"
+              step={0.1}
+              name="change-rate"
+              placeholder={String(burst.ratePerSecond ?? spec.ratePerSecond)}
+              value={rate}
+              onChange={(e) => setRate(e.target.value)}
+            />
+          </label>
+        )}
+        <button type="submit" disabled={!canOperate || busy || (users === "" && spawnRate === "" && rate === "")}>
+          Apply while running
+        </button>
+        {burst.changes.length > 0 && (
+          <span className="faint small">
+            {burst.changes.length} change(s): last at {num(burst.changes[burst.changes.length - 1]?.atSecond ?? 0)} s by{" "}
+            {burst.changes[burst.changes.length - 1]?.by}
+          </span>
+        )}
+      </form>
+    </section>
+  );
+}

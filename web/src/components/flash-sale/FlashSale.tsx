@@ -1,0 +1,254 @@
+"use client";
+
+import { useEffect, useState, useSyncExternalStore } from "react";
+import { describeError, ops } from "../../client/api";
+import { useLive } from "../../client/live";
+import { useOps } from "../../client/use-ops";
+import { defaultPair } from "../../lib/comparison";
+import { count, dateTime, ms, percent, perSecond } from "../../lib/format";
+import { type BurstBounds, type BurstSummary, pick } from "../../lib/ops";
+import { useConsole } from "../Shell";
+import { Empty, PageHead, ReadOnlyNote, Resource } from "../ui";
+import { ActiveBurst, LocustStats, PercentileTable } from "./ActiveBurst";
+import { type BurstDraft, BurstForm, burstBody, DEFAULT_DRAFT } from "./BurstForm";
+import { ComparisonTable } from "./Comparison";
+
+type RunnerState =
+  | { phase: "idle" }
+  | { phase: "sync" | "async"; draft: BurstDraft; syncId?: string; asyncId?: string }
+  | { phase: "done"; syncId: string; asyncId: string }
+  | { phase: "failed"; error: string };
+
+/**
+ * "The same burst in sync and async": runs the form's burst on /orders/sync,
+ * then the identical one on /orders/async, and fills the comparison. Kept at
+ * module level so it carries on while the operator looks at other pages.
+ */
+const runner = (() => {
+  let state: RunnerState = { phase: "idle" };
+  const listeners = new Set<() => void>();
+  return {
+    get: () => state,
+    set(next: RunnerState) {
+      state = next;
+      for (const l of listeners) l();
+    },
+    subscribe(l: () => void) {
+      listeners.add(l);
+      return () => listeners.delete(l);
+    },
+  };
+})();
+
+function useRunner(): RunnerState {
+  return useSyncExternalStore(runner.subscribe, runner.get, runner.get);
+}
+
+function loadLabel(b: BurstSummary): string {
+  const s = b.spec;
+  return s.model === "users" ? `${s.users} users @ ${s.spawnRate}/s` : `${s.ratePerSecond}/s arrival`;
+}
+
+export function FlashSale() {
+  const { canOperate } = useConsole();
+  const { state } = useLive();
+  const bursts = pick(state, "bursts");
+  const active = bursts?.active ?? null;
+  const history = useOps<{ bursts: BurstSummary[]; bounds: BurstBounds }>("/bursts?limit=50", 5000);
+  const [draft, setDraft] = useState<BurstDraft>(DEFAULT_DRAFT);
+  const [selected, setSelected] = useState<{ sync?: string; async?: string }>({});
+  const [detail, setDetail] = useState<string>();
+  const run = useRunner();
+  const bounds = bursts?.bounds ?? history.data?.bounds;
+  const lastId = bursts?.last?.id;
+
+  // Refresh the history when a burst starts or ends.
+  const activeId = active?.id;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: re-fetch on these transitions only
+  useEffect(() => {
+    void history.refresh();
+  }, [activeId, lastId]);
+
+  // Drive the sync → async comparison run from the live state.
+  useEffect(() => {
+    if (run.phase === "sync" && run.syncId && !active && lastId === run.syncId) {
+      ops
+        .post<BurstSummary>("/bursts", burstBody({ ...run.draft, mode: "async" }))
+        .then((b) => runner.set({ ...run, phase: "async", asyncId: b.id }))
+        .catch((e) => runner.set({ phase: "failed", error: `async burst did not start: ${describeError(e)}` }));
+    } else if (run.phase === "async" && run.asyncId && run.syncId && !active && lastId === run.asyncId) {
+      runner.set({ phase: "done", syncId: run.syncId, asyncId: run.asyncId });
+      setSelected({ sync: run.syncId, async: run.asyncId });
+    }
+  }, [run, active, lastId]);
+
+  const startComparison = async () => {
+    const syncDraft = { ...draft, mode: "sync" as const };
+    runner.set({ phase: "sync", draft: syncDraft });
+    try {
+      const b = await ops.post<BurstSummary>("/bursts", burstBody(syncDraft));
+      runner.set({ phase: "sync", draft: syncDraft, syncId: b.id });
+    } catch (e) {
+      runner.set({ phase: "failed", error: `sync burst did not start: ${describeError(e)}` });
+    }
+  };
+
+  const list = history.data?.bursts ?? [];
+  const byId = new Map(list.map((b) => [b.id, b]));
+  const fallback = defaultPair(list);
+  const sync = (selected.sync && byId.get(selected.sync)) || fallback.sync;
+  const async = (selected.async && byId.get(selected.async)) || fallback.async;
+  const detailBurst = detail ? byId.get(detail) : undefined;
+
+  return (
+    <>
+      <PageHead
+        title="Flash sale"
+        sub="fire a burst at this deployment and watch it like Locust does"
+        dashboard="overview"
+      />
+      <ReadOnlyNote />
+      {active ? (
+        <ActiveBurst burst={active} onStopped={() => void history.refresh()} />
+      ) : (
+        <section className="panel" aria-labelledby="form-title">
+          <h2 id="form-title">New burst</h2>
+          <BurstForm
+            bounds={bounds}
+            running={false}
+            draft={draft}
+            setDraft={setDraft}
+            onStarted={() => void history.refresh()}
+          />
+        </section>
+      )}
+
+      <section className="panel" aria-labelledby="compare-title">
+        <div className="row" style={{ justifyContent: "space-between" }}>
+          <h2 id="compare-title" style={{ margin: 0 }}>
+            The same burst, sync vs async
+          </h2>
+          <div className="row">
+            {(run.phase === "sync" || run.phase === "async") && (
+              <span className="badge info" role="status">
+                running the {run.phase} half…
+              </span>
+            )}
+            {run.phase === "failed" && (
+              <span className="badge critical" role="alert">
+                {run.error}
+              </span>
+            )}
+            <button
+              type="button"
+              onClick={() => void startComparison()}
+              disabled={!canOperate || !!active || run.phase === "sync" || run.phase === "async"}
+              title="Runs the form's burst on /orders/sync, then the identical burst on /orders/async"
+            >
+              Run {draft.model === "users" ? `${draft.users} users` : `${draft.ratePerSecond}/s`},{" "}
+              {draft.durationSeconds} s on both
+            </button>
+          </div>
+        </div>
+        <p className="muted small" style={{ margin: "6px 0 12px" }}>
+          The study&apos;s comparison table, filled from two measured bursts (pick any two in the history below). The
+          sync endpoint holds the customer until a payment slot frees and the payment ends; async answers 202 once the
+          order is durably recorded.
+        </p>
+        <ComparisonTable sync={sync} async={async} />
+      </section>
+
+      <section className="panel" aria-labelledby="history-title">
+        <h2 id="history-title">History</h2>
+        <Resource resource={history} what="past bursts">
+          {(data) =>
+            data.bursts.length === 0 ? (
+              <Empty>No bursts yet. Start one above — try the Flash sale preset on async.</Empty>
+            ) : (
+              <div className="table-wrap">
+                <table aria-label="Past bursts">
+                  <thead>
+                    <tr>
+                      <th>Started</th>
+                      <th>By</th>
+                      <th>Endpoint</th>
+                      <th>Load</th>
+                      <th className="num">Duration</th>
+                      <th className="num">Requests</th>
+                      <th className="num">Fails</th>
+                      <th className="num">Req/s</th>
+                      <th className="num">p50</th>
+                      <th className="num">p99</th>
+                      <th>Status</th>
+                      <th>Compare</th>
+                      <th>Export</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {data.bursts.map((b) => (
+                      <tr key={b.id} className={b.id === sync?.id || b.id === async?.id ? "selected" : undefined}>
+                        <td className="mono">
+                          <button
+                            type="button"
+                            className="small ghost"
+                            onClick={() => setDetail(detail === b.id ? undefined : b.id)}
+                            aria-expanded={detail === b.id}
+                          >
+                            {dateTime(b.startedAt)}
+                          </button>
+                        </td>
+                        <td>{b.startedBy}</td>
+                        <td>
+                          <span className={`badge ${b.spec.mode === "async" ? "info" : "warning"}`}>{b.spec.mode}</span>
+                        </td>
+                        <td>{loadLabel(b)}</td>
+                        <td className="num">{Math.round(b.elapsedSeconds)} s</td>
+                        <td className="num">{count(b.requests)}</td>
+                        <td className="num">{percent(b.failureRatio)}</td>
+                        <td className="num">{perSecond(b.throughputPerSecond)}</td>
+                        <td className="num">{ms(b.latencyMs.p50)}</td>
+                        <td className="num">{ms(b.latencyMs.p99)}</td>
+                        <td>{b.status}</td>
+                        <td>
+                          <label className="check small">
+                            <input
+                              type="radio"
+                              name={`compare-${b.spec.mode}`}
+                              checked={(b.spec.mode === "sync" ? sync?.id : async?.id) === b.id}
+                              onChange={() => setSelected((s) => ({ ...s, [b.spec.mode]: b.id }))}
+                              disabled={b.status === "running"}
+                            />
+                            as {b.spec.mode}
+                          </label>
+                        </td>
+                        <td className="small">
+                          <a href={`/api/ops/bursts/${b.id}?format=csv`} download>
+                            CSV
+                          </a>{" "}
+                          <a href={`/api/ops/bursts/${b.id}?format=json`} download>
+                            JSON
+                          </a>
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            )
+          }
+        </Resource>
+        {detailBurst && (
+          <div style={{ marginTop: 12 }}>
+            <h3>
+              Burst {detailBurst.id.slice(0, 8)} — {detailBurst.spec.mode}, {loadLabel(detailBurst)}
+            </h3>
+            <LocustStats burst={detailBurst} />
+            <div style={{ marginTop: 8 }}>
+              <PercentileTable latency={detailBurst.latencyMs} />
+            </div>
+          </div>
+        )}
+      </section>
+    </>
+  );
+}

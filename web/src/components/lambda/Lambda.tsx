@@ -1,0 +1,275 @@
+"use client";
+
+import { useState } from "react";
+import { describeError, ops } from "../../client/api";
+import { useLive } from "../../client/live";
+import { useOps } from "../../client/use-ops";
+import { clock, count, ms, num, percent } from "../../lib/format";
+import { histogram } from "../../lib/histogram";
+import { type LambdaView, PROCESSING_TARGETS, type ProcessingTarget, pick, section } from "../../lib/ops";
+import { STUDY_LAMBDA } from "../../lib/study";
+import { useConsole } from "../Shell";
+import { Sparkline } from "../Sparkline";
+import { ConfirmDialog, Empty, Loading, PageHead, ReadOnlyNote, Resource, Tile, useNotice } from "../ui";
+
+const TARGET_TEXT: Record<ProcessingTarget, string> = {
+  workers: "Workers (ECS tasks polling SQS)",
+  lambda: "Lambda (subscribed to SNS)",
+  both: "Both (split between the two)",
+};
+
+function RoutingSwitch() {
+  const { canOperate } = useConsole();
+  const { state } = useLive();
+  const processing = pick(state, "processing");
+  const [pending, setPending] = useState<ProcessingTarget>();
+  const [busy, setBusy] = useState(false);
+  const [notice, notify] = useNotice();
+  if (!processing) {
+    const s = section(state, "processing");
+    return (
+      <p className="muted">
+        {s.ok ? "" : s.error ? `Routing unavailable: ${s.error}` : "This API does not report order routing."}
+      </p>
+    );
+  }
+  const apply = async (target: ProcessingTarget) => {
+    setPending(undefined);
+    setBusy(true);
+    try {
+      await ops.put("/processing", { target });
+      notify("ok", `New orders now go to: ${TARGET_TEXT[target]}. Orders already queued finish where they are.`);
+    } catch (e) {
+      notify("error", describeError(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div className="stack">
+      <fieldset className="segmented">
+        <legend className="sr-only">Where new orders are processed</legend>
+        {PROCESSING_TARGETS.map((t) => {
+          const unavailable = t !== "workers" && !processing.lambdaConfigured;
+          return (
+            <button
+              key={t}
+              type="button"
+              aria-pressed={processing.target === t}
+              disabled={!canOperate || busy || unavailable}
+              title={unavailable ? "No Lambda function is configured" : TARGET_TEXT[t]}
+              onClick={() => processing.target !== t && setPending(t)}
+            >
+              {t}
+            </button>
+          );
+        })}
+      </fieldset>
+      <p className="muted small" style={{ margin: 0 }}>
+        Now: <strong data-testid="processing-target">{TARGET_TEXT[processing.target]}</strong>
+        {!processing.lambdaConfigured && " — no Lambda function is configured, so only workers can process."}
+      </p>
+      {notice}
+      <ConfirmDialog
+        open={pending !== undefined}
+        title="Change where orders are processed?"
+        confirmLabel={`Route to ${pending ?? ""}`}
+        onConfirm={() => pending && void apply(pending)}
+        onCancel={() => setPending(undefined)}
+      >
+        <p>
+          New orders will go to <strong>{pending && TARGET_TEXT[pending]}</strong>. Orders already on the queue are
+          still paid by the workers.
+        </p>
+      </ConfirmDialog>
+    </div>
+  );
+}
+
+function InitHistogram({ values }: { values: number[] }) {
+  const bins = histogram(values, 12);
+  if (bins.length === 0) return <Empty>No cold starts among the recent REPORT lines.</Empty>;
+  const max = Math.max(...bins.map((b) => b.count));
+  const w = 600;
+  const h = 140;
+  const barW = w / bins.length;
+  return (
+    <figure style={{ margin: 0 }}>
+      <svg
+        viewBox={`0 0 ${w} ${h + 18}`}
+        style={{ width: "100%", height: h + 18, display: "block" }}
+        role="img"
+        aria-label={`Init duration histogram of ${values.length} cold starts, ${ms(Math.min(...values))} to ${ms(Math.max(...values))}`}
+      >
+        {bins.map((b, i) => {
+          const bh = (b.count / max) * (h - 14);
+          return (
+            <g key={b.from}>
+              <rect x={i * barW + 2} y={h - bh} width={barW - 4} height={bh} fill="#4da3ff" opacity={0.85}>
+                <title>
+                  {num(b.from)}–{num(b.to)} ms: {b.count}
+                </title>
+              </rect>
+              {b.count > 0 && (
+                <text x={i * barW + barW / 2} y={h - bh - 3} fill="#9aa7b4" fontSize="11" textAnchor="middle">
+                  {b.count}
+                </text>
+              )}
+              <text x={i * barW + barW / 2} y={h + 14} fill="#6e7b88" fontSize="10" textAnchor="middle">
+                {num(b.from)}
+              </text>
+            </g>
+          );
+        })}
+      </svg>
+      <figcaption className="faint small">
+        init duration, ms (bin start) — the study saw {STUDY_LAMBDA.initMsAverage} ms on average
+      </figcaption>
+    </figure>
+  );
+}
+
+function LambdaFigures({ data }: { data: LambdaView }) {
+  const s = data.summary;
+  const cold = data.recentReports.filter((r) => r.start === "cold" && r.initDurationMs !== undefined);
+  return (
+    <>
+      <div className="tiles">
+        <Tile label="Invocations" value={count(s.invocations)} hint="last hour" testId="lambda-invocations" />
+        <Tile label="Cold starts" value={count(s.coldStarts)} hint={`${percent(s.coldStartShare)} of invocations`} />
+        <Tile label="Warm starts" value={count(s.warmStarts)} hint="reused an environment" />
+        <Tile
+          label="Init p50 / p99"
+          value={`${ms(s.initDurationMs.p50)} / ${ms(s.initDurationMs.p99)}`}
+          hint={`study: ~${STUDY_LAMBDA.initMsAverage} ms`}
+        />
+        <Tile
+          label="Duration p50 / p99"
+          value={`${ms(s.durationMs.p50)} / ${ms(s.durationMs.p99)}`}
+          hint="handler, incl. the payment"
+        />
+        <Tile
+          label="Errors / throttles"
+          value={`${count(s.errors)} / ${count(s.throttles)}`}
+          severity={s.errors + s.throttles > 0 ? "warning" : "ok"}
+        />
+        <Tile
+          label="Concurrent now"
+          value={count(data.live.concurrentExecutions)}
+          hint={
+            data.live.environments
+              ? `${data.live.environments.busy} busy, ${data.live.environments.idle} idle envs`
+              : data.live.period
+          }
+        />
+        <Tile
+          label="Billed"
+          value={`${num(s.billedGbSeconds)} GB-s`}
+          hint={`max memory ${num(s.maxMemoryUsedMb)} MB`}
+        />
+      </div>
+      <div className="grid two">
+        <section className="panel" aria-labelledby="init-title">
+          <h2 id="init-title">Init duration (cold starts)</h2>
+          <InitHistogram values={cold.map((r) => r.initDurationMs ?? 0)} />
+        </section>
+        <section className="panel" aria-labelledby="share-title">
+          <h2 id="share-title">Cold vs warm over time</h2>
+          {s.bins.length === 0 ? (
+            <Empty>No invocations in the last hour.</Empty>
+          ) : (
+            <Sparkline
+              label="Invocations and cold starts per bin"
+              format={(v) => count(v)}
+              heightPx={140}
+              series={[
+                { label: "invocations", color: "#3fb950", values: s.bins.map((b) => b.invocations) },
+                { label: "cold starts", color: "#4da3ff", values: s.bins.map((b) => b.coldStarts) },
+              ]}
+            />
+          )}
+          <p className="faint small">
+            {s.binSeconds / 60}-minute bins. Cold starts come in waves when a burst needs more environments, then
+            environments are reused until they idle out.
+          </p>
+        </section>
+      </div>
+      <section className="panel" aria-labelledby="reports-title">
+        <h2 id="reports-title">Recent REPORT lines ({data.recentReports.length})</h2>
+        {data.recentReports.length === 0 ? (
+          <Empty>No invocations yet. Route orders to Lambda above and fire a burst.</Empty>
+        ) : (
+          <div className="table-wrap" style={{ maxHeight: 420 }}>
+            <table aria-label="REPORT lines">
+              <thead>
+                <tr>
+                  <th>At</th>
+                  <th>Start</th>
+                  <th className="num">Init</th>
+                  <th className="num">Duration</th>
+                  <th className="num">Billed</th>
+                  <th className="num">Memory</th>
+                  <th>REPORT</th>
+                </tr>
+              </thead>
+              <tbody>
+                {data.recentReports.map((r) => (
+                  <tr key={r.requestId}>
+                    <td className="mono">{clock(r.at)}</td>
+                    <td>
+                      <span className={`badge ${r.start === "cold" ? "info" : ""}`}>{r.start}</span>
+                    </td>
+                    <td className="num">{r.initDurationMs !== undefined ? ms(r.initDurationMs) : "—"}</td>
+                    <td className="num">{ms(r.durationMs)}</td>
+                    <td className="num">{ms(r.billedDurationMs)}</td>
+                    <td className="num">
+                      {r.maxMemoryUsedMb}/{r.memorySizeMb} MB
+                    </td>
+                    <td className="mono small" style={{ maxWidth: 520 }}>
+                      {r.line}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+    </>
+  );
+}
+
+export function Lambda() {
+  const { state } = useLive();
+  const processing = pick(state, "processing");
+  const configured = processing?.lambdaConfigured;
+  const lambda = useOps<LambdaView>(configured ? "/lambda?windowMinutes=60&reports=200" : null, 5000);
+  return (
+    <>
+      <PageHead
+        title="Lambda"
+        sub="cold vs warm, init durations, REPORT lines, and where orders go"
+        dashboard="lambda"
+      />
+      <ReadOnlyNote />
+      <section className="panel" aria-labelledby="routing-title">
+        <h2 id="routing-title">Where new orders are processed</h2>
+        {state ? <RoutingSwitch /> : <Loading lines={1} />}
+      </section>
+      {!state ? null : !configured ? (
+        <section className="panel">
+          <Empty>
+            No Lambda function is configured for this deployment (LAMBDA_CONTROL_URL for the local runtime,
+            LAMBDA_FUNCTION_NAME on AWS), so there are no invocations to show. The study&apos;s function started cold in
+            ~{STUDY_LAMBDA.initMsAverage} ms ({STUDY_LAMBDA.initMsRange[0]}–{STUDY_LAMBDA.initMsRange[1]} ms) at{" "}
+            {STUDY_LAMBDA.memoryMb} MB.
+          </Empty>
+        </section>
+      ) : (
+        <Resource resource={lambda} what="Lambda figures">
+          {(data) => <LambdaFigures data={data} />}
+        </Resource>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,363 @@
+"use client";
+
+import Link from "next/link";
+import { useLive, useLiveStore } from "../../client/live";
+import type { PanelSpec } from "../../lib/chart";
+import { ago, clock, count, ms, num, perSecond, seconds } from "../../lib/format";
+import { QUEUE_AGE_THRESHOLDS, queueAgeSeverity } from "../../lib/grafana";
+import { type AlertView, pick, section } from "../../lib/ops";
+import type { SeriesKey, Timeline } from "../../lib/timeline";
+import { useNow } from "../Shell";
+import { TimelineChart } from "../TimelineChart";
+import { Empty, PageHead, Tile } from "../ui";
+
+export const COLORS = {
+  accept: "#4da3ff",
+  process: "#3fb950",
+  visible: "#d29922",
+  inFlight: "#a371f7",
+  dlq: "#f85149",
+  age: "#f0883e",
+  p50: "#56d4dd",
+  p99: "#db61a2",
+  desired: "#8b949e",
+  running: "#e6edf3",
+} as const;
+
+const rate = (v: number) => `${num(v, 2)}/s`;
+const plain = (v: number) => num(v, 2);
+
+/** The Overview's panels: the five things the study taught us to watch, on one time axis. */
+export const OVERVIEW_PANELS: PanelSpec[] = [
+  {
+    id: "rates",
+    title: "orders/s — accepted vs paid",
+    format: rate,
+    minMax: 2,
+    weight: 1.2,
+    series: [
+      { key: "acceptPerSecond", label: "accepted/s", color: COLORS.accept },
+      { key: "processPerSecond", label: "paid/s", color: COLORS.process },
+    ],
+  },
+  {
+    id: "queue",
+    title: "queue — messages",
+    format: plain,
+    minMax: 5,
+    weight: 1.2,
+    series: [
+      { key: "visible", label: "visible", color: COLORS.visible, fill: 0.12 },
+      { key: "inFlight", label: "in flight", color: COLORS.inFlight },
+      { key: "dlq", label: "DLQ", color: COLORS.dlq },
+    ],
+  },
+  {
+    id: "age",
+    title: "oldest order age",
+    format: (v) => seconds(v),
+    minMax: 10,
+    series: [{ key: "oldestAgeSeconds", label: "oldest order age", color: COLORS.age }],
+    thresholds: [
+      { value: QUEUE_AGE_THRESHOLDS.warningSeconds, color: "#d29922", label: "warning 60 s" },
+      { value: QUEUE_AGE_THRESHOLDS.criticalSeconds, color: "#f85149", label: "pages 5 min" },
+    ],
+  },
+  {
+    id: "latency",
+    title: "end-to-end latency (202 → paid)",
+    format: (v) => ms(v),
+    minMax: 4000,
+    series: [
+      { key: "p50Ms", label: "p50", color: COLORS.p50 },
+      { key: "p99Ms", label: "p99", color: COLORS.p99 },
+    ],
+  },
+  {
+    id: "tasks",
+    title: "worker tasks — desired vs running",
+    format: plain,
+    minMax: 2,
+    weight: 0.8,
+    series: [
+      { key: "desiredTasks", label: "desired", color: COLORS.desired, step: true, dash: [5, 4] },
+      { key: "runningTasks", label: "running", color: COLORS.running, step: true },
+    ],
+  },
+];
+
+/** Mean of the last `n` known values of a series: per-second rates are noisy, the tiles read 5 s. */
+function recentMean(timeline: Timeline, key: SeriesKey, n: number): number {
+  let sum = 0;
+  let k = 0;
+  for (let i = timeline.length - 1; i >= 0 && i >= timeline.length - n; i--) {
+    const v = timeline.valueAt(key, i);
+    if (Number.isFinite(v)) {
+      sum += v;
+      k++;
+    }
+  }
+  return k === 0 ? Number.NaN : sum / k;
+}
+
+export function Overview() {
+  const store = useLiveStore();
+  const { state, markers, status } = useLive();
+  const now = useNow();
+  const timeline = store.timeline;
+  const latest = timeline.latest();
+  const queue = section(state, "queue");
+  const fleet = pick(state, "fleet");
+  const autoscaling = pick(state, "autoscaling");
+  const bursts = pick(state, "bursts");
+  const alerts = pick(state, "alerts");
+  const ageSeverity = queueAgeSeverity(queue.ok ? queue.value.oldestAgeSeconds : undefined);
+  const drain =
+    autoscaling && "drainEtaSeconds" in autoscaling.signals ? autoscaling.signals.drainEtaSeconds : undefined;
+  const acceptRate = recentMean(timeline, "acceptPerSecond", 5);
+  const processRate = recentMean(timeline, "processPerSecond", 5);
+  const growing = acceptRate - processRate;
+
+  return (
+    <>
+      <PageHead
+        title="Overview"
+        sub="accept vs process, the queue, its age, latency and the fleet — live"
+        dashboard="overview"
+      />
+
+      {!queue.ok && queue.error && (
+        <div className="banner warning small" role="status">
+          The queue section of the API&apos;s snapshot is failing: {queue.error}
+        </div>
+      )}
+
+      <div className="tiles" data-live-ready={state ? "true" : undefined}>
+        <Tile
+          testId="tile-accept"
+          label="Accepted"
+          value={perSecond(acceptRate)}
+          hint="orders/s, 5 s mean"
+          color={COLORS.accept}
+        />
+        <Tile
+          testId="tile-process"
+          label="Paid"
+          value={perSecond(processRate)}
+          hint={
+            Number.isFinite(growing) && Math.abs(growing) >= 0.5
+              ? growing > 0
+                ? `queue growing ${num(growing, 2)}/s`
+                : `queue shrinking ${num(-growing, 2)}/s`
+              : "orders/s, 5 s mean"
+          }
+          color={COLORS.process}
+          severity={Number.isFinite(growing) && growing > 1 ? "warning" : "ok"}
+        />
+        <Tile
+          testId="tile-visible"
+          label="Queue visible"
+          value={queue.ok ? count(queue.value.visible) : "—"}
+          hint={
+            queue.ok && queue.value.backlog !== undefined ? `backlog ${count(queue.value.backlog)} orders` : "messages"
+          }
+          color={COLORS.visible}
+        />
+        <Tile
+          testId="tile-inflight"
+          label="In flight"
+          value={queue.ok ? count(queue.value.inFlight) : "—"}
+          hint="received, not yet deleted"
+          color={COLORS.inFlight}
+        />
+        <Tile
+          testId="tile-dlq"
+          label="DLQ"
+          value={queue.ok ? count(queue.value.dlq) : "—"}
+          hint={queue.ok && queue.value.dlq > 0 ? <Link href="/queue">inspect and redrive →</Link> : "dead letters"}
+          color={COLORS.dlq}
+          severity={queue.ok && queue.value.dlq > 0 ? "critical" : "ok"}
+        />
+        <Tile
+          testId="tile-age"
+          label="Oldest order"
+          value={queue.ok ? seconds(queue.value.oldestAgeSeconds) : "—"}
+          hint={
+            ageSeverity === "critical"
+              ? "over 5 min: paging"
+              : ageSeverity === "warning"
+                ? "over 60 s"
+                : "waiting, not yet paid"
+          }
+          color={COLORS.age}
+          severity={ageSeverity}
+        />
+        <Tile
+          testId="tile-latency"
+          label="Latency p50 / p99"
+          value={
+            latest && (Number.isFinite(latest.p50Ms) || Number.isFinite(latest.p99Ms))
+              ? `${ms(latest.p50Ms)} / ${ms(latest.p99Ms)}`
+              : "—"
+          }
+          hint={
+            status?.latencySource === "prometheus"
+              ? "202 → paid, last minute (Prometheus)"
+              : status?.latencySource === "api"
+                ? "202 → paid"
+                : "not reported yet"
+          }
+          color={COLORS.p99}
+        />
+        <Tile
+          testId="tile-tasks"
+          label="Tasks"
+          value={fleet ? `${fleet.running} / ${fleet.desiredCount}` : "—"}
+          hint={
+            fleet
+              ? `running / desired${fleet.pending ? ` · ${fleet.pending} starting` : ""} · ${fleet.controlledBy}`
+              : "fleet not reported"
+          }
+          color={COLORS.running}
+          severity={fleet && fleet.running < fleet.desiredCount && fleet.pending === 0 ? "warning" : "ok"}
+        />
+        <Tile
+          testId="tile-drain"
+          label="Drain ETA"
+          value={drain === undefined ? "—" : drain === null ? "never" : seconds(drain)}
+          hint={drain === null ? "no task running" : "backlog at fleet capacity"}
+          severity={drain === null && queue.ok && (queue.value.backlog ?? queue.value.visible) > 0 ? "critical" : "ok"}
+        />
+      </div>
+
+      {bursts?.active && (
+        <div className="banner info small" role="status">
+          Burst running:{" "}
+          {bursts.active.spec.model === "users"
+            ? `${bursts.active.users?.active ?? 0} users`
+            : `${bursts.active.ratePerSecond}/s`}{" "}
+          {bursts.active.spec.mode}, {Math.round(bursts.active.elapsedSeconds)} s of{" "}
+          {bursts.active.spec.durationSeconds} s, {perSecond(bursts.active.currentRequestsPerSecond)} now —{" "}
+          <Link href="/flash-sale">watch on Flash sale →</Link>
+        </div>
+      )}
+
+      <section className="panel" aria-labelledby="timeline-title">
+        <h2 id="timeline-title" className="sr-only">
+          Live timeline
+        </h2>
+        <TimelineChart
+          panels={OVERVIEW_PANELS}
+          heightPx={560}
+          label={`Live timeline: accepted ${perSecond(acceptRate)}, paid ${perSecond(processRate)}, queue ${
+            queue.ok ? count(queue.value.visible) : "unknown"
+          } visible, oldest order ${queue.ok ? seconds(queue.value.oldestAgeSeconds) : "unknown"}, tasks ${
+            fleet ? `${fleet.running} of ${fleet.desiredCount}` : "unknown"
+          } running.`}
+        />
+      </section>
+
+      <div className="grid two">
+        <section className="panel" id="alerts" aria-labelledby="alerts-title">
+          <h2 id="alerts-title">Alerts</h2>
+          <Alerts alerts={alerts?.firing} resolved={alerts?.resolved} now={now} failing={section(state, "alerts")} />
+        </section>
+        <section className="panel" aria-labelledby="events-title">
+          <h2 id="events-title">Events on the timeline</h2>
+          {markers.length === 0 ? (
+            <Empty>No bursts or scaling actions in the last hour.</Empty>
+          ) : (
+            <ol className="events" reversed>
+              {[...markers]
+                .reverse()
+                .slice(0, 30)
+                .map((m) => (
+                  <li key={m.id}>
+                    <span className="mono faint">{clock(m.at)}</span>
+                    <span>
+                      <strong>{m.label}</strong> <span className="muted">by {m.by}</span>
+                      {m.detail && <div className="faint small">{m.detail}</div>}
+                    </span>
+                  </li>
+                ))}
+            </ol>
+          )}
+        </section>
+      </div>
+    </>
+  );
+}
+
+function Alerts({
+  alerts,
+  resolved,
+  now,
+  failing,
+}: {
+  alerts: AlertView[] | undefined;
+  resolved: AlertView[] | undefined;
+  now: number;
+  failing: ReturnType<typeof section<"alerts">>;
+}) {
+  if (!failing.ok && failing.error) return <div className="state error">Alerts unavailable: {failing.error}</div>;
+  if (!alerts) return <Empty>Waiting for the first snapshot…</Empty>;
+  return (
+    <>
+      {alerts.length === 0 ? (
+        <Empty>Nothing firing.</Empty>
+      ) : (
+        alerts.map((a) => (
+          <div
+            key={a.id}
+            className={`alert-item ${a.severity === "critical" ? "critical" : ""}`}
+            data-testid="alert-firing"
+          >
+            <div className="row" style={{ justifyContent: "space-between" }}>
+              <strong>{a.name}</strong>
+              <span className={`badge ${a.severity === "critical" ? "critical" : "warning"}`}>
+                {a.severity ?? "alert"}
+              </span>
+            </div>
+            {a.summary && <div>{a.summary}</div>}
+            <div className="faint small">
+              firing since {clock(a.startsAt)} ({ago(a.startsAt, now)}) · from {a.source}
+              {a.stale && " · not re-sent lately: may have resolved unseen"}
+            </div>
+            <div className="row small">
+              {a.links.dashboard && (
+                <a href={a.links.dashboard} target="_blank" rel="noreferrer">
+                  dashboard ↗
+                </a>
+              )}
+              {a.links.generator && (
+                <a href={a.links.generator} target="_blank" rel="noreferrer">
+                  source ↗
+                </a>
+              )}
+              {a.annotations.runbook && (
+                <a href={a.annotations.runbook} target="_blank" rel="noreferrer">
+                  runbook ↗
+                </a>
+              )}
+            </div>
+          </div>
+        ))
+      )}
+      {resolved && resolved.length > 0 && (
+        <details style={{ marginTop: 12 }}>
+          <summary className="muted small">Recently resolved ({resolved.length})</summary>
+          <ul className="events">
+            {resolved.slice(0, 10).map((a) => (
+              <li key={a.id}>
+                <span className="mono faint">{clock(a.endsAt ?? a.lastReceivedAt)}</span>
+                <span>
+                  {a.name} <span className="faint">resolved</span>
+                </span>
+              </li>
+            ))}
+          </ul>
+        </details>
+      )}
+    </>
+  );
+}

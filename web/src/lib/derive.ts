@@ -1,0 +1,163 @@
+/**
+ * From `/ops/state` snapshots to timeline points and markers. Pure, so the
+ * rules (what counts as the accept rate, when a burst "ended", who scaled) are
+ * unit-tested apart from any stream.
+ */
+import {
+  type BurstStats,
+  type BurstSummary,
+  type LatencySection,
+  type OpsSnapshot,
+  pick,
+  type QueueSection,
+  type ScalingActivity,
+} from "./ops";
+import { emptyPoint, type Marker, type TimelinePoint } from "./timeline";
+
+/** What the previous snapshot left behind for computing rates. */
+export interface RateMemory {
+  atMs: number;
+  /** Orders in the store, every status: grows by one per accepted order. */
+  totalOrders: number;
+  /** Paid orders: grows by one per payment. */
+  paidOrders: number;
+}
+
+function totals(queue: QueueSection | undefined): { total: number; paid: number } | undefined {
+  const orders = queue?.orders;
+  if (!orders) return undefined;
+  let total = 0;
+  for (const n of Object.values(orders)) total += typeof n === "number" ? n : 0;
+  return { total, paid: orders.paid ?? 0 };
+}
+
+/**
+ * Accept and process rates come from the exact counts in the order store
+ * (orders by status), differenced between consecutive snapshots — not from
+ * SQS's approximate counters. A count that went down (a store reset, a purge
+ * that deleted rows) yields no rate rather than a negative one.
+ */
+export function derivePoint(
+  snapshot: OpsSnapshot,
+  previous: RateMemory | undefined,
+  latency?: LatencySection,
+): { point: TimelinePoint; memory: RateMemory | undefined } {
+  const atMs = Date.parse(snapshot.at);
+  const point = emptyPoint(Number.isFinite(atMs) ? atMs : Date.now());
+  const queue = pick(snapshot, "queue");
+  if (queue) {
+    point.visible = queue.visible;
+    point.inFlight = queue.inFlight;
+    point.dlq = queue.dlq;
+    point.oldestAgeSeconds = queue.oldestAgeSeconds;
+  }
+  const fleet = pick(snapshot, "fleet");
+  if (fleet) {
+    point.desiredTasks = fleet.desiredCount;
+    point.runningTasks = fleet.running;
+  }
+  const lat = pick(snapshot, "latency") ?? latency;
+  if (lat) {
+    if (typeof lat.p50Ms === "number") point.p50Ms = lat.p50Ms;
+    if (typeof lat.p99Ms === "number") point.p99Ms = lat.p99Ms;
+  }
+  const counts = totals(queue);
+  let memory: RateMemory | undefined;
+  if (counts) {
+    memory = { atMs: point.t, totalOrders: counts.total, paidOrders: counts.paid };
+    if (previous) {
+      const dt = (point.t - previous.atMs) / 1000;
+      // Gaps longer than a few seconds (an outage) would smear one average over the gap.
+      if (dt > 0.2 && dt <= 5) {
+        const accepted = counts.total - previous.totalOrders;
+        const paid = counts.paid - previous.paidOrders;
+        if (accepted >= 0) point.acceptPerSecond = accepted / dt;
+        if (paid >= 0) point.processPerSecond = paid / dt;
+      }
+    }
+  }
+  return { point, memory };
+}
+
+function burstLabel(spec: BurstStats["spec"]): string {
+  return spec.model === "users"
+    ? `${spec.users} users ${spec.mode}`
+    : `${spec.ratePerSecond}/s ${spec.mode} (arrival rate)`;
+}
+
+/** Markers for a burst: its start, and its end once it has one. */
+export function burstMarkers(burst: BurstSummary | BurstStats): Marker[] {
+  const markers: Marker[] = [];
+  const start = Date.parse(burst.startedAt);
+  if (Number.isFinite(start)) {
+    markers.push({
+      id: `burst-start:${burst.id}`,
+      at: start,
+      kind: "burst-start",
+      by: burst.startedBy,
+      label: `burst start: ${burstLabel(burst.spec)}`,
+      detail: `${burst.spec.durationSeconds} s burst against ${burst.target}`,
+    });
+  }
+  const end = burst.endedAt ? Date.parse(burst.endedAt) : Number.NaN;
+  if (burst.status !== "running" && Number.isFinite(end)) {
+    markers.push({
+      id: `burst-end:${burst.id}`,
+      at: end,
+      kind: "burst-end",
+      by: burst.startedBy,
+      label: `burst ${burst.status}`,
+      detail: `${burst.requests} requests, ${burst.failures} failed, ${Math.round(burst.throughputPerSecond * 100) / 100} req/s`,
+    });
+  }
+  return markers;
+}
+
+/** A scaling activity as a marker; held activities are not drawn (nothing changed). */
+export function activityMarker(activity: ScalingActivity): Marker | undefined {
+  const at = Date.parse(activity.at);
+  if (!Number.isFinite(at)) return undefined;
+  if (activity.status === "held" || activity.status === "failed") return undefined;
+  if (activity.direction === "none") {
+    return { id: `activity:${activity.id}`, at, kind: "control", by: activity.actor, label: activity.cause };
+  }
+  const change =
+    activity.from !== null && activity.to !== null ? `${activity.from} → ${activity.to}` : `→ ${activity.to ?? "?"}`;
+  return {
+    id: `activity:${activity.id}`,
+    at,
+    kind: activity.direction === "out" ? "scale-out" : "scale-in",
+    by: activity.actor,
+    label: `scale ${change}`,
+    detail: activity.cause,
+  };
+}
+
+/**
+ * Markers visible in a snapshot alone: the active burst's start, and the
+ * last burst's end. (Scaling markers come from the activity log, which says who.)
+ */
+export function snapshotMarkers(snapshot: OpsSnapshot): Marker[] {
+  const bursts = pick(snapshot, "bursts");
+  if (!bursts) return [];
+  const out: Marker[] = [];
+  if (bursts.active) out.push(...burstMarkers(bursts.active));
+  if (bursts.last) out.push(...burstMarkers(bursts.last));
+  return out;
+}
+
+/** Keeps markers unique by id, time-ordered, and within the window. */
+export function mergeMarkers(existing: Marker[], incoming: Marker[], oldestMs: number): Marker[] {
+  const byId = new Map(existing.map((m) => [m.id, m]));
+  let changed = false;
+  for (const m of incoming) {
+    const had = byId.get(m.id);
+    if (!had || had.at !== m.at || had.label !== m.label || had.detail !== m.detail) {
+      byId.set(m.id, m);
+      changed = true;
+    }
+  }
+  const kept = [...byId.values()].filter((m) => m.at >= oldestMs);
+  if (!changed && kept.length === existing.length) return existing;
+  return kept.sort((a, b) => a.at - b.at);
+}

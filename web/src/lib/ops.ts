@@ -1,0 +1,197 @@
+/**
+ * The ops API's shapes as the console reads them. Where a module has landed,
+ * its own exported type is imported (type-only: nothing of the API reaches the
+ * bundle), so a change to the contract breaks the console's type check rather
+ * than the console at run time. Sections of the snapshot can each be an
+ * `{error}` instead (a failing section never fails the snapshot): every reader
+ * goes through `section()`.
+ */
+
+import type { AutoscalingState, ScalingActivity } from "../../../api/src/autoscaling/types";
+import type { TimelinePoint as BurstSecond, BurstStats } from "../../../api/src/burst/engine";
+import type { LatencySummaryMs } from "../../../api/src/burst/histogram";
+import type { BURST_BOUNDS, BurstSpec } from "../../../api/src/burst/spec";
+import type { LambdaLive, LambdaReportView, LambdaSummary } from "../../../api/src/lambda/insights";
+import type { AuditEntry } from "../../../api/src/ops/audit";
+import type { AlertsSection, AlertView } from "../../../api/src/ops/modules/alerts";
+import type { ScalingSignals } from "../../../api/src/ops/modules/autoscaling";
+import type { FleetView } from "../../../api/src/ops/modules/fleet";
+
+export type {
+  AlertsSection,
+  AlertView,
+  AuditEntry,
+  AutoscalingState,
+  BurstSecond,
+  BurstSpec,
+  BurstStats,
+  FleetView,
+  LambdaLive,
+  LambdaReportView,
+  LambdaSummary,
+  LatencySummaryMs,
+  ScalingActivity,
+  ScalingSignals,
+};
+
+export type BurstBounds = typeof BURST_BOUNDS;
+export type BurstSummary = Omit<BurstStats, "timeline">;
+
+export type AutoscalingView = AutoscalingState & { signals: ScalingSignals | { error: string } };
+
+/** The `queue` section (api/src/ops/modules/queue.ts). */
+export interface QueueSection {
+  visible: number;
+  inFlight: number;
+  delayed: number;
+  dlq: number;
+  oldestAgeSeconds: number;
+  /** Orders waiting (store: queued + failed awaiting retry). */
+  backlog?: number;
+  /** Orders in the store by status: the exact counts the rates are derived from. */
+  orders?: Partial<Record<"queued" | "processing" | "paid" | "failed" | "dead", number>>;
+  outboxPending?: number;
+}
+
+/** The `bursts` section. */
+export interface BurstsSection {
+  active: BurstStats | null;
+  last: BurstSummary | null;
+  bounds: BurstBounds;
+}
+
+/** End-to-end latency percentiles, when the API reports them (the `latency` section), in ms. */
+export interface LatencySection {
+  p50Ms?: number;
+  p99Ms?: number;
+}
+
+/** The `lambda` section: the function now, and its last 15 minutes. */
+export type LambdaSection = LambdaLive & { lastFifteenMinutes: Omit<LambdaSummary, "bins"> };
+
+/** GET /ops/lambda. */
+export interface LambdaView {
+  source: LambdaLive["source"];
+  functionName: string;
+  processing: ProcessingTarget;
+  live: LambdaLive;
+  summary: LambdaSummary;
+  recentReports: LambdaReportView[];
+}
+
+export const PROCESSING_TARGETS = ["workers", "lambda", "both"] as const;
+export type ProcessingTarget = (typeof PROCESSING_TARGETS)[number];
+
+/** The `processing` section and GET /ops/processing. */
+export interface ProcessingSection {
+  target: ProcessingTarget;
+  lambdaConfigured: boolean;
+}
+
+/** GET /ops/cost: both monthly bills for a volume (api/src/ops/modules/lambda.ts). */
+export interface CostView {
+  input: {
+    ordersPerMonth: number;
+    paymentDurationMs: number;
+    memoryMb: number;
+    minTasks: number;
+    slotsPerTask: number;
+    freeTier: boolean;
+    hoursPerMonth: number;
+    taskSize: { vcpu: number; memoryGb: number };
+  };
+  lambda: { invocations: number; gbSeconds: number; requestsUsd: number; computeUsd: number; totalUsd: number };
+  fargate: { taskHours: number; baselineTaskHours: number; workTaskHours: number; totalUsd: number };
+  cheaper: "lambda" | "fargate" | "equal";
+  breakEvenOrders: number | null;
+  freeTierOrders: number;
+  fargateTaskHourUsd: number;
+}
+
+/** GET /ops/cost/observed: what a window or a burst actually cost. */
+export interface ObservedCostView {
+  window: { sinceMs: number; untilMs: number; burstId?: string };
+  fargate: {
+    taskSeconds: number;
+    tasksAtStart: number;
+    scalingChanges: number;
+    taskSize: { vcpu: number; memoryGb: number };
+    taskHours: number;
+    totalUsd: number;
+  };
+  lambda?: { invocations: number; coldStarts: number; billedGbSeconds: number; totalUsd: number } | { error: string };
+  burstOrders?: { orders: number; onLambdaUsd: number; fargateObservedPerOrderUsd: number };
+}
+
+/** One DLQ message (GET /ops/dlq). */
+export interface DeadLetterView {
+  messageId: string;
+  body: string;
+  orderId?: string;
+  reason: string;
+  sentAt: string;
+  order?: {
+    status: string;
+    customerId: number;
+    totalCents: number;
+    attempts: number;
+    acceptedAt: string;
+    lastError?: string;
+  };
+}
+
+export interface DlqView {
+  count: number;
+  deadOrders: number;
+  messages: DeadLetterView[];
+}
+
+/** The whole `/ops/state` snapshot: every section optional, any section possibly an error. */
+export interface OpsSnapshot {
+  at: string;
+  queue?: QueueSection | SectionError;
+  fleet?: FleetView | SectionError;
+  autoscaling?: AutoscalingView | SectionError;
+  bursts?: BurstsSection | SectionError;
+  alerts?: AlertsSection | SectionError;
+  latency?: LatencySection | SectionError;
+  lambda?: LambdaSection | SectionError;
+  processing?: ProcessingSection | SectionError;
+  [section: string]: unknown;
+}
+
+export interface SectionError {
+  error: string;
+}
+
+export interface Whoami {
+  label: string;
+  role: "operator" | "read-only";
+}
+
+function isSectionError(value: unknown): value is SectionError {
+  return typeof value === "object" && value !== null && "error" in value && Object.keys(value).length === 1;
+}
+
+/**
+ * A section of the snapshot: `{ok: true, value}` when present and healthy,
+ * `{ok: false, error}` when the API reported it failing, `{ok: false}` when absent.
+ */
+export function section<K extends keyof OpsSnapshot>(
+  snapshot: OpsSnapshot | undefined,
+  key: K,
+): { ok: true; value: Exclude<NonNullable<OpsSnapshot[K]>, SectionError> } | { ok: false; error?: string } {
+  const value = snapshot?.[key];
+  if (value === undefined || value === null) return { ok: false };
+  if (isSectionError(value)) return { ok: false, error: value.error };
+  return { ok: true, value: value as Exclude<NonNullable<OpsSnapshot[K]>, SectionError> };
+}
+
+/** The section's value, or undefined. */
+export function pick<K extends keyof OpsSnapshot>(
+  snapshot: OpsSnapshot | undefined,
+  key: K,
+): Exclude<NonNullable<OpsSnapshot[K]>, SectionError> | undefined {
+  const s = section(snapshot, key);
+  return s.ok ? s.value : undefined;
+}
