@@ -6,6 +6,7 @@
  */
 import * as common from "@grafana/grafana-foundation-sdk/common";
 import {
+  AnnotationQueryBuilder,
   DashboardBuilder,
   DashboardCursorSync,
   DashboardLinkBuilder,
@@ -170,23 +171,36 @@ export function row(id: number, title: string): RowBuilder {
  * generator is the source), and links to the other Surge boards.
  */
 export function dashboard(options: { uid: string; title: string; description: string }): DashboardBuilder {
-  return new DashboardBuilder(options.title)
-    .uid(options.uid)
-    .description(options.description)
-    .tags(["surge"])
-    .readonly()
-    .timezone("browser")
-    .time({ from: "now-30m", to: "now" })
-    .refresh("10s")
-    .tooltip(DashboardCursorSync.Crosshair)
-    .link(
-      new DashboardLinkBuilder("Surge")
-        .type(DashboardLinkType.Dashboards)
-        .tags(["surge"])
-        .asDropdown(false)
-        .includeVars(false)
-        .keepTime(true),
-    );
+  return (
+    new DashboardBuilder(options.title)
+      .uid(options.uid)
+      .description(options.description)
+      .tags(["surge"])
+      .readonly()
+      .timezone("browser")
+      .time({ from: "now-30m", to: "now" })
+      .refresh("10s")
+      .tooltip(DashboardCursorSync.Crosshair)
+      // Grafana's own annotations, where the linked alert rules' state changes appear.
+      .annotation(
+        new AnnotationQueryBuilder()
+          .name("Annotations & Alerts")
+          .builtIn(1)
+          .datasource({ type: "grafana", uid: "-- Grafana --" })
+          .type("dashboard")
+          .enable(true)
+          .hide(true)
+          .iconColor("rgba(0, 211, 255, 1)"),
+      )
+      .link(
+        new DashboardLinkBuilder("Surge")
+          .type(DashboardLinkType.Dashboards)
+          .tags(["surge"])
+          .asDropdown(false)
+          .includeVars(false)
+          .keepTime(true),
+      )
+  );
 }
 
 /** Renders a dashboard as the provisioned JSON file (stable key order, trailing newline). */

@@ -38,16 +38,6 @@ export function overviewDashboard(): DashboardBuilder {
   })
     .annotation(
       new AnnotationQueryBuilder()
-        .name("Annotations & Alerts")
-        .builtIn(1)
-        .datasource({ type: "grafana", uid: "-- Grafana --" })
-        .type("dashboard")
-        .enable(true)
-        .hide(true)
-        .iconColor("rgba(0, 211, 255, 1)"),
-    )
-    .annotation(
-      new AnnotationQueryBuilder()
         .name("Bursts")
         .datasource(DATASOURCE)
         .expr(OVERVIEW_ANNOTATIONS.bursts)
@@ -187,7 +177,10 @@ export function overviewDashboard(): DashboardBuilder {
         unit: UNITS.seconds,
         targets: [
           { expr: "max(surge_queue_oldest_order_age_seconds)", legend: "oldest order (store)" },
-          { expr: "max(surge_queue_oldest_message_age_seconds)", legend: "oldest message (SQS, approximate)" },
+          {
+            expr: `max(surge_queue_oldest_message_age_seconds{queue="orders"})`,
+            legend: "oldest message (SQS, approximate)",
+          },
         ],
         w: 12,
         h: 8,
@@ -362,6 +355,28 @@ export function overviewDashboard(): DashboardBuilder {
           {
             expr: "sum by (mode, result) (rate(surge_burst_requests_total[$__rate_interval]))",
             legend: "{{mode}} {{result}}",
+          },
+        ],
+        w: 8,
+        h: 8,
+      }),
+    )
+    .withPanel(
+      timeseries({
+        id: 26,
+        title: "Customer-seen latency",
+        description:
+          "Answer time the burst's simulated customers measure, client side: the study's Locust figure " +
+          "(sync 10.7 s average under a flash sale, async 110 ms).",
+        unit: UNITS.seconds,
+        targets: [
+          {
+            expr: "histogram_quantile(0.5, sum by (le, mode) (rate(surge_burst_request_duration_seconds_bucket[$__rate_interval])))",
+            legend: "p50 {{mode}}",
+          },
+          {
+            expr: "histogram_quantile(0.99, sum by (le, mode) (rate(surge_burst_request_duration_seconds_bucket[$__rate_interval])))",
+            legend: "p99 {{mode}}",
           },
         ],
         w: 8,
