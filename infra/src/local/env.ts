@@ -6,6 +6,12 @@ const schema = z.object({
   ...sharedEnvShape,
   PORT: intVar(8080, 1, 65_535),
   WEB_PORT: intVar(3000, 1, 65_535),
+  /** Grafana's base URL (the compose Grafana): the console links each page to its dashboard. Optional. */
+  GRAFANA_URL: z
+    .string()
+    .regex(/^https?:\/\/\S+$/, "must be an http(s) URL")
+    .optional()
+    .or(z.literal("").transform(() => undefined)),
   EMULATOR_PORT: intVar(4566, 1, 65_535),
   PROMETHEUS_PORT: intVar(9090, 1, 65_535),
   /** Port of the local fleet's control endpoint (the API's stand-in for the ECS API). */

@@ -40,6 +40,7 @@ const stack = await startStack({
   env: {},
   fleetControlPort: env.FLEET_CONTROL_PORT,
   prometheus: { port: env.PROMETHEUS_PORT },
+  console: { port: env.WEB_PORT, grafanaUrl: env.GRAFANA_URL },
   ...(env.LAMBDA_ENABLED && {
     lambda: {
       controlPort: env.LAMBDA_CONTROL_PORT,
@@ -56,6 +57,8 @@ const stack = await startStack({
 
 const line = (label: string, value: string) => console.log(`  ${label.padEnd(14)} ${value}`);
 console.log("\nSurge is running (Ctrl-C stops everything)\n");
+if (stack.console?.url) line("console", `${stack.console.url} (sign in with the operator token below)`);
+else if (stack.console) line("console", `not running: ${stack.console.notRunning}`);
 line("API", stack.apiUrl);
 line("metrics", `${stack.apiUrl}/metrics`);
 line("SNS/SQS", `${stack.emulatorUrl} (fauxqs)`);

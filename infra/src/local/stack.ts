@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { createAwsClients, ensureTopology, type Topology } from "@surge/core";
 import { type FauxqsServer, startFauxqs } from "fauxqs";
@@ -46,6 +46,19 @@ export interface StackOptions {
    * snsHandler), fed by a `<topic>-lambda` subscription. Absent: no Lambda path.
    */
   lambda?: LocalLambdaStackOptions;
+  /**
+   * The ops console (Next's standalone server, web/.next/standalone/web/server.js,
+   * built by `npm run build`) on 127.0.0.1:`port`, talking to the API server-side
+   * with the operator token. Absent: no console.
+   */
+  console?: { port: number; grafanaUrl?: string | undefined };
+}
+
+/** What became of the console: running at `url`, or not, and why (`notRunning`). */
+export interface LocalConsole {
+  url?: string;
+  notRunning?: string;
+  service?: Service;
 }
 
 export interface LocalLambdaStackOptions {
@@ -82,6 +95,7 @@ export interface Stack {
   prometheus?: LocalPrometheus;
   /** The local Lambda runtime, when the stack runs one. */
   lambda?: LocalLambdaRuntime;
+  console?: LocalConsole;
   close(): Promise<void>;
 }
 
@@ -225,6 +239,38 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     }
   }
 
+  let opsConsole: LocalConsole | undefined;
+  if (options.console) {
+    const script = join(options.repoRoot, "web/.next/standalone/web/server.js");
+    if (!existsSync(script)) {
+      opsConsole = { notRunning: "web/.next/standalone is missing: run `npm run build` (npm start does it for you)" };
+    } else {
+      const url = `http://127.0.0.1:${options.console.port}`;
+      const service = new Service({
+        name: "console",
+        script,
+        env: {
+          ...process.env,
+          NODE_ENV: "production",
+          NEXT_TELEMETRY_DISABLED: "1",
+          // Next's standalone server listens on PORT and HOSTNAME (a shell's HOSTNAME is the machine's name).
+          PORT: String(options.console.port),
+          HOSTNAME: "127.0.0.1",
+          SURGE_API_URL: `http://127.0.0.1:${options.apiPort}`,
+          // The console records the live timeline with it from start-up; browsers never see it.
+          SURGE_OPS_TOKEN: options.opsToken,
+          // Stable for this run: a console restart (crash) keeps everyone signed in.
+          SESSION_SECRET: randomBytes(32).toString("base64url"),
+          ...(prometheus?.url && { PROMETHEUS_URL: prometheus.url }),
+          ...(options.console.grafanaUrl && { GRAFANA_URL: options.console.grafanaUrl }),
+        },
+        logDir,
+      });
+      service.start();
+      opsConsole = { url, service };
+    }
+  }
+
   let closing: Promise<void> | undefined;
   return {
     emulatorUrl,
@@ -236,9 +282,16 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     logDir,
     ...(prometheus && { prometheus }),
     ...(lambda && { lambda: lambda.runtime }),
+    ...(opsConsole && { console: opsConsole }),
     close() {
       closing ??= (async () => {
-        await Promise.allSettled([api.stop(), supervisor.close(), prometheusProcess?.stop(), lambda?.close()]);
+        await Promise.allSettled([
+          api.stop(),
+          supervisor.close(),
+          prometheusProcess?.stop(),
+          lambda?.close(),
+          opsConsole?.service?.stop(),
+        ]);
         await fleetControl.close();
         await emulator.stop();
       })();
