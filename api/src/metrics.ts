@@ -1,4 +1,5 @@
 import {
+  collectProcessMetrics,
   LATENCY_BUCKETS_SECONDS,
   type OrderQueue,
   type OrderStore,
@@ -6,7 +7,7 @@ import {
   type QueueDepth,
   registerPaymentMetrics,
 } from "@surge/core";
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { QueueAgeSource } from "./cloudwatch-queue-age.js";
 
 export const REJECT_REASONS = [
@@ -31,7 +32,7 @@ export function createApiMetrics(sources: {
   queueAge?: QueueAgeSource | undefined;
 }) {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  collectProcessMetrics(registry);
   const httpDuration = new Histogram({
     name: "surge_http_request_duration_seconds",
     help: "HTTP request latency by method, route template and status code.",

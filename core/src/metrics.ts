@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, type Registry } from "prom-client";
 import type { PaymentProcessor } from "./payment.js";
 
 /**
@@ -11,6 +11,18 @@ export const METRIC_PREFIX = "surge_";
 export const LATENCY_BUCKETS_SECONDS = [
   0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600, 1200,
 ];
+
+/**
+ * prom-client's process and Node.js metrics, minus the three gauges it names
+ * `*_total` (active handles, requests, resources), which break the convention
+ * that `_total` means a counter; their per-type `nodejs_active_*` gauges stay.
+ */
+export function collectProcessMetrics(registry: Registry): void {
+  collectDefaultMetrics({ register: registry });
+  for (const name of ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"]) {
+    registry.removeSingleMetric(name);
+  }
+}
 
 /** Payment slot gauges read at scrape time, and the slot-wait histogram the caller observes. */
 export function registerPaymentMetrics(registry: Registry, processor: () => PaymentProcessor | undefined) {

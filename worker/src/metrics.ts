@@ -1,5 +1,5 @@
-import { LATENCY_BUCKETS_SECONDS, type registerPaymentMetrics } from "@surge/core";
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { collectProcessMetrics, LATENCY_BUCKETS_SECONDS, type registerPaymentMetrics } from "@surge/core";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { OrderConsumer, ProcessedOutcome } from "./consumer.js";
 
 const OUTCOMES: ProcessedOutcome[] = [
@@ -16,7 +16,7 @@ const OUTCOMES: ProcessedOutcome[] = [
 export function createWorkerMetrics(consumer: () => OrderConsumer | undefined, taskId: string) {
   const registry = new Registry();
   registry.setDefaultLabels({ task: taskId });
-  collectDefaultMetrics({ register: registry });
+  collectProcessMetrics(registry);
   const received = new Counter({
     name: "surge_worker_messages_received_total",
     help: "Messages received from the orders queue.",
