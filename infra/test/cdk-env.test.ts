@@ -3,6 +3,7 @@ import { parse as parseConnectionString } from "pg-connection-string";
 import { beforeAll, describe, expect, it } from "vitest";
 import { safeParse } from "zod/mini";
 import { apiEnvSchema, loadEnv as loadApiEnv } from "../../api/src/env.js";
+import { parseConsoleEnv, webEnvSchema } from "../../web/src/env.js";
 import { loadEnv as loadWorkerEnv, workerEnvSchema } from "../../worker/src/env.js";
 import { lambdaEnvSchema, loadLambdaEnv } from "../../worker/src/lambda/env.js";
 import { loadStageConfig } from "../cdk/lib/config.js";
@@ -12,6 +13,7 @@ import {
   LAMBDA_RUNTIME_ENV,
   lambdaEnvironment,
   WORKER_CONTAINER_NAME,
+  webEnvironment,
   workerEnvironment,
 } from "../cdk/lib/environments.js";
 import { assertServiceEnv, type EnvSchema, type ServiceEnv } from "../cdk/lib/service-env.js";
@@ -213,6 +215,43 @@ describe("the env each deployed service gets is exactly what its env.ts parses",
       }),
       { numRuns: 50 },
     );
+  });
+});
+
+describe("the console's env (web on, HTTPS)", () => {
+  let s: Synthesized;
+  let web: ContainerDefinition;
+  let api: ContainerDefinition;
+  beforeAll(() => {
+    s = synthesize(
+      { certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0" },
+      { web: true },
+    );
+    web = container(s.json, "surge-dev-web");
+    api = container(s.json, "surge-dev-api");
+  });
+
+  it("the task definition's variables plus the defaulted ones are web/src/env.ts's names, each once", () => {
+    const defaulted = Object.keys(
+      webEnvironment({
+        apiUrl: "http://api",
+        publicUrl: "https://x",
+        https: true,
+        opsToken: {} as never,
+        sessionSecret: {} as never,
+      }).defaulted,
+    );
+    expect([...names(web), ...defaulted].sort()).toEqual(Object.keys(webEnvSchema.shape).sort());
+  });
+
+  it("parses with the console's own parser: the API inside the VPC, its public origin, one token with the API", () => {
+    const env = parseConsoleEnv(deployedEnv(s.json, web));
+    expect(env.SURGE_API_URL).toBe("http://api.surge-dev.internal:8080");
+    expect(env.CONSOLE_ORIGIN).toMatch(/^https:\/\/surge-dev-\d+\.[a-z0-9-]+\.elb\.amazonaws\.com$/);
+    expect(env.COOKIE_SECURE).toBe("true");
+    expect(env.SESSION_SECRET?.length).toBeGreaterThanOrEqual(32);
+    expect(env.SURGE_OPS_TOKEN).toBe(loadApiEnv(deployedEnv(s.json, api)).OPS_TOKEN);
+    expect(loadApiEnv(deployedEnv(s.json, api)).API_BASE_URL).toBe(env.CONSOLE_ORIGIN);
   });
 });
 

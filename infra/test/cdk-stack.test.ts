@@ -388,6 +388,13 @@ describe("the prod stage with the console and HTTPS (context-driven)", () => {
   it("the prod database survives a stack deletion and an AZ", () => {
     s.template.hasResourceProperties("AWS::RDS::DBInstance", { MultiAZ: true, DeletionProtection: true });
     s.template.hasResource("AWS::RDS::DBInstance", { DeletionPolicy: "Snapshot", UpdateReplacePolicy: "Snapshot" });
+    // The snapshot restores with the master password: its secret, and the URL built on it, stay too.
+    for (const name of ["surge/prod/database-master", "surge/prod/database-url"]) {
+      s.template.hasResource("AWS::SecretsManager::Secret", {
+        Properties: Match.objectLike({ Name: name }),
+        DeletionPolicy: "Retain",
+      });
+    }
     s.template.resourceCountIs("AWS::EC2::NatGateway", 2);
   });
 });

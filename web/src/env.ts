@@ -82,3 +82,6 @@ export function env(): ConsoleEnv {
   parsed ??= parseConsoleEnv(process.env);
   return parsed;
 }
+
+/** The schema itself, for the CDK app: the env the deployed console gets is checked against it. */
+export { schema as webEnvSchema };

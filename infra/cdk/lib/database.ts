@@ -63,6 +63,13 @@ export class OrderDatabase extends Construct {
       description: "Surge order store",
       parameters: { "rds.force_ssl": "1" },
     });
+    const master = new rds.DatabaseSecret(this, "MasterSecret", {
+      username: DATABASE_USER,
+      secretName: `surge/${props.stage}/database-master`,
+      excludeCharacters: PASSWORD_EXCLUDED_CHARACTERS,
+    });
+    // A retained database keeps the credentials its snapshot restores with.
+    master.applyRemovalPolicy(props.retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY);
     this.instance = new rds.DatabaseInstance(this, "Postgres", {
       engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17 }),
       instanceType: new ec2.InstanceType(props.instanceClass),
@@ -71,10 +78,7 @@ export class OrderDatabase extends Construct {
       securityGroups: [this.securityGroup],
       port: POSTGRES_PORT,
       databaseName: DATABASE_NAME,
-      credentials: rds.Credentials.fromGeneratedSecret(DATABASE_USER, {
-        secretName: `surge/${props.stage}/database-master`,
-        excludeCharacters: PASSWORD_EXCLUDED_CHARACTERS,
-      }),
+      credentials: rds.Credentials.fromSecret(master),
       parameterGroup: parameters,
       caCertificate: rds.CaCertificate.RDS_CA_RSA2048_G1,
       multiAz: props.multiAz,
@@ -90,7 +94,8 @@ export class OrderDatabase extends Construct {
       deletionProtection: props.retain,
       removalPolicy: props.retain ? RemovalPolicy.SNAPSHOT : RemovalPolicy.DESTROY,
     });
-    if (!this.instance.secret) throw new Error("RDS did not generate a master secret");
+    // The secret as attached to the instance (host, port and engine added to it).
+    if (!this.instance.secret) throw new Error("RDS did not attach the master secret");
     this.masterSecret = this.instance.secret;
 
     const password = this.masterSecret.secretValueFromJson("password").unsafeUnwrap();

@@ -1,15 +1,17 @@
 import type * as ecs from "aws-cdk-lib/aws-ecs";
 import { apiEnvSchema } from "../../../api/src/env.js";
+import { webEnvSchema } from "../../../web/src/env.js";
 import { workerEnvSchema } from "../../../worker/src/env.js";
 import { lambdaEnvSchema } from "../../../worker/src/lambda/env.js";
 import type { StageConfig } from "./config.js";
-import { definedEntries, type EnvKey, type ServiceEnv } from "./service-env.js";
+import type { EnvKey, ServiceEnv } from "./service-env.js";
 import { LONG_POLL_SECONDS } from "./sizing.js";
 
-export { apiEnvSchema, lambdaEnvSchema, workerEnvSchema };
+export { apiEnvSchema, lambdaEnvSchema, webEnvSchema, workerEnvSchema };
 export type ApiEnvKey = EnvKey<typeof apiEnvSchema>;
 export type WorkerEnvKey = EnvKey<typeof workerEnvSchema>;
 export type LambdaEnvKey = EnvKey<typeof lambdaEnvSchema>;
+export type WebEnvKey = EnvKey<typeof webEnvSchema>;
 
 /** Where the worker serves /metrics and /health inside its task. */
 export const WORKER_METRICS_PORT = 9400;
@@ -147,7 +149,7 @@ export interface WebWiring {
  * The console's env: web/src/env.ts parses these names. Next's standalone server
  * also reads PORT and HOSTNAME, which web/Dockerfile sets (3000, 0.0.0.0).
  */
-export function webEnvironment(w: WebWiring): ServiceEnv<string> {
+export function webEnvironment(w: WebWiring): ServiceEnv<WebEnvKey> {
   return {
     environment: {
       SURGE_API_URL: w.apiUrl,

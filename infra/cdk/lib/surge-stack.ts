@@ -17,6 +17,7 @@ import {
   WORKER_CONTAINER_NAME,
   WORKER_METRICS_PORT,
   webEnvironment,
+  webEnvSchema,
   workerEnvironment,
   workerEnvSchema,
 } from "./environments.js";
@@ -306,6 +307,7 @@ export class SurgeStack extends Stack {
         opsToken,
         sessionSecret: ecs.Secret.fromSecretsManager(sessionSecret),
       });
+      assertServiceEnv("web", webEnvSchema, webEnv);
       this.web = new FargateApp(this, "Web", {
         config: c,
         cluster: this.cluster,
