@@ -152,6 +152,28 @@ describe("IAM least privilege", () => {
     ]);
   });
 
+  it("the API's SQS rights per queue are what its ops plane calls, and it cannot take work off the orders queue", () => {
+    const [queueId] = findResource(s.json, "AWS::SQS::Queue", { QueueName: "surge-dev-orders" });
+    const [dlqId] = findResource(s.json, "AWS::SQS::Queue", { QueueName: "surge-dev-orders-dlq" });
+    const api = roleStatements(s.json, taskRoleOf(s.json, "surge-dev-api", "TaskRoleArn"));
+    const on = (id: string) =>
+      api
+        .filter((st) =>
+          list(st.Resource).some((r) => JSON.stringify(r) === JSON.stringify({ "Fn::GetAtt": [id, "Arn"] })),
+        )
+        .flatMap((st) => list(st.Action))
+        .sort();
+    expect(on(queueId)).toEqual(["sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:PurgeQueue"]);
+    expect(on(dlqId)).toEqual([
+      "sqs:ChangeMessageVisibility",
+      "sqs:DeleteMessage",
+      "sqs:GetQueueAttributes",
+      "sqs:GetQueueUrl",
+      "sqs:PurgeQueue",
+      "sqs:ReceiveMessage",
+    ]);
+  });
+
   it("the API manages only the worker service, its task definition family and its roles", () => {
     const [workerServiceId] = findResource(s.json, "AWS::ECS::Service", { ServiceName: "surge-dev-worker" });
     const api = roleStatements(s.json, taskRoleOf(s.json, "surge-dev-api", "TaskRoleArn"));

@@ -325,7 +325,13 @@ describe("the prod stage with the console and HTTPS (context-driven)", () => {
   let s: Synthesized;
   beforeAll(() => {
     s = synthesize(
-      { stage: "prod", certificateArn: CERTIFICATE, workerMinTasks: "2", workerMaxTasks: "40" },
+      {
+        stage: "prod",
+        certificateArn: CERTIFICATE,
+        workerMinTasks: "2",
+        workerMaxTasks: "40",
+        ingressCidr: "203.0.113.0/24",
+      },
       { web: true },
     );
   });
@@ -366,6 +372,25 @@ describe("the prod stage with the console and HTTPS (context-driven)", () => {
       Conditions: [{ Field: "path-pattern", PathPatternConfig: { Values: [...API_PATHS] } }],
       Actions: [{ Type: "forward", TargetGroupArn: { Ref: apiTargets } }],
     });
+  });
+
+  it("only the allowed CIDR reaches the load balancer, plus the NAT gateways the API's bursts leave through", () => {
+    const [albGroup] = findResource(s.json, "AWS::EC2::SecurityGroup", {
+      GroupDescription: "Surge load balancer",
+    });
+    const [, group] = findResource(s.json, "AWS::EC2::SecurityGroup", { GroupDescription: "Surge load balancer" });
+    const inline = (group.Properties?.SecurityGroupIngress as Array<Record<string, unknown>> | undefined) ?? [];
+    const separate = resourcesOfType(s.json, "AWS::EC2::SecurityGroupIngress")
+      .map(([, r]) => r.Properties ?? {})
+      .filter((p) => JSON.stringify(p.GroupId) === JSON.stringify({ "Fn::GetAtt": [albGroup, "GroupId"] }));
+    const sources = [...inline, ...separate].map((r) => r.CidrIp);
+    expect(sources).not.toContain("0.0.0.0/0");
+    expect(sources.filter((c) => c === "203.0.113.0/24")).toHaveLength(2);
+    const eips = resourcesOfType(s.json, "AWS::EC2::EIP").map(([id]) => id);
+    expect(eips).toHaveLength(2);
+    for (const eip of eips) {
+      expect(sources).toContainEqual({ "Fn::Join": ["", [{ "Fn::GetAtt": [eip, "PublicIp"] }, "/32"]] });
+    }
   });
 
   it("the console runs as its own service, finding the API by private DNS", () => {

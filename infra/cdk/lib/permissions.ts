@@ -92,7 +92,14 @@ export function grantApiAccess(scope: Construct, role: iam.IGrantable, a: ApiAcc
       resources: [a.queue.queueArn, a.deadLetterQueue.queueArn],
     }),
   );
-  add(new iam.PolicyStatement({ sid: "PurgeOrders", actions: ["sqs:PurgeQueue"], resources: [a.queue.queueArn] }));
+  // POST /ops/queue/purge empties either queue (the store marks the purged orders dead first).
+  add(
+    new iam.PolicyStatement({
+      sid: "PurgeQueues",
+      actions: ["sqs:PurgeQueue"],
+      resources: [a.queue.queueArn, a.deadLetterQueue.queueArn],
+    }),
+  );
   // GET /ops/dlq reads dead letters (and puts them back); redrive takes them off once republished.
   add(
     new iam.PolicyStatement({
