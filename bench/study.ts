@@ -8,7 +8,7 @@
  *   npm run study --time-scale 0.1     # the same (npm hands the value over differently)
  */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { cpus } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
@@ -95,13 +95,17 @@ async function main(): Promise<number> {
   const log = (line: string) =>
     console.error(`[study ${((performance.now() - started) / 1000).toFixed(0).padStart(4)}s] ${line}`);
   const settings = { repoRoot, timeScale: k, log };
+  const hostLoad: StudyResult["hostLoad"] = [];
+  const noteLoad = (experiment: string) => hostLoad.push({ experiment, loadAverage1m: loadavg()[0] ?? 0 });
 
   log(`time scale ${k}: payment ${3000 * k} ms, think ${100 * k}–${500 * k} ms, Test 2 lasts ${60 * k} s`);
   log("Test 1: 5 users, 1/s, 30 s, sync");
   const test1 = await runSyncTest(settings, TEST1);
+  noteLoad("Test 1");
   log(`  ${test1.requests} requests, median ${(test1.latencyMs.p50 / k).toFixed(0)} ms (study time)`);
   log("Test 2: 20 users, 10/s, 60 s, sync");
   const test2 = await runSyncTest(settings, TEST2);
+  noteLoad("Test 2");
   log(`  ${test2.requests} requests, median ${(test2.latencyMs.p50 / k).toFixed(0)} ms (study time)`);
   const sweep: AsyncStepResult[] = [];
   for (const concurrency of SWEEP_CONCURRENCY) {
@@ -112,6 +116,7 @@ async function main(): Promise<number> {
       drainTimeoutSeconds: args.drainTimeoutSeconds,
     });
     sweep.push(step);
+    noteLoad(`concurrency ${concurrency}`);
     log(
       `  ${step.burst.requests} accepted, p99 ${step.burst.latencyMs.p99.toFixed(1)} ms, ` +
         `processing ${(step.processingPerSecondReal * k).toFixed(2)}/s, backlog ${step.backlogAtBurstEnd}`,
@@ -131,6 +136,7 @@ async function main(): Promise<number> {
       platform: process.platform,
     },
     wallSeconds: (performance.now() - started) / 1000,
+    hostLoad,
     test1,
     test2,
     sweep,

@@ -195,6 +195,9 @@ describe("flashsale CLI", () => {
     const noToken = await runCli(["--rate", "5/s", "--url", api.url]);
     expect(noToken.code).toBe(2);
     expect(noToken.stderr).toMatch(/OPS_TOKEN/);
+    const remoteDirect = await runCli(["--direct", "--rate", "5/s", "--url", "https://shop.example.com"]);
+    expect(remoteDirect.code).toBe(2);
+    expect(remoteDirect.stderr).toMatch(/only drives a stack on this machine/);
     const unreachable = await runCli(["--rate", "5/s", "--url", "http://127.0.0.1:1", "--token", OPS_TOKEN]);
     expect(unreachable.code).toBe(3);
     expect(unreachable.stderr).toMatch(/could not reach/);

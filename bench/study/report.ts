@@ -24,6 +24,8 @@ export interface StudyResult {
   observeSeconds: number;
   fullDrain: boolean;
   host: { cpus: number; cpuModel: string; node: string; platform: string };
+  /** The host's 1-minute load average at the end of each experiment: tail latencies depend on it. */
+  hostLoad: Array<{ experiment: string; loadAverage1m: number }>;
   wallSeconds: number;
   test1: BurstStats;
   test2: BurstStats;
@@ -635,6 +637,10 @@ export function renderReport(result: StudyResult, files: { queueDepthSvg: string
     "- Requests still waiting for an answer when a test's time is up are cut off and not counted, as Locust does; " +
       "each test's count of those is in `study.json` (`abandoned`).",
     "- Latency percentiles come from one HDR histogram per test (3 significant digits), never an average of averages.",
+    `- The host's 1-minute load average at the end of each experiment (${result.host.cpus} CPUs; above that ` +
+      "number, runnable processes queue for a CPU and the API's tail latency grows with them — p50 does not move): " +
+      result.hostLoad.map((h) => `${h.experiment} ${fixed(h.loadAverage1m, 2)}`).join(", ") +
+      ".",
     "- Raw data: `study.json` next to this file (every burst's stats with its per-second timeline, every queue sample).",
     "",
   );

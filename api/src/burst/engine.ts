@@ -157,7 +157,8 @@ export class Burst extends EventEmitter<BurstEvents> {
   // users model
   #targetUsers = 0;
   #spawnRate = 0;
-  readonly #users: User[] = [];
+  /** Running users, oldest first (a retired user leaves the set when its loop ends). */
+  readonly #users = new Set<User>();
   #activeUsers = 0;
   // arrival-rate model
   #ratePerSecond = 0;
@@ -369,9 +370,9 @@ export class Burst extends EventEmitter<BurstEvents> {
   #setUsers(count: number): void {
     this.#targetUsers = count;
     // Fewer users: retire the newest first, each after its current request.
-    for (let i = this.#users.length - 1; i >= 0 && this.#activeUsers > count; i--) {
-      const user = this.#users[i];
-      if (user && !user.retired) {
+    for (const user of [...this.#users].reverse()) {
+      if (this.#activeUsers <= count) break;
+      if (!user.retired) {
         user.retired = true;
         this.#activeUsers--;
       }
@@ -410,7 +411,7 @@ export class Burst extends EventEmitter<BurstEvents> {
         continue;
       }
       const user: User = { retired: false };
-      this.#users.push(user);
+      this.#users.add(user);
       this.#activeUsers++;
       this.#track(this.#runUser(user));
       k++;
@@ -420,11 +421,15 @@ export class Burst extends EventEmitter<BurstEvents> {
   async #runUser(user: User): Promise<void> {
     const spec = this.#spec;
     if (spec.model !== "users") return;
-    while (this.#status === "running" && !user.retired) {
-      await this.#request();
-      if (this.#status !== "running" || user.retired) break;
-      const thinkMs = spec.waitMinMs + this.#random() * (spec.waitMaxMs - spec.waitMinMs);
-      await this.#clock.sleep(thinkMs, this.#end.signal);
+    try {
+      while (this.#status === "running" && !user.retired) {
+        await this.#request();
+        if (this.#status !== "running" || user.retired) break;
+        const thinkMs = spec.waitMinMs + this.#random() * (spec.waitMaxMs - spec.waitMinMs);
+        await this.#clock.sleep(thinkMs, this.#end.signal);
+      }
+    } finally {
+      this.#users.delete(user);
     }
   }
 

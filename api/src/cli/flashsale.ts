@@ -36,7 +36,8 @@ Options:
       --max-in-flight N   arrival rate: drop arrivals beyond N waiting answers [2000]
       --url URL           the API                                   [$SURGE_API_URL or http://127.0.0.1:8080]
       --token T           operator token                            [$OPS_TOKEN]
-      --direct            run the load here against --url, not through the API's ops plane
+      --direct            run the load in this process against --url (a local stack only),
+                          not through the API's ops plane
       --fail-ratio F      exit 1 when failures ÷ requests is over F [0]
       --json FILE         write the final stats (with the per-second timeline) as JSON
       --csv FILE          write the per-second timeline as CSV
@@ -133,16 +134,27 @@ export function parseFlashsaleArgs(argv: ReadonlyArray<string>, env: CliEnv): Fl
   } catch {
     throw new UsageError(`--url must be an http(s) URL, got "${v.url}"`);
   }
+  const direct = v.direct ?? false;
+  if (direct && !isLoopback(url)) {
+    // Through the ops API a burst is authenticated, audited and locked to that deployment's own URL;
+    // the in-process engine skips all that, so it only drives a stack on this machine.
+    throw new UsageError(`--direct only drives a stack on this machine (loopback), not ${url}: drop --direct`);
+  }
   return {
     body,
     url,
     token: v.token ?? env.OPS_TOKEN,
-    direct: v.direct ?? false,
+    direct,
     failRatio,
     ...(v.json !== undefined && { jsonFile: resolve(v.json) }),
     ...(v.csv !== undefined && { csvFile: resolve(v.csv) }),
     quiet: v.quiet ?? false,
   };
+}
+
+function isLoopback(url: string): boolean {
+  const host = new URL(url).hostname;
+  return host === "localhost" || host === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 function parse(argv: ReadonlyArray<string>) {
