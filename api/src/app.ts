@@ -1,4 +1,11 @@
-import { type Logger, type OrderQueue, type OrderStore, type OrderTopic, PaymentProcessor } from "@surge/core";
+import {
+  type Logger,
+  type OrderQueue,
+  type OrderStore,
+  type OrderTopic,
+  PaymentProcessor,
+  StoredPaymentFaults,
+} from "@surge/core";
 import express, { type Express } from "express";
 import type { QueueAgeSource } from "./cloudwatch-queue-age.js";
 import { errorHandler, HttpError, requestMetrics } from "./http.js";
@@ -7,6 +14,7 @@ import { type ApiMetrics, createApiMetrics } from "./metrics.js";
 import { AuditLog } from "./ops/audit.js";
 import type { OpsModule } from "./ops/context.js";
 import { alertsModule } from "./ops/modules/alerts.js";
+import { faultsModule } from "./ops/modules/faults.js";
 import { queueModule } from "./ops/modules/queue.js";
 import { type OpsToken, opsRouter } from "./ops/router.js";
 import { OpsState } from "./ops/state.js";
@@ -50,7 +58,12 @@ export interface Api {
 /** Builds the API from its dependencies; main.ts only wires and listens. */
 export function createApi(deps: ApiDeps): Api {
   const holder = deps.holder ?? `api-${process.pid}`;
-  const payments = new PaymentProcessor({ ...deps.payment, processorId: holder, ledger: deps.store });
+  const payments = new PaymentProcessor({
+    ...deps.payment,
+    processorId: holder,
+    ledger: deps.store,
+    faults: new StoredPaymentFaults(deps.store),
+  });
   const metrics = createApiMetrics({
     store: deps.store,
     queue: deps.queue,
@@ -90,6 +103,7 @@ export function createApi(deps: ApiDeps): Api {
   // POST /ops/alerts is part of the ops contract (Grafana's contact point posts to it): always mounted.
   const modules = [
     alertsModule(deps.store),
+    faultsModule(),
     // The queue, its DLQ, redrive and purge: wherever there is a queue.
     ...(deps.queue
       ? [queueModule({ queue: deps.queue, store: deps.store, log: deps.log, onRequeued: () => relay?.notify() })]

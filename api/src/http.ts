@@ -1,4 +1,11 @@
-import { errorMessage, type Logger, NonRetryableError, PaymentDeclinedError, ValidationError } from "@surge/core";
+import {
+  errorMessage,
+  type Logger,
+  NonRetryableError,
+  PaymentDeclinedError,
+  PaymentUnavailableError,
+  ValidationError,
+} from "@surge/core";
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from "express";
 import type { ApiMetrics, RejectReason } from "./metrics.js";
 
@@ -28,6 +35,10 @@ export function errorHandler(log: Logger, metrics: ApiMetrics): ErrorRequestHand
     if (error instanceof HttpError) {
       if (error.status === 415) reject("unsupported_media_type");
       res.status(error.status).json({ error: error.message, ...(error.details && { details: error.details }) });
+      return;
+    }
+    if (error instanceof PaymentUnavailableError) {
+      res.status(503).set("Retry-After", "5").json({ error: error.message });
       return;
     }
     if (error instanceof PaymentDeclinedError) {

@@ -21,7 +21,7 @@ export class PaymentDeclinedError extends Error {
 
 /** A transient failure (network, throttling, lease held elsewhere): try again later. */
 export class RetryableError extends Error {
-  override readonly name = "RetryableError";
+  override readonly name: string = "RetryableError";
 }
 
 /** Retrying cannot help (poison message, unknown order): dead-letter at once. */
@@ -35,4 +35,13 @@ export function isRetryable(error: unknown): boolean {
 
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * The payment processor did not answer (an outage), as opposed to declining a
+ * card: nothing is wrong with the order, so it is not the order's retry that
+ * should be spent — the worker's circuit breaker stops asking for a while.
+ */
+export class PaymentUnavailableError extends RetryableError {
+  override readonly name = "PaymentUnavailableError";
 }

@@ -58,10 +58,10 @@ export function registerPaymentMetrics(registry: Registry, processor: () => Paym
   });
   const payments = new Counter({
     name: "surge_payments_total",
-    help: "Payment attempts by result (charged, replayed idempotently, declined).",
+    help: "Payment attempts by result (charged, replayed idempotently, declined, unavailable: processor down).",
     labelNames: ["result"] as const,
     registers: [registry],
   });
-  for (const result of ["charged", "replayed", "declined"] as const) payments.labels(result).inc(0);
+  for (const result of ["charged", "replayed", "declined", "unavailable"] as const) payments.labels(result).inc(0);
   return { slotWait, payments };
 }

@@ -1,4 +1,4 @@
-import { PaymentDeclinedError } from "./errors.js";
+import { PaymentDeclinedError, PaymentUnavailableError } from "./errors.js";
 import { Semaphore } from "./semaphore.js";
 import type { Charge, OrderStore } from "./store/types.js";
 
@@ -12,7 +12,50 @@ export interface PaymentProcessorOptions {
   /** Names this processor in the ledger (task id, "api", "lambda"). */
   processorId: string;
   ledger: Pick<OrderStore, "recordCharge" | "findCharge">;
+  /** Injected faults (a simulated outage, a failure rate set at run time). Default: none. */
+  faults?: PaymentFaultSource;
   random?: () => number;
+}
+
+/** What the operator injected: the processor is down until `outageUntilMs`; `failureRate` overrides the env's. */
+export interface PaymentFaults {
+  outageUntilMs?: number;
+  failureRate?: number;
+}
+
+export interface PaymentFaultSource {
+  current(): Promise<PaymentFaults>;
+}
+
+/** Where faults live: one store setting every process reads, cached briefly so a payment never waits on it. */
+export const PAYMENT_FAULTS_SETTING = "payment.faults";
+
+export class StoredPaymentFaults implements PaymentFaultSource {
+  #cached: PaymentFaults = {};
+  #readAt = 0;
+  #reading: Promise<PaymentFaults> | undefined;
+
+  constructor(
+    readonly store: Pick<OrderStore, "getSetting">,
+    /** How long a read is reused, in ms. Default 1000. */
+    readonly cacheMs = 1000,
+  ) {}
+
+  current(): Promise<PaymentFaults> {
+    if (Date.now() - this.#readAt < this.cacheMs) return Promise.resolve(this.#cached);
+    this.#reading ??= this.store
+      .getSetting<PaymentFaults>(PAYMENT_FAULTS_SETTING)
+      .then((value) => {
+        this.#cached = value ?? {};
+        this.#readAt = Date.now();
+        return this.#cached;
+      })
+      .catch(() => this.#cached) // the store being down is not a payment outage
+      .finally(() => {
+        this.#reading = undefined;
+      });
+    return this.#reading;
+  }
 }
 
 export interface ChargeRequest {
@@ -81,12 +124,23 @@ export class PaymentProcessor {
     const existing = await this.options.ledger.findCharge(request.idempotencyKey);
     if (existing) return { charge: existing, replayed: true, slotWaitMs: 0 };
 
+    const faults = (await this.options.faults?.current()) ?? {};
+    const unavailable = () => {
+      const until = faults.outageUntilMs ?? 0;
+      if (until > Date.now()) {
+        throw new PaymentUnavailableError(
+          `payment processor unavailable (outage for another ${Math.ceil((until - Date.now()) / 1000)} s)`,
+        );
+      }
+    };
+    // Down is down: fail fast, like a refused connection, without taking a slot.
+    unavailable();
     const waitStart = performance.now();
     await this.#slots.acquire(slotSignal && signal ? AbortSignal.any([signal, slotSignal]) : (slotSignal ?? signal));
     const slotWaitMs = performance.now() - waitStart;
     try {
       await sleep(this.options.durationMs, signal);
-      if (this.#random() < (this.options.failureRate ?? 0)) {
+      if (this.#random() < (faults.failureRate ?? this.options.failureRate ?? 0)) {
         throw new PaymentDeclinedError(`payment declined for order ${request.orderId}`);
       }
       const { charge, replayed } = await this.options.ledger.recordCharge({

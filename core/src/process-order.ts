@@ -1,4 +1,10 @@
-import { errorMessage, NonRetryableError, PaymentDeclinedError, RetryableError } from "./errors.js";
+import {
+  errorMessage,
+  NonRetryableError,
+  PaymentDeclinedError,
+  PaymentUnavailableError,
+  RetryableError,
+} from "./errors.js";
 import type { Order } from "./order.js";
 import type { PaymentProcessor } from "./payment.js";
 import type { OrderStore } from "./store/types.js";
@@ -70,8 +76,8 @@ export async function processOrder(orderId: string, deps: ProcessOrderDeps): Pro
   } catch (error) {
     if (error instanceof PaymentDeclinedError) {
       await deps.store.markFailed(orderId, deps.holder, errorMessage(error));
-    } else if (deps.signal?.aborted || deps.slotSignal?.aborted) {
-      // Interrupted before any charge: hand the order back untouched for the next task.
+    } else if (error instanceof PaymentUnavailableError || deps.signal?.aborted || deps.slotSignal?.aborted) {
+      // No charge happened (processor down, or interrupted): hand the order back untouched.
       await deps.store.releaseOrder(orderId, deps.holder);
     }
     throw error;

@@ -7,7 +7,9 @@ import {
   type OrderStore,
   PaymentProcessor,
   registerPaymentMetrics,
+  StoredPaymentFaults,
 } from "@surge/core";
+import type { CircuitBreaker } from "./circuit-breaker.js";
 import { OrderConsumer } from "./consumer.js";
 import { createWorkerMetrics, type WorkerMetrics } from "./metrics.js";
 
@@ -22,6 +24,8 @@ export interface WorkerDeps {
   waitTimeSeconds?: number;
   maxReceiveCount?: number;
   retryBaseDelaySeconds?: number;
+  /** The payment circuit breaker (default: CircuitBreaker's defaults). */
+  breaker?: CircuitBreaker;
 }
 
 export interface Worker {
@@ -41,6 +45,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     failureRate: deps.payment.failureRate,
     processorId: deps.taskId,
     ledger: deps.store,
+    faults: new StoredPaymentFaults(deps.store),
   });
   const consumer = new OrderConsumer(
     { queue: deps.queue, store: deps.store, payments },
@@ -51,6 +56,7 @@ export function createWorker(deps: WorkerDeps): Worker {
       ...(deps.waitTimeSeconds !== undefined && { waitTimeSeconds: deps.waitTimeSeconds }),
       ...(deps.maxReceiveCount !== undefined && { maxReceiveCount: deps.maxReceiveCount }),
       ...(deps.retryBaseDelaySeconds !== undefined && { retryBaseDelaySeconds: deps.retryBaseDelaySeconds }),
+      ...(deps.breaker !== undefined && { breaker: deps.breaker }),
     },
   );
   const base = createWorkerMetrics(() => consumer, deps.taskId);
@@ -66,8 +72,13 @@ export function createWorker(deps: WorkerDeps): Worker {
       if (endToEndSeconds !== undefined) metrics.endToEnd.observe(endToEndSeconds);
     }
     if (outcome === "declined") metrics.payment.payments.labels("declined").inc();
+    if (outcome === "unavailable") metrics.payment.payments.labels("unavailable").inc();
   });
   consumer.on("error", ({ error, where }) => deps.log.warn(where, { error: errorMessage(error) }));
+  consumer.breaker.on("change", ({ from, to }) => {
+    metrics.circuitTransitions.labels(to).inc();
+    deps.log.warn("payment circuit breaker", { from, to });
+  });
 
   let server: Server | undefined;
   return {

@@ -8,11 +8,14 @@ import {
   type OrderQueue,
   type OrderStore,
   type PaymentProcessor,
+  PaymentUnavailableError,
   type ProcessOutcome,
   parseOrderMessage,
   processOrder,
   withHeartbeat,
 } from "@surge/core";
+
+import { CircuitBreaker } from "./circuit-breaker.js";
 
 export interface ConsumerOptions {
   /** Who this task is: holds order leases and names its charges. */
@@ -32,9 +35,19 @@ export interface ConsumerOptions {
   /** Pause after a failed ReceiveMessage, in ms; connection errors wait 10× longer. Default 500. */
   pollingErrorBackoffMs?: number;
   random?: () => number;
+  /** The payment processor's circuit breaker. Default: a CircuitBreaker with its defaults. */
+  breaker?: CircuitBreaker;
 }
 
-export type ProcessedOutcome = "paid" | "duplicate" | "declined" | "retry" | "deferred" | "dead_lettered" | "released";
+export type ProcessedOutcome =
+  | "paid"
+  | "duplicate"
+  | "declined"
+  | "unavailable"
+  | "retry"
+  | "deferred"
+  | "dead_lettered"
+  | "released";
 
 export interface ConsumerEvents {
   processed: [{ outcome: ProcessedOutcome; seconds: number; endToEndSeconds?: number; orderId?: string }];
@@ -59,7 +72,8 @@ interface InFlight {
  * and its store lease, so high concurrency never causes a redelivery.
  */
 export class OrderConsumer extends EventEmitter<ConsumerEvents> {
-  readonly #options: Required<Omit<ConsumerOptions, "concurrency">>;
+  readonly #options: Required<Omit<ConsumerOptions, "concurrency" | "breaker">>;
+  readonly breaker: CircuitBreaker;
   #concurrency: number;
   readonly #inFlight = new Set<InFlight>();
   #running = false;
@@ -79,6 +93,9 @@ export class OrderConsumer extends EventEmitter<ConsumerEvents> {
   ) {
     super();
     this.#concurrency = validateConcurrency(options.concurrency);
+    this.breaker = options.breaker ?? new CircuitBreaker();
+    // A probe's verdict (or a closed circuit) may free the poll loop.
+    this.breaker.on("change", () => this.#wake?.());
     this.#options = {
       taskId: options.taskId,
       waitTimeSeconds: options.waitTimeSeconds ?? 20,
@@ -139,7 +156,13 @@ export class OrderConsumer extends EventEmitter<ConsumerEvents> {
 
   async #poll(): Promise<void> {
     while (this.#running) {
-      const free = this.#concurrency - this.#inFlight.size;
+      const openMs = this.breaker.remainingOpenMs;
+      if (openMs > 0) {
+        // The processor is down: take no new orders until a probe may go through.
+        await sleep(openMs, this.#pollAbort.signal);
+        continue;
+      }
+      const free = this.breaker.permits(this.#concurrency - this.#inFlight.size);
       if (free <= 0) {
         await new Promise<void>((resolve) => {
           this.#wake = resolve;
@@ -162,6 +185,7 @@ export class OrderConsumer extends EventEmitter<ConsumerEvents> {
         continue;
       }
       if (messages.length === 0) {
+        this.breaker.releaseProbe();
         this.emit("idle");
         continue;
       }
@@ -187,6 +211,9 @@ export class OrderConsumer extends EventEmitter<ConsumerEvents> {
     const { visibilityTimeoutSeconds, taskId } = this.#options;
     let orderId: string | undefined;
     const finish = (outcome: ProcessedOutcome, extra: { endToEndSeconds?: number } = {}) => {
+      // A decline is the processor answering: it is up. Other non-payment outcomes say nothing.
+      if (outcome === "declined") this.breaker.success();
+      else if (outcome !== "paid" && outcome !== "duplicate" && outcome !== "unavailable") this.breaker.releaseProbe();
       this.processedTotal += outcome === "paid" || outcome === "duplicate" ? 1 : 0;
       this.emit("processed", {
         outcome,
@@ -217,6 +244,7 @@ export class OrderConsumer extends EventEmitter<ConsumerEvents> {
       );
       // Delete only now: the store says paid (or dead), so the message has done its job.
       await queue.delete(receiptHandle);
+      this.breaker.success();
       if (result.outcome === "paid") {
         finish("paid", { endToEndSeconds: (Date.now() - Date.parse(result.order.acceptedAt)) / 1000 });
       } else {
@@ -244,6 +272,13 @@ export class OrderConsumer extends EventEmitter<ConsumerEvents> {
       // Shutting down before this order was paid: make it visible again at once for another task.
       await queue.changeVisibility(receiptHandle, 0);
       return "released";
+    }
+    if (error instanceof PaymentUnavailableError) {
+      // Not the order's fault: no dead-lettering, and it comes back when a probe may go through.
+      this.breaker.failure();
+      const seconds = Math.max(1, Math.ceil(this.breaker.remainingOpenMs / 1000) + this.#options.random() * 2);
+      await queue.changeVisibility(receiptHandle, seconds);
+      return "unavailable";
     }
     if (error instanceof OrderBusyError) {
       await queue.changeVisibility(receiptHandle, Math.ceil(error.retryAfterMs / 1000) + 1);

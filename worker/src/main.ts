@@ -34,7 +34,13 @@ if (process.send) {
   const send = (msg: object) => process.connected && process.send?.(msg);
   send({ type: "ready", metricsPort, pid: process.pid });
   const stats = setInterval(
-    () => send({ type: "stats", inFlight: worker.consumer.inFlight, processed: worker.consumer.processedTotal }),
+    () =>
+      send({
+        type: "stats",
+        inFlight: worker.consumer.inFlight,
+        processed: worker.consumer.processedTotal,
+        circuit: worker.consumer.breaker.state,
+      }),
     1000,
   );
   stats.unref();

@@ -1,11 +1,13 @@
 import { collectProcessMetrics, LATENCY_BUCKETS_SECONDS, type registerPaymentMetrics } from "@surge/core";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { CIRCUIT_STATE_VALUE } from "./circuit-breaker.js";
 import type { OrderConsumer, ProcessedOutcome } from "./consumer.js";
 
 const OUTCOMES: ProcessedOutcome[] = [
   "paid",
   "duplicate",
   "declined",
+  "unavailable",
   "retry",
   "deferred",
   "dead_lettered",
@@ -63,7 +65,23 @@ export function createWorkerMetrics(consumer: () => OrderConsumer | undefined, t
       this.set(consumer()?.concurrency ?? 0);
     },
   });
-  return { registry, received, processed, processing, endToEnd, lastProcessed };
+  new Gauge({
+    name: "surge_worker_circuit_state",
+    help: "The payment circuit breaker: 0 closed, 1 open (taking no orders), 2 half-open (one probe).",
+    registers: [registry],
+    collect() {
+      const state = consumer()?.breaker.state;
+      this.set(state ? CIRCUIT_STATE_VALUE[state] : 0);
+    },
+  });
+  const circuitTransitions = new Counter({
+    name: "surge_worker_circuit_transitions_total",
+    help: "Payment circuit breaker state changes, by the state entered.",
+    labelNames: ["state"] as const,
+    registers: [registry],
+  });
+  for (const state of ["closed", "open", "half-open"] as const) circuitTransitions.labels(state).inc(0);
+  return { registry, circuitTransitions, received, processed, processing, endToEnd, lastProcessed };
 }
 
 export type WorkerMetrics = ReturnType<typeof createWorkerMetrics> & {

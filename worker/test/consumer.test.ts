@@ -1,8 +1,9 @@
 import { ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
-import { createLogger, newOrderId, OrderQueue, type OrderStore, totalCents } from "@surge/core";
+import { createLogger, newOrderId, OrderQueue, type OrderStore, PAYMENT_FAULTS_SETTING, totalCents } from "@surge/core";
 import { createTestTopology, type Emulator, startEmulator, tempSqliteStore, waitFor } from "@surge/core/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createWorker, type WorkerDeps } from "../src/app.js";
+import { CircuitBreaker } from "../src/circuit-breaker.js";
 import type { ProcessedOutcome } from "../src/consumer.js";
 
 const log = createLogger({ service: "test" }, { write: () => {} });
@@ -185,5 +186,28 @@ describe("worker task against the emulator and a real store", () => {
     worker.consumer.concurrency = 20;
     expect(worker.consumer.concurrency).toBe(20);
     expect(await worker.metrics.registry.getSingleMetricAsString("surge_worker_concurrency")).toMatch(/ 20$/m);
+  });
+
+  it("opens its circuit during a payment processor outage: no orders burnt into the DLQ, all paid after recovery", async () => {
+    const { store, queue, topology, enqueue } = await setup({ maxReceiveCount: 3 });
+    await store.setSetting(PAYMENT_FAULTS_SETTING, { outageUntilMs: Date.now() + 3000 });
+    const ids = await enqueue(10);
+    const breaker = new CircuitBreaker({ failureThreshold: 3, openMs: 400, maxOpenMs: 800 });
+    const states: string[] = [];
+    breaker.on("change", ({ to }) => states.push(to));
+    const { outcomes, started } = startWorker(store, queue, { breaker, maxReceiveCount: 3 });
+    await started;
+    await waitFor(() => states.includes("open"), { what: "circuit open" });
+    await waitFor(async () => (await store.countByStatus()).paid === 10, {
+      what: "10 paid after the outage",
+      timeoutMs: 30_000,
+    });
+    expect(states.at(-1)).toBe("closed");
+    expect(outcomes.filter((o) => o === "unavailable").length).toBeGreaterThanOrEqual(3);
+    // The open circuit kept receives low: nothing reached the receive limit, nothing died.
+    expect(outcomes).not.toContain("dead_lettered");
+    expect(await queue.depth(topology.dlqUrl)).toMatchObject({ visible: 0 });
+    for (const id of ids) expect((await store.getOrder(id))?.status).toBe("paid");
+    expect(await store.reconcile()).toMatchObject({ charges: 10, paidTwice: 0 });
   });
 });

@@ -4,6 +4,7 @@ import {
   type Order,
   type OrderStore,
   type PaymentProcessor,
+  PaymentUnavailableError,
   parseOrderInput,
   processOrder,
   totalCents,
@@ -91,7 +92,11 @@ export function orderRoutes(deps: OrderRouteDeps): Router {
           holder: deps.holder,
           leaseMs: SYNC_LEASE_MS,
         }),
-    );
+    ).catch(async (error: unknown) => {
+      // The customer is told now; a synchronous order is not retried behind their back.
+      if (error instanceof PaymentUnavailableError) await deps.store.markDead(order.orderId, error.message);
+      throw error;
+    });
     if (result.outcome === "paid") {
       deps.metrics.payment.slotWait.observe(result.slotWaitMs / 1000);
       deps.metrics.payment.payments.labels(result.replayed ? "replayed" : "charged").inc();
