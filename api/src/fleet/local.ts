@@ -17,6 +17,7 @@ const taskSchema = z.object({
   startedAt: z.string(),
   inFlight: z.number(),
   processed: z.number(),
+  circuit: z.enum(["closed", "open", "half-open"]).optional(),
 });
 
 /** The control endpoint's answer, checked: it comes from another process. */

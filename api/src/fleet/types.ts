@@ -12,6 +12,8 @@ export interface FleetTask {
   inFlight?: number;
   /** Orders the task has settled since it started. Known locally; absent on ECS. */
   processed?: number;
+  /** The task's payment circuit breaker (open = processor down, taking no orders). Known locally. */
+  circuit?: "closed" | "open" | "half-open";
   /** ECS: the task definition revision the task runs (`family:revision`). */
   revision?: string;
 }

@@ -35,6 +35,8 @@ export interface TaskInfo {
   startedAt: string;
   inFlight: number;
   processed: number;
+  /** The task's payment circuit breaker: closed, open or half-open. */
+  circuit?: string;
   metricsPort?: number;
 }
 
@@ -137,7 +139,7 @@ export class TaskSupervisor extends EventEmitter<SupervisorEvents> {
 
   snapshot(): FleetSnapshot {
     const tasks = [...this.#tasks.values()].map(
-      ({ taskId, pid, status, startedAt, inFlight, processed, metricsPort }): TaskInfo => ({
+      ({ taskId, pid, status, startedAt, inFlight, processed, metricsPort, circuit }): TaskInfo => ({
         taskId,
         pid,
         status,
@@ -145,6 +147,7 @@ export class TaskSupervisor extends EventEmitter<SupervisorEvents> {
         inFlight,
         processed,
         ...(metricsPort !== undefined && { metricsPort }),
+        ...(circuit !== undefined && { circuit }),
       }),
     );
     return {
@@ -216,19 +219,23 @@ export class TaskSupervisor extends EventEmitter<SupervisorEvents> {
       exited: new Promise((resolve) => child.once("exit", () => resolve())),
     };
     this.#tasks.set(taskId, task);
-    child.on("message", (msg: { type?: string; metricsPort?: number; inFlight?: number; processed?: number }) => {
-      if (msg?.type === "ready") {
-        task.status = task.status === "stopping" ? "stopping" : "running";
-        task.metricsPort = msg.metricsPort;
-        // The task may have started before the latest concurrency change reached it.
-        if (child.connected) child.send({ type: "set-concurrency", concurrency: this.#concurrency });
-        this.emit("task-ready", task);
-        this.#changed();
-      } else if (msg?.type === "stats") {
-        task.inFlight = msg.inFlight ?? task.inFlight;
-        task.processed = msg.processed ?? task.processed;
-      }
-    });
+    child.on(
+      "message",
+      (msg: { type?: string; metricsPort?: number; inFlight?: number; processed?: number; circuit?: string }) => {
+        if (msg?.type === "ready") {
+          task.status = task.status === "stopping" ? "stopping" : "running";
+          task.metricsPort = msg.metricsPort;
+          // The task may have started before the latest concurrency change reached it.
+          if (child.connected) child.send({ type: "set-concurrency", concurrency: this.#concurrency });
+          this.emit("task-ready", task);
+          this.#changed();
+        } else if (msg?.type === "stats") {
+          task.inFlight = msg.inFlight ?? task.inFlight;
+          task.processed = msg.processed ?? task.processed;
+          if (typeof msg.circuit === "string") task.circuit = msg.circuit;
+        }
+      },
+    );
     child.once("exit", (code, signal) => {
       log.end();
       this.#tasks.delete(taskId);
