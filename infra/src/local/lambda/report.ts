@@ -47,12 +47,13 @@ export function ms2(value: number): number {
 /**
  * Billed duration: the invocation's duration plus its init (Lambda bills the
  * INIT phase: custom runtimes always did, managed runtimes since August 2025),
- * rounded up to the next millisecond. Rounding the sum to the printed two
+ * rounded up to the next millisecond, at least 1. Rounding the sum to the printed two
  * decimals first keeps float noise (3004.0000000001) from billing an extra ms.
  * The study's cold starts: 3005.31 + 58.36 → 3064; warm 3003.55 → 3004.
  */
 export function billedDurationMs(durationMs: number, initDurationMs = 0): number {
-  return Math.ceil(ms2(ms2(durationMs) + ms2(initDurationMs)));
+  // Lambda bills at least 1 ms.
+  return Math.max(1, Math.ceil(ms2(ms2(durationMs) + ms2(initDurationMs))));
 }
 
 export function startLine(requestId: string): string {

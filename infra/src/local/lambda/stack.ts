@@ -25,6 +25,12 @@ export interface StackLambdaOptions {
   timeoutSeconds: number;
   idleTimeoutSeconds: number;
   async?: AsyncInvokerOptions;
+  /** The function module. Default `<repoRoot>/worker/dist/lambda.js`. */
+  handlerModule?: string;
+  /** The runtime's bootstrap. Default `<repoRoot>/infra/dist/lambda-bootstrap.js`. */
+  bootstrapScript?: string;
+  /** Long-poll wait on the subscription queue, in seconds. Default 20. */
+  waitTimeSeconds?: number;
 }
 
 export interface StackLambda {
@@ -70,9 +76,9 @@ export async function startStackLambda(options: StackLambdaOptions): Promise<Sta
   const runtime = await startLocalLambda({
     function: {
       functionName: "surge-orders",
-      handlerModule: join(options.repoRoot, "worker/dist/lambda.js"),
+      handlerModule: options.handlerModule ?? join(options.repoRoot, "worker/dist/lambda.js"),
       handlerName: "snsHandler",
-      bootstrapScript: join(options.repoRoot, "infra/dist/lambda-bootstrap.js"),
+      bootstrapScript: options.bootstrapScript ?? join(options.repoRoot, "infra/dist/lambda-bootstrap.js"),
       memoryMb: options.memoryMb,
       timeoutSeconds: options.timeoutSeconds,
       reservedConcurrency: options.reservedConcurrency,
@@ -85,6 +91,7 @@ export async function startStackLambda(options: StackLambdaOptions): Promise<Sta
       sqs: options.clients.sqs,
       queueUrl: lambdaQueueUrl,
       visibilityTimeoutSeconds: options.visibilityTimeoutSeconds,
+      ...(options.waitTimeSeconds !== undefined && { waitTimeSeconds: options.waitTimeSeconds }),
     },
     controlPort: options.controlPort,
     async onDeadLetter(record, body, reason) {
