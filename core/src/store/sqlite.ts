@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname } from "node:path";
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
 import type { Order, OrderStatus } from "../order.js";
 import {
   type ChargeRow,
@@ -82,6 +83,17 @@ interface PendingAccept {
 }
 
 /**
+ * better-sqlite3 is loaded when a store opens, not when this module loads. The
+ * bundles keep the native module external, and esbuild turns an external ESM
+ * import into a static import at the top of the bundle: the Lambda function,
+ * which bundles this module but runs on PostgreSQL and ships without native
+ * modules, would fail every cold start on it.
+ */
+function loadBetterSqlite3(): typeof Database {
+  return createRequire(import.meta.url)("better-sqlite3") as typeof Database;
+}
+
+/**
  * SQLite order store (better-sqlite3, WAL, synchronous=FULL). Several processes
  * (API and worker tasks) share the file; writes take the lock up front
  * (BEGIN IMMEDIATE) so a read-then-write never races another process.
@@ -99,7 +111,7 @@ export class SqliteOrderStore implements OrderStore {
 
   constructor(readonly path: string) {
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-    this.#db = new Database(path, { timeout: 10_000 });
+    this.#db = new (loadBetterSqlite3())(path, { timeout: 10_000 });
     this.#db.pragma("journal_mode = WAL");
     this.#db.pragma("synchronous = FULL");
     this.#db.pragma("busy_timeout = 10000");
