@@ -83,6 +83,8 @@ export function grantApiAccess(scope: Construct, role: iam.IGrantable, a: ApiAcc
   const add = (statement: iam.PolicyStatement) => role.grantPrincipal.addToPrincipalPolicy(statement);
   const arn = (service: string, resource: string, resourceName?: string) =>
     stack.formatArn({ service, resource, resourceName, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+  /** Every revision of the worker's task definition family. */
+  const workerFamilyArn = arn("ecs", "task-definition", `${a.workerTaskDefinitionFamily}:*`);
 
   add(new iam.PolicyStatement({ sid: "PublishOrders", actions: ["sns:Publish"], resources: [a.topic.topicArn] }));
   add(
@@ -124,14 +126,7 @@ export function grantApiAccess(scope: Construct, role: iam.IGrantable, a: ApiAcc
       resources: [a.workerServiceArn],
       // A desired-count change names no task definition; a concurrency change must name the worker family.
       conditions: {
-        ArnLikeIfExists: {
-          "ecs:task-definition": stack.formatArn({
-            service: "ecs",
-            resource: "task-definition",
-            resourceName: `${a.workerTaskDefinitionFamily}:*`,
-            arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-          }),
-        },
+        ArnLikeIfExists: { "ecs:task-definition": workerFamilyArn },
       },
     }),
   );
@@ -158,18 +153,19 @@ export function grantApiAccess(scope: Construct, role: iam.IGrantable, a: ApiAcc
       resources: ["*"],
     }),
   );
+  // The fleet copies a revision's tags into the next (DescribeTaskDefinition include TAGS).
+  add(
+    new iam.PolicyStatement({
+      sid: "ReadWorkerTaskDefinitionTags",
+      actions: ["ecs:ListTagsForResource"],
+      resources: [workerFamilyArn],
+    }),
+  );
   add(
     new iam.PolicyStatement({
       sid: "TagWorkerTaskDefinitionRevisions",
       actions: ["ecs:TagResource"],
-      resources: [
-        stack.formatArn({
-          service: "ecs",
-          resource: "task-definition",
-          resourceName: `${a.workerTaskDefinitionFamily}:*`,
-          arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-        }),
-      ],
+      resources: [workerFamilyArn],
       conditions: { StringEquals: { "ecs:CreateAction": "RegisterTaskDefinition" } },
     }),
   );
