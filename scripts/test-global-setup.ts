@@ -41,7 +41,11 @@ export default async function setup(project: TestProject) {
   const dir = mkdtempSync(join(tmpdir(), "surge-pg-"));
   const asRoot = process.getuid?.() === 0;
   const run = (bin: string, args: string[]) =>
-    (asRoot ? ["runuser", ["-u", "postgres", "--", bin, ...args]] : [bin, args]) as [string, string[]];
+    // setpriv execs the server itself (runuser would stay in between and not pass our signal on).
+    (asRoot ? ["setpriv", ["--reuid=postgres", "--regid=postgres", "--init-groups", bin, ...args]] : [bin, args]) as [
+      string,
+      string[],
+    ];
   if (asRoot) execFileSync("chown", ["postgres", dir]);
   execFileSync(...run(pgBin("initdb"), ["-D", dir, "-A", "trust", "-U", "postgres", "--no-sync"]), { stdio: "ignore" });
   const port = await freePort();
@@ -85,8 +89,13 @@ export default async function setup(project: TestProject) {
   }
   project.provide("postgresUrl", url);
   return async () => {
-    server.kill("SIGINT");
-    await new Promise((r) => server.once("exit", r));
+    if (server.exitCode === null) {
+      const exited = new Promise((r) => server.once("exit", r));
+      server.kill("SIGINT"); // fast shutdown: ends sessions, no checkpoint wait
+      const timer = setTimeout(() => server.kill("SIGKILL"), 10_000);
+      await exited;
+      clearTimeout(timer);
+    }
     rmSync(dir, { recursive: true, force: true });
   };
 }
