@@ -1,0 +1,366 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { CloudWatchClient, GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
+import { CloudWatchLogsClient, GetQueryResultsCommand, StartQueryCommand } from "@aws-sdk/client-cloudwatch-logs";
+import { mockClient } from "aws-sdk-client-mock";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { AwsLambdaInsights, binsQuery, parseInsightsTime, SUMMARY_QUERY } from "../src/lambda/aws.js";
+import { LambdaUnavailableError } from "../src/lambda/insights.js";
+import { LocalLambdaInsights } from "../src/lambda/local.js";
+
+const field = (name: string, value: string) => ({ field: name, value });
+
+describe("Lambda figures from AWS: Logs Insights over REPORT lines, GetMetricData", () => {
+  const logs = mockClient(CloudWatchLogsClient);
+  const cloudwatch = mockClient(CloudWatchClient);
+  let clock: number;
+  let slept: number[];
+  const insights = (options: { queryTimeoutMs?: number } = {}) =>
+    new AwsLambdaInsights({
+      logs: new CloudWatchLogsClient({ region: "us-west-2" }),
+      cloudwatch: new CloudWatchClient({ region: "us-west-2" }),
+      functionName: "order-processor-lambda",
+      now: () => clock,
+      sleep: async (ms) => {
+        slept.push(ms);
+        clock += ms;
+      },
+      ...options,
+    });
+
+  beforeEach(() => {
+    logs.reset();
+    cloudwatch.reset();
+    clock = Date.parse("2026-11-26T09:00:30Z");
+    slept = [];
+  });
+
+  /** Two queries per summary (stats, bins), told apart by their text; each runs once, then completes. */
+  function answerQueries(stats: Array<Array<{ field: string; value: string }>>, bins: typeof stats) {
+    logs.on(StartQueryCommand).callsFake((input: { queryString: string }) => ({
+      queryId: input.queryString.includes("bin(") ? "q-bins" : "q-stats",
+    }));
+    const polled = new Map<string, number>();
+    logs.on(GetQueryResultsCommand).callsFake((input: { queryId: string }) => {
+      const n = (polled.get(input.queryId) ?? 0) + 1;
+      polled.set(input.queryId, n);
+      if (n === 1) return { status: "Running", results: [] };
+      return { status: "Complete", results: input.queryId === "q-bins" ? bins : stats };
+    });
+  }
+
+  it("answers init duration percentiles, cold-start share by 5-minute bin and billed GB-seconds", async () => {
+    // The study's ten invocations, as Logs Insights would summarise them.
+    answerQueries(
+      [
+        [
+          field("invocations", "10"),
+          field("coldStarts", "5"),
+          field("initMin", "57.41"),
+          field("initMean", "59.932"),
+          field("initMax", "65.87"),
+          field("initP50", "58.41"),
+          field("initP95", "65.87"),
+          field("initP99", "65.87"),
+          field("durationMin", "3001.53"),
+          field("durationMean", "3003.478"),
+          field("durationMax", "3005.54"),
+          field("durationP50", "3003.55"),
+          field("durationP95", "3005.54"),
+          field("durationP99", "3005.54"),
+          field("billedMs", "30341"),
+          field("memorySize", "512000000"),
+          field("maxMemoryUsed", "18000000"),
+        ],
+      ],
+      [
+        [field("binStart", "2026-11-26 08:55:00.000"), field("invocations", "8"), field("coldStarts", "5")],
+        [field("binStart", "2026-11-26 09:00:00.000"), field("invocations", "2"), field("coldStarts", "0")],
+      ],
+    );
+    cloudwatch.on(GetMetricDataCommand).resolves({
+      MetricDataResults: [
+        { Id: "invocations", Values: [10] },
+        { Id: "errors", Values: [0] },
+        { Id: "throttles", Values: [1, 2] },
+        { Id: "concurrent", Values: [0, 5] },
+      ],
+    });
+    const sinceMs = Date.parse("2026-11-26T08:30:10Z");
+    const s = await insights().summary({ sinceMs, untilMs: clock, binSeconds: 300 });
+    expect(s).toMatchObject({
+      source: "aws",
+      functionName: "order-processor-lambda",
+      // Rounded out to whole minutes, so asks seconds apart share one answer.
+      sinceMs: Date.parse("2026-11-26T08:30:00Z"),
+      untilMs: Date.parse("2026-11-26T09:01:00Z"),
+      invocations: 10,
+      coldStarts: 5,
+      warmStarts: 5,
+      coldStartShare: 0.5,
+      errors: 0,
+      throttles: 3,
+      maxMemoryUsedMb: 18,
+    });
+    expect(s.initDurationMs).toEqual({
+      count: 5,
+      min: 57.41,
+      mean: 59.93,
+      p50: 58.41,
+      p95: 65.87,
+      p99: 65.87,
+      max: 65.87,
+    });
+    expect(s.durationMs.p50).toBe(3003.55);
+    // 30,341 billed ms at 512 MB: the study's 15.17 GB-s.
+    expect(Math.round(s.billedGbSeconds * 100) / 100).toBe(15.17);
+    expect(s.bins).toEqual([
+      { startMs: Date.parse("2026-11-26T08:55:00Z"), invocations: 8, coldStarts: 5, coldStartShare: 5 / 8 },
+      { startMs: Date.parse("2026-11-26T09:00:00Z"), invocations: 2, coldStarts: 0, coldStartShare: 0 },
+    ]);
+
+    const starts = logs.commandCalls(StartQueryCommand).map((c) => c.args[0].input);
+    expect(starts.map((i) => i.logGroupNames)).toEqual([
+      ["/aws/lambda/order-processor-lambda"],
+      ["/aws/lambda/order-processor-lambda"],
+    ]);
+    expect(starts[0]?.startTime).toBe(Date.parse("2026-11-26T08:30:00Z") / 1000);
+    const texts = starts.map((i) => i.queryString ?? "");
+    expect(texts).toContain(SUMMARY_QUERY);
+    for (const p of [50, 95, 99]) expect(SUMMARY_QUERY).toContain(`pct(@initDuration, ${p})`);
+    expect(texts).toContain(binsQuery(300));
+    expect(binsQuery(300)).toContain("count(@initDuration) as coldStarts by bin(5m)");
+    // Polled until complete, with the configured pause between polls.
+    expect(slept).toEqual([500, 500]);
+
+    const metricQueries = cloudwatch.commandCalls(GetMetricDataCommand)[0]?.args[0].input.MetricDataQueries ?? [];
+    expect(
+      metricQueries.map((q) => [
+        q.Id,
+        q.MetricStat?.Metric?.Namespace,
+        q.MetricStat?.Metric?.MetricName,
+        q.MetricStat?.Stat,
+      ]),
+    ).toEqual([
+      ["invocations", "AWS/Lambda", "Invocations", "Sum"],
+      ["errors", "AWS/Lambda", "Errors", "Sum"],
+      ["throttles", "AWS/Lambda", "Throttles", "Sum"],
+      ["concurrent", "AWS/Lambda", "ConcurrentExecutions", "Maximum"],
+    ]);
+    expect(metricQueries[0]?.MetricStat?.Metric?.Dimensions).toEqual([
+      { Name: "FunctionName", Value: "order-processor-lambda" },
+    ]);
+  });
+
+  it("reads live figures from GetMetricData and caches them for a minute", async () => {
+    cloudwatch.on(GetMetricDataCommand).resolves({
+      MetricDataResults: [
+        { Id: "invocations", Values: [40, 60] },
+        { Id: "errors", Values: [1] },
+        { Id: "throttles", Values: [] },
+        { Id: "concurrent", Values: [7, 3] },
+      ],
+    });
+    const i = insights();
+    const live = await i.live();
+    expect(live).toEqual({
+      source: "aws",
+      functionName: "order-processor-lambda",
+      concurrentExecutions: 7,
+      invocations: 100,
+      errors: 1,
+      throttles: 0,
+      period: "last-5-minutes",
+    });
+    clock += 30_000;
+    await i.live();
+    expect(cloudwatch.commandCalls(GetMetricDataCommand)).toHaveLength(1);
+    clock += 31_000;
+    await i.live();
+    expect(cloudwatch.commandCalls(GetMetricDataCommand)).toHaveLength(2);
+  });
+
+  it("lists recent REPORT lines, cold ones with their init duration", async () => {
+    logs.on(StartQueryCommand).resolves({ queryId: "q" });
+    logs.on(GetQueryResultsCommand).resolves({
+      status: "Complete",
+      results: [
+        [
+          field("@timestamp", "2026-11-26 08:56:03.064"),
+          field("@requestId", "4da1f7d0-4a6f-4321-b108-84403e647d67"),
+          field("@duration", "3005.31"),
+          field("@billedDuration", "3064"),
+          field("@initDuration", "58.36"),
+          field("@memorySize", "512000000"),
+          field("@maxMemoryUsed", "18000000"),
+          field(
+            "@message",
+            "REPORT RequestId: 4da1f7d0-4a6f-4321-b108-84403e647d67\tDuration: 3005.31 ms\tBilled Duration: 3064 ms\tMemory Size: 512 MB\tMax Memory Used: 18 MB\tInit Duration: 58.36 ms\t\n",
+          ),
+        ],
+        [
+          field("@timestamp", "2026-11-26 08:56:06.004"),
+          field("@requestId", "b01f8b02-8872-4846-a87d-d67da2d0decd"),
+          field("@duration", "3003.55"),
+          field("@billedDuration", "3004"),
+          field("@memorySize", "512000000"),
+          field("@maxMemoryUsed", "18000000"),
+          field("@message", "REPORT RequestId: b01f8b02-…"),
+        ],
+      ],
+    });
+    const reports = await insights().recentReports(20);
+    expect(reports[0]).toEqual({
+      requestId: "4da1f7d0-4a6f-4321-b108-84403e647d67",
+      at: "2026-11-26T08:56:03.064Z",
+      start: "cold",
+      durationMs: 3005.31,
+      billedDurationMs: 3064,
+      initDurationMs: 58.36,
+      memorySizeMb: 512,
+      maxMemoryUsedMb: 18,
+      line: "REPORT RequestId: 4da1f7d0-4a6f-4321-b108-84403e647d67\tDuration: 3005.31 ms\tBilled Duration: 3064 ms\tMemory Size: 512 MB\tMax Memory Used: 18 MB\tInit Duration: 58.36 ms",
+    });
+    expect(reports[1]).toMatchObject({ start: "warm", durationMs: 3003.55 });
+    expect(reports[1]?.initDurationMs).toBeUndefined();
+    expect(logs.commandCalls(StartQueryCommand)[0]?.args[0].input.queryString).toMatch(
+      /sort @timestamp desc\n\| limit 20$/,
+    );
+  });
+
+  it("says 503 when Logs Insights fails or does not finish in time, and does not cache the failure", async () => {
+    logs.on(StartQueryCommand).rejects(new Error("AccessDeniedException: not authorized to perform logs:StartQuery"));
+    cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
+    const i = insights({ queryTimeoutMs: 2000 });
+    const window = { sinceMs: clock - 3600_000, untilMs: clock };
+    const failed = await i.summary(window).catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(LambdaUnavailableError);
+    expect((failed as LambdaUnavailableError).status).toBe(503);
+    expect((failed as Error).message).toMatch(/AccessDenied/);
+
+    logs.reset();
+    logs.on(StartQueryCommand).resolves({ queryId: "q" });
+    logs.on(GetQueryResultsCommand).resolves({ status: "Running" });
+    await expect(i.summary(window)).rejects.toThrow(/did not complete within 2000 ms/);
+
+    logs.reset();
+    logs.on(StartQueryCommand).resolves({ queryId: "q" });
+    logs.on(GetQueryResultsCommand).resolves({ status: "Failed" });
+    await expect(i.summary(window)).rejects.toThrow(/ended Failed/);
+  });
+
+  it("parses Logs Insights times as UTC", () => {
+    expect(parseInsightsTime("2026-11-26 08:55:00.000")).toBe(Date.parse("2026-11-26T08:55:00Z"));
+    expect(parseInsightsTime(undefined)).toBe(0);
+    expect(parseInsightsTime("garbage")).toBe(0);
+  });
+});
+
+describe("Lambda figures from the local runtime's control endpoint", () => {
+  let server: Server | undefined;
+  afterEach(async () => {
+    await new Promise((r) => (server ? server.close(r) : r(undefined)));
+    server = undefined;
+  });
+
+  async function control(routes: Record<string, unknown>, seen: string[] = []): Promise<string> {
+    const s = createServer((req, res) => {
+      seen.push(req.url ?? "");
+      const path = (req.url ?? "").split("?")[0] ?? "";
+      const body = routes[path];
+      res.writeHead(body === undefined ? 404 : 200, { "content-type": "application/json" });
+      res.end(JSON.stringify(body ?? { message: "no route" }));
+    });
+    server = s;
+    await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+    return `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
+  }
+
+  it("maps the runtime's state, summary and reports", async () => {
+    const seen: string[] = [];
+    const url = await control(
+      {
+        "/v1/state": {
+          function: {
+            name: "surge-orders",
+            memoryMb: 512,
+            timeoutSeconds: 30,
+            reservedConcurrency: 5,
+            idleTimeoutSeconds: 300,
+          },
+          concurrentExecutions: 3,
+          environments: { idle: 2, busy: 3, list: [] },
+          totals: { invocations: 10, cold: 5, warm: 5, errors: 1, throttles: 4 },
+          async: { pending: 2, heldMessages: 2, received: 12 },
+        },
+        "/v1/summary": { sinceMs: 1, untilMs: 2, invocations: 10, coldStarts: 5, bins: [] },
+        "/v1/reports": {
+          reports: [
+            {
+              requestId: "r1",
+              endedAtMs: Date.parse("2026-11-26T10:00:00Z"),
+              start: "cold",
+              durationMs: 402.5,
+              billedDurationMs: 460,
+              initDurationMs: 57.1,
+              memorySizeMb: 512,
+              maxMemoryUsedMb: 54,
+              outcome: "success",
+              line: "REPORT RequestId: r1\t…",
+            },
+          ],
+        },
+      },
+      seen,
+    );
+    const local = new LocalLambdaInsights({ controlUrl: url });
+    expect(await local.live()).toEqual({
+      source: "local",
+      functionName: "surge-orders",
+      memoryMb: 512,
+      timeoutSeconds: 30,
+      reservedConcurrency: 5,
+      idleTimeoutSeconds: 300,
+      concurrentExecutions: 3,
+      environments: { idle: 2, busy: 3 },
+      invocations: 10,
+      coldStarts: 5,
+      warmStarts: 5,
+      errors: 1,
+      throttles: 4,
+      pendingEvents: 2,
+      period: "since-start",
+    });
+    expect(await local.summary({ sinceMs: 1000.7, untilMs: 5000, binSeconds: 60 })).toMatchObject({
+      source: "local",
+      functionName: "surge-orders",
+      invocations: 10,
+      coldStarts: 5,
+    });
+    expect(seen).toContain("/v1/summary?sinceMs=1000&untilMs=5000&binSeconds=60");
+    expect(await local.recentReports(5)).toEqual([
+      {
+        requestId: "r1",
+        at: "2026-11-26T10:00:00.000Z",
+        start: "cold",
+        durationMs: 402.5,
+        billedDurationMs: 460,
+        initDurationMs: 57.1,
+        memorySizeMb: 512,
+        maxMemoryUsedMb: 54,
+        outcome: "success",
+        line: "REPORT RequestId: r1\t…",
+      },
+    ]);
+    expect(seen).toContain("/v1/reports?limit=5");
+  });
+
+  it("says 503, naming the runtime, when it does not answer or answers an error", async () => {
+    const url = await control({});
+    await expect(new LocalLambdaInsights({ controlUrl: url }).live()).rejects.toThrow(/answered 404/);
+    const closed = new LocalLambdaInsights({ controlUrl: "http://127.0.0.1:9", timeoutMs: 500 });
+    const error = await closed.live().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LambdaUnavailableError);
+    expect((error as Error).message).toMatch(/127\.0\.0\.1:9 did not answer/);
+  });
+});
