@@ -228,7 +228,12 @@ export class Hub {
     while (!this.#closed) {
       const token = this.#token();
       if (!token || (!this.#ownToken && this.#subscribers.size === 0)) {
-        this.#setStatus("idle");
+        // Viewers waiting while every token they brought was refused: that is an outage of its own, not idleness.
+        if (!token && this.#subscribers.size > 0 && this.#badTokens.size > 0) {
+          this.#setStatus("down", "the API refused the console's token (401)");
+        } else {
+          this.#setStatus("idle");
+        }
         this.#stopPollers();
         if (!this.#ownToken && this.#subscribers.size === 0) return;
         await new Promise<void>((resolve) => {
