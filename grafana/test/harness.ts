@@ -11,14 +11,18 @@ import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import type { Server } from "node:http";
 import { type AddressInfo, createServer } from "node:net";
 import { join } from "node:path";
-import { createLogger, OrderQueue, OrderTopic, SqliteOrderStore } from "@surge/core";
-import { createTestTopology, type Emulator, startEmulator, tempDir } from "@surge/core/testing";
+import { createLogger, ensureTopology, OrderQueue, OrderTopic, SqliteOrderStore } from "@surge/core";
+import { type Emulator, startEmulator, tempDir, uniqueName } from "@surge/core/testing";
 import { build } from "esbuild";
 import { type Api, createApi } from "../../api/src/app.js";
 import { createScaling } from "../../api/src/autoscaling/index.js";
 import { loadEnv as loadApiEnv } from "../../api/src/env.js";
+import { createLambdaInsights, ProcessingRouter } from "../../api/src/lambda/index.js";
+import type { OpsModule } from "../../api/src/ops/context.js";
 import { burstsModule } from "../../api/src/ops/modules/bursts.js";
+import { lambdaModule } from "../../api/src/ops/modules/lambda.js";
 import { type FleetControlServer, startFleetControl } from "../../infra/src/local/fleet-control.js";
+import { type StackLambda, startStackLambda } from "../../infra/src/local/lambda/stack.js";
 import {
   findOnPath,
   type PrometheusProcess,
@@ -26,6 +30,7 @@ import {
   writePrometheusFiles,
 } from "../../infra/src/local/prometheus.js";
 import { TaskSupervisor } from "../../infra/src/local/supervisor.js";
+import { buildLambdaBundles } from "../../infra/test/lambda-harness.js";
 import {
   type AlertParams,
   alertingRules,
@@ -83,6 +88,11 @@ export interface ObservedStackOptions {
   paymentDurationMs: number;
   /** Alert thresholds; the alert test shortens them. Default: the committed ones. */
   alertParams?: AlertParams;
+  /**
+   * Run the local Lambda runtime with the real function (bundled from source),
+   * fed by the topic's Lambda subscription; PUT /ops/processing routes orders to it.
+   */
+  lambda?: boolean;
 }
 
 export interface ObservedStack {
@@ -122,7 +132,13 @@ export async function startObservedStack(options: ObservedStackOptions): Promise
     cleanups.push(() => dir.remove());
     const emulator: Emulator = await startEmulator();
     cleanups.push(() => emulator.stop());
-    const topology = await createTestTopology(emulator, { visibilityTimeoutSeconds: 10 });
+    const base = uniqueName("orders");
+    const names = { topic: base, queue: base, dlq: `${base}-dlq` };
+    const topology = await ensureTopology(emulator.clients, names, {
+      maxReceiveCount: 5,
+      visibilityTimeoutSeconds: 10,
+      ...(options.lambda && { lambdaQueue: `${base}-lambda` }),
+    });
     const store = new SqliteOrderStore(join(dir.path, "surge.db"));
     cleanups.push(() => store.close());
     const promDir = join(dir.path, "prometheus");
@@ -134,10 +150,10 @@ export async function startObservedStack(options: ObservedStackOptions): Promise
         PATH: process.env.PATH,
         ...emulator.env,
         DATA_DIR: dir.path,
-        ORDERS_TOPIC: topology.names.topic,
+        ORDERS_TOPIC: names.topic,
         ORDERS_TOPIC_ARN: topology.topicArn,
-        ORDERS_QUEUE: topology.names.queue,
-        ORDERS_DLQ: topology.names.dlq,
+        ORDERS_QUEUE: names.queue,
+        ORDERS_DLQ: names.dlq,
         PAYMENT_DURATION_MS: String(options.paymentDurationMs),
         PAYMENT_SLOTS: "5",
         VISIBILITY_TIMEOUT_SECONDS: "10",
@@ -162,6 +178,30 @@ export async function startObservedStack(options: ObservedStackOptions): Promise
     });
     cleanups.push(() => fleetControl.close());
 
+    let lambda: StackLambda | undefined;
+    if (options.lambda) {
+      const bundles = await buildLambdaBundles();
+      cleanups.push(() => bundles.remove());
+      lambda = await startStackLambda({
+        repoRoot,
+        logDir: join(dir.path, "logs"),
+        childEnv: { DATA_DIR: dir.path, PAYMENT_DURATION_MS: String(options.paymentDurationMs), LOG_LEVEL: "warn" },
+        clients: emulator.clients,
+        topology,
+        visibilityTimeoutSeconds: 10,
+        controlPort: 0,
+        reservedConcurrency: 5,
+        memoryMb: 512,
+        timeoutSeconds: 30,
+        idleTimeoutSeconds: 300,
+        handlerModule: bundles.ordersFunction,
+        bootstrapScript: bundles.bootstrap,
+        waitTimeSeconds: 1,
+      });
+      const running = lambda;
+      cleanups.push(() => running.close());
+    }
+
     // The read-only token Prometheus delivers alerts with, as npm start keeps it in DATA_DIR.
     const alertsToken = randomBytes(18).toString("base64url");
     writeFileSync(join(promDir, "alerts.token"), alertsToken, { mode: 0o600 });
@@ -174,12 +214,26 @@ export async function startObservedStack(options: ObservedStackOptions): Promise
       FLEET: "local",
       FLEET_CONTROL_URL: fleetControl.url,
       FLEET_CONTROL_TOKEN: fleetToken,
-      ORDERS_QUEUE: topology.names.queue,
-      ORDERS_DLQ: topology.names.dlq,
+      ORDERS_QUEUE: names.queue,
+      ORDERS_DLQ: names.dlq,
     });
     const queue = new OrderQueue(emulator.clients.sqs, topology.queueUrl, topology.dlqUrl);
     const scaling = createScaling(apiEnv, { store, queue, log: silentLog });
+    // As api/src/main.ts wires the Lambda path: insights from the runtime, a router choosing the path.
+    const insights = createLambdaInsights({ LAMBDA_CONTROL_URL: lambda?.runtime.control.url });
+    const processing = new ProcessingRouter(store, { lambdaAvailable: insights !== undefined });
+    await processing.load();
     let apiUrl = "";
+    const modules: OpsModule[] = [
+      burstsModule({ ownBaseUrl: () => apiUrl }),
+      ...scaling.modules,
+      lambdaModule({
+        insights,
+        processing,
+        deployment: { paymentDurationMs: options.paymentDurationMs, paymentSlots: 5 },
+        desiredTasks: async () => (await scaling.fleet.describe()).desiredCount,
+      }),
+    ];
     const api = createApi({
       store,
       queue,
@@ -191,7 +245,8 @@ export async function startObservedStack(options: ObservedStackOptions): Promise
       ],
       payment: { slots: 5, durationMs: options.paymentDurationMs, failureRate: 0 },
       outbox: { pollIntervalMs: 50 },
-      opsModules: [burstsModule({ ownBaseUrl: () => apiUrl }), ...scaling.modules],
+      processing,
+      opsModules: modules,
     });
     api.start();
     scaling.autoscaler.start();
@@ -206,11 +261,11 @@ export async function startObservedStack(options: ObservedStackOptions): Promise
     apiUrl = `http://127.0.0.1:${apiPort}`;
     supervisor.start();
 
-    // The Lambda runtime does not run here yet: its job scrapes a port nobody listens on.
+    // Without the Lambda runtime, its job scrapes a port nobody listens on.
     const { configFile } = writePrometheusFiles({
       dir: promDir,
       apiPort,
-      lambdaPort: await freePort(),
+      lambdaPort: lambda?.runtime.control.port ?? (await freePort()),
       rules: new Map([
         [RULE_FILES[0], renderRuleFile(recordingRules())],
         [RULE_FILES[1], renderRuleFile(alertingRules(options.alertParams ?? DEFAULT_ALERT_PARAMS))],

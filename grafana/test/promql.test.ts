@@ -18,9 +18,7 @@ import { collectQueries, type QuerySite, recordingRuleExprs } from "./queries.js
  * only these must return data. Extend it as features land — the last test
  * fails when Prometheus sees a family that is referenced but not listed here.
  *
- * Not on it, when this was written:
- * - surge_lambda_* — the local Lambda runtime (issue 5) had not landed; its
- *   scrape job points at a port nobody listens on here.
+ * Not on it:
  * - surge_queue_oldest_message_age_seconds — AWS only (CloudWatch), never local.
  */
 const EXPECTED_FAMILIES = new Set([
@@ -64,6 +62,19 @@ const EXPECTED_FAMILIES = new Set([
   "surge_worker_orders_in_flight",
   "surge_worker_concurrency",
   "surge_worker_last_processed_timestamp_seconds",
+  // the local Lambda runtime (issue 5)
+  "surge_lambda_invocations_total",
+  "surge_lambda_init_duration_seconds",
+  "surge_lambda_duration_seconds",
+  "surge_lambda_concurrent_executions",
+  "surge_lambda_reserved_concurrency",
+  "surge_lambda_environments",
+  "surge_lambda_environments_ended_total",
+  "surge_lambda_throttles_total",
+  "surge_lambda_errors_total",
+  "surge_lambda_async_retries_total",
+  "surge_lambda_dead_lettered_total",
+  "surge_lambda_async_events_pending",
   // process
   "process_cpu_seconds_total",
   "process_resident_memory_bytes",
@@ -107,15 +118,17 @@ describe("every PromQL expression against a live stack", () => {
 
   beforeAll(async () => {
     const startedAt = Date.now() / 1000;
-    stack = await startObservedStack({ workerTasks: 2, paymentDurationMs: 100 });
+    stack = await startObservedStack({ workerTasks: 2, paymentDurationMs: 100, lambda: true });
     await waitFor(
       async () => {
         const targets = await activeTargets(stack);
         const up = (job: string) => targets.filter((t) => t.job === job && t.health === "up").length;
-        return up(JOBS.api) === 1 && up(JOBS.workers) === 2;
+        return up(JOBS.api) === 1 && up(JOBS.workers) === 2 && up(JOBS.lambda) === 1;
       },
-      { timeoutMs: 30_000, intervalMs: 250, what: "Prometheus scraping the API and two worker tasks" },
+      { timeoutMs: 30_000, intervalMs: 250, what: "Prometheus scraping the API, two worker tasks and Lambda" },
     );
+    // Orders alternate between the worker fleet and the Lambda function.
+    expect((await stack.ops("PUT", "/processing", { target: "both" })).status).toBe(200);
 
     // A small flash sale: async users, then sync users (they wait for the API's payment slots).
     const runBurst = async (spec: Record<string, unknown>) => {
@@ -147,7 +160,7 @@ describe("every PromQL expression against a live stack", () => {
     // Everything accepted is paid, and the rules have evaluated over it.
     await waitFor(
       async () => {
-        const paid = await stack.query('sum(surge:orders_paid:rate1m{via="workers"}) > 0');
+        const paid = await stack.query("count(surge:orders_paid:rate1m > 0) == 2");
         const e2e = await stack.query('surge:order_end_to_end_seconds:quantile_rate1m{quantile="0.99"} > 0');
         return paid.length > 0 && e2e.length > 0;
       },

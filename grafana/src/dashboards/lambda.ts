@@ -140,10 +140,13 @@ export function lambdaDashboard(): DashboardBuilder {
       timeseries({
         id: 12,
         title: "Concurrency and environments",
-        description: "Invocations running now, and execution environments by state (idle ones serve warm starts).",
+        description:
+          "Invocations running now against the reserved concurrency (beyond it, invocations are throttled), " +
+          "and execution environments by state (idle ones serve warm starts).",
         unit: UNITS.count,
         targets: [
           { expr: "max(surge_lambda_concurrent_executions)", legend: "concurrent executions" },
+          { expr: "max(surge_lambda_reserved_concurrency)", legend: "reserved concurrency" },
           { expr: "sum by (state) (surge_lambda_environments)", legend: "environments {{state}}" },
         ],
         w: 12,
@@ -154,11 +157,18 @@ export function lambdaDashboard(): DashboardBuilder {
       timeseries({
         id: 13,
         title: "Throttles and errors",
-        description: "Invocations refused at the concurrency limit (retried by SNS) and invocations that failed.",
+        description:
+          "Invocations refused at the reserved concurrency, invocations that failed, the asynchronous retries " +
+          "they cause (by reason), and events given up on (to the DLQ after their attempts or maximum age).",
         unit: UNITS.eventsPerSecond,
         targets: [
           { expr: "sum(rate(surge_lambda_throttles_total[$__rate_interval]))", legend: "throttles" },
           { expr: "sum(rate(surge_lambda_errors_total[$__rate_interval]))", legend: "errors" },
+          {
+            expr: "sum by (reason) (rate(surge_lambda_async_retries_total[$__rate_interval]))",
+            legend: "retries ({{reason}})",
+          },
+          { expr: "sum(rate(surge_lambda_dead_lettered_total[$__rate_interval]))", legend: "dead-lettered" },
         ],
         w: 12,
         h: 8,
@@ -168,7 +178,7 @@ export function lambdaDashboard(): DashboardBuilder {
       timeseries({
         id: 14,
         title: "Outcomes",
-        description: "How invocations settled their order.",
+        description: "Invocations by outcome: success (the order is paid) or error (retried, then dead-lettered).",
         unit: UNITS.ordersPerSecond,
         targets: [
           {
@@ -179,6 +189,35 @@ export function lambdaDashboard(): DashboardBuilder {
         w: 12,
         h: 8,
         stacked: true,
+      }),
+    )
+    .withPanel(
+      timeseries({
+        id: 16,
+        title: "Environments ended",
+        description:
+          "Execution environments shut down, by reason: idle expiry (the next start is cold), timeout, crash, " +
+          "failed init. Crashes and timeouts mean invocations lost their environment mid-order.",
+        unit: UNITS.count,
+        targets: [
+          {
+            expr: "sum by (reason) (increase(surge_lambda_environments_ended_total[$__rate_interval]))",
+            legend: "{{reason}}",
+          },
+        ],
+        w: 12,
+        h: 8,
+      }),
+    )
+    .withPanel(
+      timeseries({
+        id: 17,
+        title: "Events waiting",
+        description: "Asynchronous events accepted and not yet settled: waiting, backing off, or being invoked.",
+        unit: UNITS.count,
+        targets: [{ expr: "max(surge_lambda_async_events_pending)", legend: "pending events" }],
+        w: 12,
+        h: 8,
       }),
     )
     .withPanel(

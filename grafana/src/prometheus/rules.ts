@@ -58,12 +58,13 @@ export function recordingRules(): RuleGroup<RecordingRule> {
       },
       // Orders paid from the queue, by where they were processed. `via` keeps the two
       // paths apart (and lets `sum()` add them): `or` alone would drop one of two
-      // label-less vectors.
+      // label-less vectors. Lambda reports invocations, not payments: one SNS record per
+      // invocation, a successful one is an order paid (or a duplicate delivery found paid).
       {
         record: RECORDED.paidRate,
         expr:
           `label_replace(sum(rate(surge_worker_orders_processed_total{outcome="paid"}[${RATE_WINDOW}])), "via", "workers", "", "")` +
-          ` or label_replace(sum(rate(surge_lambda_invocations_total{outcome="paid"}[${RATE_WINDOW}])), "via", "lambda", "", "")`,
+          ` or label_replace(sum(rate(surge_lambda_invocations_total{outcome="success"}[${RATE_WINDOW}])), "via", "lambda", "", "")`,
       },
       {
         record: RECORDED.taskProcessedRate,
