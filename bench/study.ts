@@ -7,7 +7,7 @@
  *   npm run study -- --time-scale 0.1  # 1/10 of it, for CI (~1.5 min)
  *   npm run study --time-scale 0.1     # the same (npm hands the value over differently)
  */
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -35,6 +35,8 @@ export interface StudyArgs {
   drainTimeoutSeconds: number;
   /** Exit 1 when an acceptance check fails. */
   strict: boolean;
+  /** Re-render the report from a previous run's study.json instead of running the experiments. */
+  fromJson?: string;
 }
 
 /**
@@ -53,6 +55,7 @@ export function parseStudyArgs(argv: ReadonlyArray<string>, npmConfig: { timeSca
       "full-drain": { type: "boolean" },
       "drain-timeout-seconds": { type: "string" },
       strict: { type: "boolean" },
+      from: { type: "string" },
     },
   });
   const fromNpm =
@@ -72,22 +75,16 @@ export function parseStudyArgs(argv: ReadonlyArray<string>, npmConfig: { timeSca
     fullDrain: values["full-drain"] ?? false,
     drainTimeoutSeconds: Number(values["drain-timeout-seconds"] ?? 4 * 3600),
     strict: values.strict ?? false,
+    ...(values.from !== undefined && { fromJson: resolve(values.from) }),
   };
 }
 
-async function main(): Promise<number> {
-  const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-  let args: StudyArgs;
-  try {
-    args = parseStudyArgs(process.argv.slice(2), { timeScale: process.env.npm_config_time_scale });
-  } catch (error) {
-    console.error(`study: ${errorMessage(error)}`);
-    return 2;
-  }
+/** Runs every experiment; undefined when the bundles it needs are missing. */
+async function runStudy(repoRoot: string, args: StudyArgs): Promise<StudyResult | undefined> {
   for (const bundle of ["api/dist/main.js", "worker/dist/main.js"]) {
     if (!existsSync(join(repoRoot, bundle))) {
       console.error(`study: ${bundle} is missing: run \`npm run build\` first (npm run study does it for you)`);
-      return 2;
+      return undefined;
     }
   }
   const started = performance.now();
@@ -124,7 +121,7 @@ async function main(): Promise<number> {
   }
 
   const cpu = cpus();
-  const result: StudyResult = {
+  return {
     generatedAt: new Date().toISOString(),
     timeScale: k,
     observeSeconds: args.observeSeconds,
@@ -141,6 +138,21 @@ async function main(): Promise<number> {
     test2,
     sweep,
   };
+}
+
+async function main(): Promise<number> {
+  const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+  let args: StudyArgs;
+  try {
+    args = parseStudyArgs(process.argv.slice(2), { timeScale: process.env.npm_config_time_scale });
+  } catch (error) {
+    console.error(`study: ${errorMessage(error)}`);
+    return 2;
+  }
+  const result = args.fromJson
+    ? (JSON.parse(readFileSync(args.fromJson, "utf8")) as StudyResult)
+    : await runStudy(repoRoot, args);
+  if (!result) return 2;
   mkdirSync(args.outDir, { recursive: true });
   const files = { queueDepthSvg: "queue-depth.svg", processingRateSvg: "processing-rate.svg" };
   const charts = renderCharts(result);

@@ -38,7 +38,7 @@ export interface BurstsModuleOptions {
 }
 
 export interface BurstsModule extends OpsModule {
-  /** The burst running now, if any. */
+  /** The latest burst this process started, running or ended (undefined before the first). */
   active(): Burst | undefined;
 }
 
