@@ -1,15 +1,20 @@
-import { newOrderId, type OrderStore } from "@surge/core";
+import { randomBytes } from "node:crypto";
+import type { OrderStore } from "@surge/core";
 import type { ScalingActivity } from "./types.js";
 
 export const ACTIVITY_RECORD_KIND = "scaling-activity";
 
 /** The scaling activity log, persisted as control-plane records in the order store. */
 export class ActivityLog {
+  #seq = 0;
+
   constructor(readonly store: OrderStore) {}
 
   async record(activity: Omit<ScalingActivity, "id" | "at">, nowMs = Date.now()): Promise<ScalingActivity> {
-    // Time-ordered ids: activities written in the same millisecond still list in order.
-    const entry: ScalingActivity = { id: newOrderId(nowMs), at: new Date(nowMs).toISOString(), ...activity };
+    // Ids sort like the log: time, then a per-process sequence, so activities recorded in the same
+    // millisecond (a suspension and the manual scale that caused it) still list in the order they happened.
+    const id = `${String(nowMs).padStart(15, "0")}-${String(++this.#seq).padStart(9, "0")}-${randomBytes(3).toString("hex")}`;
+    const entry: ScalingActivity = { id, at: new Date(nowMs).toISOString(), ...activity };
     await this.store.putRecord(ACTIVITY_RECORD_KIND, entry.id, entry, nowMs);
     return entry;
   }

@@ -85,7 +85,8 @@ export class LocalAutoscaler extends EventEmitter<{ scaled: [ScaledEvent] }> imp
     return this.#view(stored);
   }
 
-  async setPolicy(policy: ScalingPolicy, actor: string): Promise<AutoscalingState> {
+  async setPolicy(given: ScalingPolicy, actor: string): Promise<AutoscalingState> {
+    const policy = policyOnly(given);
     const state = await this.#lock.use(async () => {
       const before = await this.#load();
       const next: StoredAutoscaling = { ...before, policy, suspended: policy.enabled ? undefined : before.suspended };
@@ -276,4 +277,16 @@ export class LocalAutoscaler extends EventEmitter<{ scaled: [ScaledEvent] }> imp
       ...(this.#last && { lastEvaluation: this.#last }),
     };
   }
+}
+
+/** Exactly the policy's fields, whatever else the caller's object carries (a whole state, say). */
+export function policyOnly(p: ScalingPolicy): ScalingPolicy {
+  return {
+    enabled: p.enabled,
+    minTasks: p.minTasks,
+    maxTasks: p.maxTasks,
+    targetBacklogPerTask: p.targetBacklogPerTask,
+    scaleOutCooldownSeconds: p.scaleOutCooldownSeconds,
+    scaleInCooldownSeconds: p.scaleInCooldownSeconds,
+  };
 }
