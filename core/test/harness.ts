@@ -104,13 +104,13 @@ export function tempPostgresStore(url: string): { store: PostgresOrderStore; sch
 export async function waitFor<T>(
   check: () => Promise<T> | T,
   { timeoutMs = 20_000, intervalMs = 50, what = "condition" } = {},
-): Promise<T> {
+): Promise<Exclude<T, undefined | null | false | 0 | "">> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
     try {
       const value = await check();
-      if (value) return value;
+      if (value) return value as Exclude<T, undefined | null | false | 0 | "">;
     } catch (error) {
       last = error;
     }

@@ -1,8 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync } from "node:fs";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { createAwsClients, ensureTopology, type Topology } from "@surge/core";
-import { type FauxqsServer, startFauxqs } from "fauxqs";
+import { buildApp } from "fauxqs";
 import { type FleetControlServer, startFleetControl } from "./fleet-control.js";
 import type { AsyncInvokerOptions, LocalLambdaRuntime } from "./lambda/index.js";
 import { type StackLambda, startStackLambda } from "./lambda/stack.js";
@@ -117,7 +118,13 @@ export function awsLocalEnv(emulatorUrl: string): NodeJS.ProcessEnv {
 export async function startStack(options: StackOptions): Promise<Stack> {
   const logDir = join(options.dataDir, "logs");
   mkdirSync(logDir, { recursive: true });
-  const emulator: FauxqsServer = await startFauxqs({ port: options.emulatorPort, logger: false });
+  // fauxqs's startFauxqs() listens on every interface; the local stack keeps it on loopback.
+  const emulatorApp = buildApp({ logger: false });
+  await emulatorApp.listen({ port: options.emulatorPort, host: "127.0.0.1" });
+  const emulator = {
+    port: (emulatorApp.server.address() as AddressInfo).port,
+    stop: () => emulatorApp.close(),
+  };
   const emulatorUrl = `http://127.0.0.1:${emulator.port}`;
   const aws = awsLocalEnv(emulatorUrl);
   const clientConfig = {
