@@ -9,6 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { buildLambdaBundle } from "../../worker/src/lambda/build.js";
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -78,7 +79,8 @@ export async function buildLambdaBundles(): Promise<LambdaBundles> {
   const ordersFunction = join(dir, "lambda.js");
   await Promise.all([
     build({ ...common, entryPoints: [join(repoRoot, "infra/src/local/lambda/bootstrap.ts")], outfile: bootstrap }),
-    build({ ...common, entryPoints: [join(repoRoot, "worker/src/lambda/index.ts")], outfile: ordersFunction }),
+    // The function exactly as `npm run build` bundles it.
+    buildLambdaBundle(ordersFunction),
   ]);
   const fixture = join(dir, "fixture.mjs");
   writeFileSync(fixture, FIXTURE_SOURCE);

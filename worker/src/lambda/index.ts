@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import type { OrderStore } from "@surge/core";
-import { createLogger, PaymentProcessor, SqliteOrderStore } from "./core.js";
+import { createLogger, PaymentProcessor } from "./core.js";
 import { loadLambdaEnv } from "./env.js";
 import { createLambdaHandlers } from "./handler.js";
 
@@ -20,9 +20,11 @@ const log = createLogger(
   { service: "lambda", function: env.AWS_LAMBDA_FUNCTION_NAME, environment: env.AWS_LAMBDA_LOG_STREAM_NAME },
   { level: env.LOG_LEVEL },
 );
+// Only the store the configuration asks for is loaded: on AWS (PostgreSQL) the SQLite driver, a native
+// module the deployment package does not carry, is never touched.
 const store: OrderStore = env.DATABASE_URL
   ? new (await import("../../../core/src/store/postgres.js")).PostgresOrderStore(env.DATABASE_URL)
-  : new SqliteOrderStore(join(env.DATA_DIR, "surge.db"));
+  : new (await import("../../../core/src/store/sqlite.js")).SqliteOrderStore(join(env.DATA_DIR, "surge.db"));
 const payments = new PaymentProcessor({
   slots: env.PAYMENT_SLOTS,
   durationMs: env.PAYMENT_DURATION_MS,
