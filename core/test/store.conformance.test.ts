@@ -165,6 +165,18 @@ describe.each(backends)("OrderStore conformance: %s", (_name, open) => {
     expect(r).toMatchObject({ accepted: 1, paidWithoutCharge: 1, inProgress: 0 });
   });
 
+  it("reports recent activity: accepted, paid and their end-to-end times", async () => {
+    const since = Date.now() - 1000;
+    const { order } = await store.acceptOrder(newOrder({ acceptedAtMs: Date.now() - 500 }), { outbox: true });
+    await store.acceptOrder(newOrder(), { outbox: true });
+    await store.acceptOrder(newOrder({ acceptedAtMs: since - 60_000 }), { outbox: true });
+    await store.claimOrder(order.orderId, "t", 30_000);
+    await store.markPaid(order.orderId, "ch");
+    const activity = await store.activitySince(since);
+    expect(activity).toMatchObject({ accepted: 2, paid: 1 });
+    expect(activity.endToEndMs[0]).toBeGreaterThanOrEqual(500);
+  });
+
   it("keeps control-plane records newest first, and settings", async () => {
     await store.putRecord("audit", "a", { n: 1 }, 1000);
     await store.putRecord("audit", "b", { n: 2 }, 2000);

@@ -44,6 +44,8 @@ CREATE TABLE IF NOT EXISTS orders (
   UNIQUE (customer_id, idempotency_key)
 );
 CREATE INDEX IF NOT EXISTS orders_mode_status_accepted ON orders (mode, status, accepted_at);
+CREATE INDEX IF NOT EXISTS orders_accepted ON orders (accepted_at);
+CREATE INDEX IF NOT EXISTS orders_paid ON orders (paid_at);
 CREATE TABLE IF NOT EXISTS outbox (
   id BIGSERIAL PRIMARY KEY,
   order_id TEXT NOT NULL,
@@ -390,6 +392,23 @@ export class PostgresOrderStore implements OrderStore {
       "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
       [key, JSON.stringify(value)],
     );
+  }
+
+  async activitySince(sinceMs: number, limit = 5000) {
+    const [counts] = await this.#q<{ accepted: string; paid: string }>(
+      `SELECT (SELECT COUNT(*) FROM orders WHERE accepted_at >= $1 AND mode = 'async') AS accepted,
+              (SELECT COUNT(*) FROM orders WHERE paid_at >= $1) AS paid`,
+      [sinceMs],
+    );
+    const rows = await this.#q<{ ms: string }>(
+      "SELECT paid_at - accepted_at AS ms FROM orders WHERE paid_at >= $1 ORDER BY paid_at DESC LIMIT $2",
+      [sinceMs, limit],
+    );
+    return {
+      accepted: Number(counts?.accepted ?? 0),
+      paid: Number(counts?.paid ?? 0),
+      endToEndMs: rows.map((r) => Number(r.ms)),
+    };
   }
 
   async ping(): Promise<void> {

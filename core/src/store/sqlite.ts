@@ -45,6 +45,8 @@ CREATE TABLE IF NOT EXISTS orders (
   UNIQUE (customer_id, idempotency_key)
 );
 CREATE INDEX IF NOT EXISTS orders_mode_status_accepted ON orders (mode, status, accepted_at);
+CREATE INDEX IF NOT EXISTS orders_accepted ON orders (accepted_at);
+CREATE INDEX IF NOT EXISTS orders_paid ON orders (paid_at);
 CREATE TABLE IF NOT EXISTS outbox (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   order_id TEXT NOT NULL,
@@ -407,6 +409,21 @@ export class SqliteOrderStore implements OrderStore {
     this.#db
       .prepare("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
       .run(key, JSON.stringify(value));
+  }
+
+  async activitySince(sinceMs: number, limit = 5000) {
+    const accepted = this.#db
+      .prepare<[number], { n: number }>("SELECT COUNT(*) AS n FROM orders WHERE accepted_at >= ? AND mode = 'async'")
+      .get(sinceMs);
+    const paid = this.#db
+      .prepare<[number, number], { ms: number }>(
+        "SELECT paid_at - accepted_at AS ms FROM orders WHERE paid_at >= ? ORDER BY paid_at DESC LIMIT ?",
+      )
+      .all(sinceMs, limit);
+    const paidCount = this.#db
+      .prepare<[number], { n: number }>("SELECT COUNT(*) AS n FROM orders WHERE paid_at >= ?")
+      .get(sinceMs);
+    return { accepted: accepted?.n ?? 0, paid: paidCount?.n ?? 0, endToEndMs: paid.map((r) => r.ms) };
   }
 
   async ping(): Promise<void> {

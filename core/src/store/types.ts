@@ -115,6 +115,11 @@ export interface OrderStore {
   /** Age of the oldest async order not yet paid or dead (0 when none): exact, unlike SQS's approximation. */
   oldestWaitingAgeSeconds(): Promise<number>;
   reconcile(): Promise<Reconciliation>;
+  /**
+   * What happened since `sinceMs`: async orders accepted, orders paid, and the
+   * accept-to-paid times of the paid ones (newest first, at most `limit`).
+   */
+  activitySince(sinceMs: number, limit?: number): Promise<{ accepted: number; paid: number; endToEndMs: number[] }>;
 
   /** Writes (or replaces) a control-plane record of `kind` under `id`. */
   putRecord<T>(kind: string, id: string, data: T, atMs?: number): Promise<void>;

@@ -85,6 +85,32 @@ export function queueModule(options: QueueModuleOptions): OpsModule {
         };
       });
 
+      // Rates over a short sliding window and end-to-end latency over the last minute, exact from
+      // the store: every task's and Lambda's payments count, wherever they ran.
+      const RATE_WINDOW_MS = 10_000;
+      const LATENCY_WINDOW_MS = 60_000;
+      ctx.state.register("rates", async () => {
+        const activity = await store.activitySince(Date.now() - RATE_WINDOW_MS, 1);
+        return {
+          windowSeconds: RATE_WINDOW_MS / 1000,
+          acceptedPerSecond: activity.accepted / (RATE_WINDOW_MS / 1000),
+          processedPerSecond: activity.paid / (RATE_WINDOW_MS / 1000),
+        };
+      });
+      ctx.state.register("latency", async () => {
+        const { endToEndMs } = await store.activitySince(Date.now() - LATENCY_WINDOW_MS);
+        const sorted = [...endToEndMs].sort((a, b) => a - b);
+        const at = (p: number) =>
+          sorted.length === 0 ? null : (sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0) / 1000;
+        return {
+          windowSeconds: LATENCY_WINDOW_MS / 1000,
+          samples: sorted.length,
+          endToEndP50Seconds: at(0.5),
+          endToEndP99Seconds: at(0.99),
+          endToEndMaxSeconds: sorted.length === 0 ? null : (sorted.at(-1) ?? 0) / 1000,
+        };
+      });
+
       router.get("/dlq", async (req, res) => {
         const limit = Math.min(1000, Math.max(1, Number(req.query.limit ?? 100) || 100));
         const letters = await queue.peekDlq(limit);
