@@ -13,6 +13,7 @@ import { createApi } from "./app.js";
 import { createScaling } from "./autoscaling/index.js";
 import { CloudWatchQueueAge } from "./cloudwatch-queue-age.js";
 import { loadEnv } from "./env.js";
+import { hardenServer } from "./http.js";
 import { createLambdaInsights, ProcessingRouter } from "./lambda/index.js";
 import { burstsModule } from "./ops/modules/bursts.js";
 import { lambdaModule } from "./ops/modules/lambda.js";
@@ -85,6 +86,7 @@ const server = api.app.listen(env.PORT, env.HOST, () => {
   if (env.opsTokenGenerated) log.info("generated operator token", { opsTokenHint: `${env.OPS_TOKEN.slice(0, 4)}…` });
 });
 server.keepAliveTimeout = 65_000;
+hardenServer(server);
 
 let stopping = false;
 async function shutdown(signal: string) {
@@ -103,3 +105,5 @@ async function shutdown(signal: string) {
 }
 process.on("SIGTERM", () => void shutdown("SIGTERM"));
 process.on("SIGINT", () => void shutdown("SIGINT"));
+// Started by the local stack runner (an IPC channel): if the runner dies, so does this API, never orphaned.
+if (process.send) process.on("disconnect", () => void shutdown("stack runner gone"));

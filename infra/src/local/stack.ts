@@ -80,6 +80,8 @@ export interface LocalLambdaStackOptions {
 /** What became of Prometheus: running at `url`, or not, and why (`notRunning`). */
 export interface LocalPrometheus {
   configFile: string;
+  /** The binary found on the PATH; absent when there is none. */
+  binary?: string;
   url?: string;
   notRunning?: string;
 }
@@ -230,6 +232,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     if (!binary) {
       prometheus.notRunning = "no `prometheus` binary on the PATH";
     } else {
+      prometheus.binary = binary;
       // A Prometheus that cannot start (port taken) is reported, not fatal: the stack works without it.
       try {
         prometheusProcess = await startPrometheus({
@@ -278,6 +281,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     }
   }
 
+  // Print "running" only when it is: the API answers /health (store and queue reachable).
+  await waitUntilHealthy(`http://127.0.0.1:${options.apiPort}/health`, 60_000);
+
   let closing: Promise<void> | undefined;
   return {
     emulatorUrl,
@@ -305,4 +311,20 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       return closing;
     },
   };
+}
+
+async function waitUntilHealthy(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = "no answer";
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      if (res.ok) return;
+      last = `${res.status} ${await res.text()}`;
+    } catch (error) {
+      last = error instanceof Error ? error.message : String(error);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`the API did not become healthy within ${timeoutMs / 1000} s (${url}: ${last}); see its log`);
 }
