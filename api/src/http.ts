@@ -1,3 +1,5 @@
+import { type Server, STATUS_CODES } from "node:http";
+import type { Duplex } from "node:stream";
 import {
   errorMessage,
   type Logger,
@@ -98,4 +100,32 @@ export function requestMetrics(metrics: ApiMetrics): RequestHandler {
     });
     next();
   };
+}
+
+/**
+ * Answers requests Node's HTTP parser refuses before Express sees them (garbage on the socket,
+ * malformed heads, lying lengths, smuggling shapes, oversized headers) the way every other refusal
+ * is answered: a 4xx with a JSON `{error}`. Node's default closes the socket with a bare 400, or
+ * with nothing at all, which a client (or an ALB) cannot tell from a crash.
+ */
+export function hardenServer(server: Server): void {
+  server.on("clientError", (error: Error & { code?: string }, socket: Duplex) => {
+    // A reset, or a response already on the wire (the error came mid-body): nothing can be answered.
+    // A request whose body broke before any answer started (a bad chunk) still gets one, as in Node's own handler.
+    const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (error.code === "ECONNRESET" || !socket.writable || inFlight?.headersSent) {
+      socket.destroy();
+      return;
+    }
+    const status = error.code === "HPE_HEADER_OVERFLOW" ? 431 : error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
+    const body = JSON.stringify({
+      error:
+        status === 431 ? "request headers too large" : status === 408 ? "request timed out" : "malformed HTTP request",
+      details: [{ field: "request", message: error.code ?? "unparseable" }],
+    });
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\n` +
+        `content-length: ${Buffer.byteLength(body)}\r\nx-content-type-options: nosniff\r\nconnection: close\r\n\r\n${body}`,
+    );
+  });
 }

@@ -2,6 +2,7 @@ import type { AddressInfo } from "node:net";
 import { createLogger, OrderQueue, type OrderStore, OrderTopic } from "@surge/core";
 import { createTestTopology, type Emulator } from "@surge/core/testing";
 import { type ApiDeps, createApi } from "../src/app.js";
+import { hardenServer } from "../src/http.js";
 
 export const OPS_TOKEN = "test-operator-token-0123456789";
 export const silentLog = createLogger({ service: "test" }, { write: () => {} });
@@ -26,6 +27,7 @@ export async function startTestApi(
   });
   api.start();
   const server = api.app.listen(0, "127.0.0.1");
+  hardenServer(server);
   await new Promise((r) => server.once("listening", r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {

@@ -7,8 +7,23 @@ export const MAX_ORDER_BODY_BYTES = 64 * 1024;
 export const ORDER_STATUSES = ["queued", "processing", "paid", "failed", "dead"] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
+/** A UTF-16 surrogate without its pair: not encodable as UTF-8, so a store would replace it with U+FFFD. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * Text a store keeps exactly: PostgreSQL's TEXT refuses NUL (a 500, found by the bad-input
+ * properties), and both stores turn lone surrogates into U+FFFD, so two different idempotency
+ * keys would collide and replay another order. Refused at the door, naming the field.
+ */
+const storableText = (maxLength: number) =>
+  z
+    .string()
+    .min(1)
+    .max(maxLength)
+    .refine((s) => !s.includes("\u0000") && !LONE_SURROGATE.test(s), "must be well-formed Unicode without NUL");
+
 export const orderItemSchema = z.strictObject({
-  productId: z.string().min(1).max(128),
+  productId: storableText(128),
   quantity: z.int().min(1).max(100),
   price: z.number().min(0).max(1_000_000),
 });
@@ -16,7 +31,7 @@ export const orderItemSchema = z.strictObject({
 export const orderInputSchema = z.strictObject({
   customerId: z.int().positive().max(Number.MAX_SAFE_INTEGER),
   items: z.array(orderItemSchema).min(1).max(50),
-  idempotencyKey: z.string().min(1).max(128).optional(),
+  idempotencyKey: storableText(128).optional(),
 });
 
 export type OrderItem = z.infer<typeof orderItemSchema>;
