@@ -55,11 +55,6 @@ const schema = z.object({
   CONSOLE_ORIGIN: optionalUrl("CONSOLE_ORIGIN"),
   /** Grafana's base URL: pages link to the matching dashboard when set. */
   GRAFANA_URL: optionalUrl("GRAFANA_URL"),
-  /**
-   * Prometheus' base URL, for end-to-end latency percentiles over the worker
-   * fleet when the API's snapshot does not carry them. Optional.
-   */
-  PROMETHEUS_URL: optionalUrl("PROMETHEUS_URL"),
   /** Seconds of 1 s timeline points the console server keeps. Default 3600 (an hour). */
   TIMELINE_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
   /** Per-request timeout towards the API, in ms. Default 10000. */

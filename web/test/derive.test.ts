@@ -54,17 +54,31 @@ describe("derivePoint", () => {
     expect(Number.isNaN(point.runningTasks)).toBe(true);
   });
 
-  it("takes latency from the snapshot, else from the fallback source", () => {
-    const withApi = derivePoint(
-      snapshot(0, { queued: 0, paid: 0 }, { latency: { p50Ms: 3100, p99Ms: 9000 } }),
-      undefined,
-      {
-        p50Ms: 1,
+  it("takes end-to-end latency from the snapshot, unknown with no payment in the window", () => {
+    const latency = (p50: number | null, p99: number | null) => ({
+      latency: {
+        windowSeconds: 60,
+        samples: p50 === null ? 0 : 10,
+        endToEndP50Seconds: p50,
+        endToEndP99Seconds: p99,
+        endToEndMaxSeconds: p99,
       },
-    );
-    expect(withApi.point.p50Ms).toBe(3100);
-    const fallback = derivePoint(snapshot(0, { queued: 0, paid: 0 }), undefined, { p50Ms: 3050, p99Ms: 4000 });
-    expect(fallback.point.p99Ms).toBe(4000);
+    });
+    const measured = derivePoint(snapshot(0, { queued: 0, paid: 0 }, latency(3.1, 9)), undefined);
+    expect(measured.point.p50Ms).toBeCloseTo(3100, 6);
+    expect(measured.point.p99Ms).toBeCloseTo(9000, 6);
+    const none = derivePoint(snapshot(0, { queued: 0, paid: 0 }, latency(null, null)), undefined);
+    expect(Number.isNaN(none.point.p50Ms)).toBe(true);
+  });
+
+  it("falls back to the API's rates when the snapshot has no order counts", () => {
+    const s = {
+      at: new Date(0).toISOString(),
+      rates: { windowSeconds: 10, acceptedPerSecond: 48.3, processedPerSecond: 1.7 },
+    } as OpsSnapshot;
+    const { point } = derivePoint(s, undefined);
+    expect(point.acceptPerSecond).toBe(48.3);
+    expect(point.processPerSecond).toBe(1.7);
   });
 });
 

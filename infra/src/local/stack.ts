@@ -271,7 +271,6 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           SURGE_OPS_TOKEN: options.opsToken,
           // Stable for this run: a console restart (crash) keeps everyone signed in.
           SESSION_SECRET: randomBytes(32).toString("base64url"),
-          ...(prometheus?.url && { PROMETHEUS_URL: prometheus.url }),
           ...(options.console.grafanaUrl && { GRAFANA_URL: options.console.grafanaUrl }),
         },
         logDir,

@@ -13,6 +13,8 @@ export interface LiveView {
   status: UpstreamStatus | undefined;
   connection: Connection;
   markers: Marker[];
+  /** When the last snapshot reached this browser (its clock), for "live" vs "stalled". */
+  lastTickAt: number | undefined;
   /** Bumped on every change; components that only need "something changed" watch this. */
   version: number;
 }
@@ -25,7 +27,14 @@ export interface LiveView {
  */
 export class LiveStore {
   timeline = new Timeline(3600);
-  #view: LiveView = { state: undefined, status: undefined, connection: "connecting", markers: [], version: 0 };
+  #view: LiveView = {
+    state: undefined,
+    status: undefined,
+    connection: "connecting",
+    markers: [],
+    lastTickAt: undefined,
+    version: 0,
+  };
   readonly #listeners = new Set<() => void>();
   #source: EventSource | undefined;
   #retryTimer: number | undefined;
@@ -54,10 +63,19 @@ export class LiveStore {
       if (this.timeline.capacity !== message.capacitySeconds) this.timeline = new Timeline(message.capacitySeconds);
       else this.timeline.clear();
       this.timeline.appendColumns(message.columns);
-      this.#update({ state: message.state ?? undefined, status: message.status, markers: message.markers });
+      this.#update({
+        state: message.state ?? undefined,
+        status: message.status,
+        markers: message.markers,
+        ...(message.state && { lastTickAt: Date.now() }),
+      });
     } else if (message.type === "tick") {
       if (message.columns.t.length > 0) this.timeline.appendColumns(message.columns as TimelineColumns);
-      this.#update({ state: message.state, ...(message.markers && { markers: message.markers }) });
+      this.#update({
+        state: message.state,
+        ...(message.columns.t.length > 0 && { lastTickAt: Date.now() }),
+        ...(message.markers && { markers: message.markers }),
+      });
     } else {
       this.#update({ status: message.status });
     }

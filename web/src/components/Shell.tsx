@@ -5,7 +5,7 @@ import { usePathname } from "next/navigation";
 import { createContext, type ReactNode, useContext, useEffect, useState } from "react";
 import { setCsrfToken } from "../client/api";
 import { LiveProvider, useLive } from "../client/live";
-import { ago, clock, count } from "../lib/format";
+import { ago, clock, count, seconds } from "../lib/format";
 import { pick } from "../lib/ops";
 
 export interface ConsoleSession {
@@ -85,7 +85,7 @@ export function useNow(intervalMs = 1000): number {
 }
 
 function LiveIndicator() {
-  const { status, connection } = useLive();
+  const { status, connection, lastTickAt } = useLive();
   const now = useNow();
   let dot = "waiting";
   let text = "connecting…";
@@ -93,9 +93,9 @@ function LiveIndicator() {
     dot = "down";
     text = "console stream lost — reconnecting…";
   } else if (status?.state === "live") {
-    const age = status.lastEventAt ? now - status.lastEventAt : 0;
+    const age = lastTickAt ? now - lastTickAt : 0;
     dot = age > 5000 ? "waiting" : "live";
-    text = age > 5000 ? `stalled ${ago(status.lastEventAt, now)}` : "live · 1 s";
+    text = age > 5000 ? `no update for ${seconds(Math.round(age / 1000))}` : "live · 1 s";
   } else if (status?.state === "down") {
     dot = "down";
     text = "API not answering";
@@ -187,13 +187,23 @@ function Nav() {
 
 /** Says loudly when the numbers on screen are not live, and since when. */
 function UpstreamBanner({ apiUrl, reachableAtRender }: { apiUrl: string; reachableAtRender: boolean }) {
-  const { status, connection } = useLive();
+  const { status, connection, state, lastTickAt } = useLive();
   const now = useNow();
+  const faults = pick(state, "faults");
+  const gameDay =
+    faults && (faults.paymentOutage || faults.paymentFailureRate !== null) ? (
+      <div className="banner warning" role="status">
+        <strong>Fault injection in force:</strong>{" "}
+        {faults.paymentOutage && `payment processor outage, ${seconds(faults.paymentOutageRemainingSeconds)} left. `}
+        {faults.paymentFailureRate !== null &&
+          `payments declined at ${Math.round(faults.paymentFailureRate * 1000) / 10}%.`}
+      </div>
+    ) : null;
   if (connection === "reconnecting") {
     return (
       <div className="banner" role="alert">
         Lost the console&apos;s live stream — reconnecting. Figures below are as of{" "}
-        {status?.lastEventAt ? clock(status.lastEventAt) : "the last update"}.
+        {lastTickAt ? clock(lastTickAt) : "the last update"}.
       </div>
     );
   }
@@ -202,12 +212,10 @@ function UpstreamBanner({ apiUrl, reachableAtRender }: { apiUrl: string; reachab
       <div className="banner" role="alert">
         <strong>The API at {apiUrl} is not answering</strong>
         {status?.error ? `: ${status.error}` : ""}.{" "}
-        {status?.lastEventAt
-          ? `Figures below are from ${clock(status.lastEventAt)} (${ago(status.lastEventAt, now)}).`
-          : "No figures yet."}{" "}
+        {lastTickAt ? `Figures below are from ${clock(lastTickAt)} (${ago(lastTickAt, now)}).` : "No figures yet."}{" "}
         Retrying.
       </div>
     );
   }
-  return null;
+  return gameDay;
 }

@@ -6,7 +6,6 @@
 import {
   type BurstStats,
   type BurstSummary,
-  type LatencySection,
   type OpsSnapshot,
   pick,
   type QueueSection,
@@ -33,14 +32,15 @@ function totals(queue: QueueSection | undefined): { total: number; paid: number 
 
 /**
  * Accept and process rates come from the exact counts in the order store
- * (orders by status), differenced between consecutive snapshots — not from
- * SQS's approximate counters. A count that went down (a store reset, a purge
- * that deleted rows) yields no rate rather than a negative one.
+ * (orders by status), differenced between consecutive snapshots: one point
+ * per second, so a 6 s burst looks 6 s wide — the API's own `rates` section
+ * averages over a 10 s window and would smear its edges. Without the counts
+ * (an older API), that section is used. Never SQS's approximate counters. A
+ * count that went down (a store reset) yields no rate rather than a negative one.
  */
 export function derivePoint(
   snapshot: OpsSnapshot,
   previous: RateMemory | undefined,
-  latency?: LatencySection,
 ): { point: TimelinePoint; memory: RateMemory | undefined } {
   const atMs = Date.parse(snapshot.at);
   const point = emptyPoint(Number.isFinite(atMs) ? atMs : Date.now());
@@ -56,11 +56,12 @@ export function derivePoint(
     point.desiredTasks = fleet.desiredCount;
     point.runningTasks = fleet.running;
   }
-  const lat = pick(snapshot, "latency") ?? latency;
-  if (lat) {
-    if (typeof lat.p50Ms === "number") point.p50Ms = lat.p50Ms;
-    if (typeof lat.p99Ms === "number") point.p99Ms = lat.p99Ms;
+  const latency = pick(snapshot, "latency");
+  if (latency) {
+    if (typeof latency.endToEndP50Seconds === "number") point.p50Ms = latency.endToEndP50Seconds * 1000;
+    if (typeof latency.endToEndP99Seconds === "number") point.p99Ms = latency.endToEndP99Seconds * 1000;
   }
+  const rates = pick(snapshot, "rates");
   const counts = totals(queue);
   let memory: RateMemory | undefined;
   if (counts) {
@@ -75,6 +76,9 @@ export function derivePoint(
         if (paid >= 0) point.processPerSecond = paid / dt;
       }
     }
+  } else if (rates) {
+    point.acceptPerSecond = rates.acceptedPerSecond;
+    point.processPerSecond = rates.processedPerSecond;
   }
   return { point, memory };
 }

@@ -60,10 +60,28 @@ export interface BurstsSection {
   bounds: BurstBounds;
 }
 
-/** End-to-end latency percentiles, when the API reports them (the `latency` section), in ms. */
+/** The `rates` section: exact from the store over a short sliding window. */
+export interface RatesSection {
+  windowSeconds: number;
+  acceptedPerSecond: number;
+  processedPerSecond: number;
+}
+
+/** The `latency` section: end-to-end (202 → paid) over the last minute, exact from the store; null with no payment. */
 export interface LatencySection {
-  p50Ms?: number;
-  p99Ms?: number;
+  windowSeconds: number;
+  samples: number;
+  endToEndP50Seconds: number | null;
+  endToEndP99Seconds: number | null;
+  endToEndMaxSeconds: number | null;
+}
+
+/** The `faults` section: game-day fault injection in force. */
+export interface FaultsSection {
+  paymentOutage: boolean;
+  paymentOutageRemainingSeconds: number;
+  paymentOutageUntil?: string;
+  paymentFailureRate: number | null;
 }
 
 /** The `lambda` section: the function now, and its last 15 minutes. */
@@ -154,7 +172,9 @@ export interface OpsSnapshot {
   autoscaling?: AutoscalingView | SectionError;
   bursts?: BurstsSection | SectionError;
   alerts?: AlertsSection | SectionError;
+  rates?: RatesSection | SectionError;
   latency?: LatencySection | SectionError;
+  faults?: FaultsSection | SectionError;
   lambda?: LambdaSection | SectionError;
   processing?: ProcessingSection | SectionError;
   [section: string]: unknown;

@@ -7,7 +7,7 @@ import {
   type RateMemory,
   snapshotMarkers,
 } from "../lib/derive";
-import type { BurstSummary, LatencySection, OpsSnapshot, ScalingActivity } from "../lib/ops";
+import type { BurstSummary, OpsSnapshot, ScalingActivity } from "../lib/ops";
 import { type Marker, Timeline, type TimelineColumns, type TimelinePoint } from "../lib/timeline";
 import { opsFetch } from "./api";
 
@@ -34,8 +34,6 @@ export interface UpstreamStatus {
   error?: string;
   /** When the last snapshot arrived. */
   lastEventAt?: number;
-  /** Where end-to-end latency comes from: the API's snapshot, Prometheus, or nowhere yet. */
-  latencySource: "api" | "prometheus" | "none";
 }
 
 /** What a browser receives: everything once, then one tick a second. */
@@ -62,19 +60,15 @@ const CONNECT_TIMEOUT_MS = 10_000;
 /** The API sends a snapshot every second: this long without one means the stream is stuck. */
 const IDLE_TIMEOUT_MS = 10_000;
 const ACTIVITY_POLL_MS = 3000;
-const PROMETHEUS_POLL_MS = 2000;
 const LINGER_AFTER_LAST_VIEWER_MS = 60_000;
 const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 10_000;
-
-/** The Prometheus recording rule of end-to-end quantiles (grafana/src/prometheus/rules.ts). */
-export const END_TO_END_QUANTILE_SERIES = "surge:order_end_to_end_seconds:quantile_rate1m";
 
 export class Hub {
   readonly timeline: Timeline;
   markers: Marker[] = [];
   latest: OpsSnapshot | undefined;
-  status: UpstreamStatus = { state: "idle", since: Date.now(), latencySource: "none" };
+  status: UpstreamStatus = { state: "idle", since: Date.now() };
 
   readonly #ownToken: string | undefined;
   readonly #subscribers = new Map<number, Subscriber>();
@@ -86,8 +80,6 @@ export class Hub {
   #wake: (() => void) | undefined;
   #lingerTimer: NodeJS.Timeout | undefined;
   #activityTimer: NodeJS.Timeout | undefined;
-  #promTimer: NodeJS.Timeout | undefined;
-  #promLatency: { atMs: number; value: LatencySection } | undefined;
   #seenBursts = false;
   #closed = false;
 
@@ -144,7 +136,7 @@ export class Hub {
     this.#closed = true;
     this.#abort?.abort(new Error("closing"));
     this.#wake?.();
-    for (const timer of [this.#lingerTimer, this.#activityTimer, this.#promTimer]) if (timer) clearTimeout(timer);
+    for (const timer of [this.#lingerTimer, this.#activityTimer]) if (timer) clearTimeout(timer);
   }
 
   /**
@@ -152,14 +144,9 @@ export class Hub {
    * Public so tests and the benchmark can feed the hub without an API.
    */
   ingest(snapshot: OpsSnapshot): TimelinePoint {
-    const prom =
-      this.#promLatency && Date.now() - this.#promLatency.atMs < 15_000 ? this.#promLatency.value : undefined;
-    const { point, memory } = derivePoint(snapshot, this.#rates, prom);
+    const { point, memory } = derivePoint(snapshot, this.#rates);
     this.#rates = memory;
     this.latest = snapshot;
-    const latencySource: UpstreamStatus["latencySource"] =
-      snapshot.latency !== undefined ? "api" : prom ? "prometheus" : "none";
-    if (latencySource !== this.status.latencySource) this.status = { ...this.status, latencySource };
     const before = this.timeline.lastTime;
     this.timeline.push(point);
     const markers = this.#mergeMarkers(snapshotMarkers(snapshot));
@@ -188,7 +175,6 @@ export class Hub {
       since: Date.now(),
       ...(error && { error }),
       ...(this.status.lastEventAt !== undefined && { lastEventAt: this.status.lastEventAt }),
-      latencySource: this.status.latencySource,
     };
     this.#broadcast({ type: "status", status: this.status });
   }
@@ -370,53 +356,16 @@ export class Hub {
       this.#activityTimer.unref?.();
     };
     void pollActivities();
-
-    const prometheus = env().PROMETHEUS_URL;
-    if (prometheus) {
-      const pollPrometheus = async () => {
-        if (this.latest?.latency === undefined) {
-          const value = await queryLatency(prometheus).catch(() => undefined);
-          if (value) this.#promLatency = { atMs: Date.now(), value };
-        }
-        this.#promTimer = setTimeout(pollPrometheus, PROMETHEUS_POLL_MS);
-        this.#promTimer.unref?.();
-      };
-      void pollPrometheus();
-    }
   }
 
   #stopPollers(): void {
     if (this.#activityTimer) clearTimeout(this.#activityTimer);
-    if (this.#promTimer) clearTimeout(this.#promTimer);
     this.#activityTimer = undefined;
-    this.#promTimer = undefined;
   }
 }
 
 function emptyColumns(): TimelineColumns {
   return new Timeline(1).toColumns();
-}
-
-/**
- * End-to-end p50 and p99 from Prometheus' recording rule (the same series the
- * Grafana Overview draws). NaN from Prometheus — no payment in the last minute —
- * stays unknown rather than becoming 0.
- */
-export async function queryLatency(prometheusUrl: string): Promise<LatencySection | undefined> {
-  const url = `${prometheusUrl}/api/v1/query?query=${encodeURIComponent(END_TO_END_QUANTILE_SERIES)}`;
-  const res = await fetch(url, { signal: AbortSignal.timeout(2000), cache: "no-store" });
-  if (!res.ok) return undefined;
-  const body = (await res.json()) as {
-    data?: { result?: Array<{ metric: Record<string, string>; value: [number, string] }> };
-  };
-  const out: LatencySection = {};
-  for (const r of body.data?.result ?? []) {
-    const seconds = Number(r.value[1]);
-    if (!Number.isFinite(seconds)) continue;
-    if (r.metric.quantile === "0.5") out.p50Ms = seconds * 1000;
-    if (r.metric.quantile === "0.99") out.p99Ms = seconds * 1000;
-  }
-  return out.p50Ms === undefined && out.p99Ms === undefined ? undefined : out;
 }
 
 const KEY = Symbol.for("surge.console.hub");

@@ -102,7 +102,7 @@ function recentMean(timeline: Timeline, key: SeriesKey, n: number): number {
 
 export function Overview() {
   const store = useLiveStore();
-  const { state, markers, status } = useLive();
+  const { state, markers } = useLive();
   const now = useNow();
   const timeline = store.timeline;
   const latest = timeline.latest();
@@ -111,6 +111,7 @@ export function Overview() {
   const autoscaling = pick(state, "autoscaling");
   const bursts = pick(state, "bursts");
   const alerts = pick(state, "alerts");
+  const latency = pick(state, "latency");
   const ageSeverity = queueAgeSeverity(queue.ok ? queue.value.oldestAgeSeconds : undefined);
   const drain =
     autoscaling && "drainEtaSeconds" in autoscaling.signals ? autoscaling.signals.drainEtaSeconds : undefined;
@@ -201,11 +202,11 @@ export function Overview() {
               : "—"
           }
           hint={
-            status?.latencySource === "prometheus"
-              ? "202 → paid, last minute (Prometheus)"
-              : status?.latencySource === "api"
-                ? "202 → paid"
-                : "not reported yet"
+            latency
+              ? latency.samples > 0
+                ? `202 → paid, last ${latency.windowSeconds} s (${count(latency.samples)})`
+                : `no payment in the last ${latency.windowSeconds} s`
+              : "not reported by this API"
           }
           color={COLORS.p99}
         />
