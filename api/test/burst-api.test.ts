@@ -160,9 +160,9 @@ describe("ops bursts API", () => {
     expect(csv.headers.get("content-type")).toMatch(/text\/csv/);
     expect(csv.headers.get("content-disposition")).toMatch(new RegExp(`burst-${id}\\.csv`));
     const rows = (await csv.text()).trim().split("\n");
-    expect(rows[0]).toMatch(/^second,interval_seconds,requests,failures,requests_per_second,p50_ms,p99_ms,users/);
+    expect(rows[0]).toMatch(/^second,interval_seconds,sent,requests,failures,requests_per_second,p50_ms,p99_ms,users/);
     expect(rows).toHaveLength((record?.data.timeline.length ?? 0) + 1);
-    const csvRequests = rows.slice(1).reduce((sum, row) => sum + Number(row.split(",")[2]), 0);
+    const csvRequests = rows.slice(1).reduce((sum, row) => sum + Number(row.split(",")[3]), 0);
     expect(csvRequests).toBe(final.requests);
     const json = await ops("GET", `/bursts/${id}?format=json`);
     expect(json.headers.get("content-disposition")).toMatch(/attachment/);
@@ -200,6 +200,8 @@ describe("ops bursts API", () => {
     const final = await statsWhen(id, (s) => s.status === "completed", "the burst to complete");
     expect(final.failures).toBe(0);
     expect(final.dropped).toBe(0);
+    // The generator sends exactly rate × duration whatever the host does; the answers keep up within 2%.
+    expect(final.sent).toBe(300);
     expect(final.requests + final.abandoned).toBe(300);
     expect(Math.abs(final.requests - 300) / 300).toBeLessThanOrEqual(0.02);
     expect(Math.abs(final.throughputPerSecond - 100) / 100).toBeLessThanOrEqual(0.02);

@@ -142,6 +142,8 @@ describe("k6 arrival-rate model (manual clock)", () => {
     await clock.advance(10_000);
     const stats = await done;
     expect(target.calls).toHaveLength(480);
+    expect(stats.sent).toBe(480);
+    expect(stats.timeline.every((p) => p.sent === 48)).toBe(true);
     expect(stats.requests).toBe(480 - stats.abandoned);
     // Arrival k at k/48 s: evenly spaced.
     const gaps = target.calls.slice(1).map((c, i) => c.at - (target.calls[i]?.at ?? 0));
@@ -220,7 +222,7 @@ describe("burst results", () => {
     expect(summary).toMatch(/POST \/orders\/async: HTTP 503/);
     const csv = timelineCsv(stats.timeline).trim().split("\n");
     expect(csv[0]).toBe(
-      "second,interval_seconds,requests,failures,requests_per_second,p50_ms,p99_ms,users,in_flight,target_rate_per_second,dropped",
+      "second,interval_seconds,sent,requests,failures,requests_per_second,p50_ms,p99_ms,users,in_flight,target_rate_per_second,dropped",
     );
     expect(csv).toHaveLength(stats.timeline.length + 1);
   });

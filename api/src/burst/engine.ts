@@ -13,6 +13,9 @@ export interface TimelinePoint {
   second: number;
   /** Length of the interval in seconds: 1, except a last partial second. */
   intervalSeconds: number;
+  /** Requests sent in this interval (an arrival-rate burst's rate is this, whatever the answers do). */
+  sent: number;
+  /** Answers received in this interval. */
   requests: number;
   failures: number;
   /** Answers per second in this interval (requests ÷ intervalSeconds). */
@@ -51,6 +54,8 @@ export interface BurstStats {
   users?: { target: number; active: number; spawnRate: number };
   /** Arrival-rate bursts: the current target rate. */
   ratePerSecond?: number;
+  /** Requests sent: requests + abandoned + inFlight. */
+  sent: number;
   /** Answers received (successes and failures); requests cut off by the end are not in it. */
   requests: number;
   failures: number;
@@ -164,6 +169,8 @@ export class Burst extends EventEmitter<BurstEvents> {
   #ratePerSecond = 0;
 
   #inFlight = 0;
+  #sent = 0;
+  #secondSent = 0;
   #requests = 0;
   #failures = 0;
   #dropped = 0;
@@ -315,6 +322,7 @@ export class Burst extends EventEmitter<BurstEvents> {
       ...(this.#spec.model === "users"
         ? { users: { target: this.#targetUsers, active: this.#activeUsers, spawnRate: this.#spawnRate } }
         : { ratePerSecond: this.#ratePerSecond }),
+      sent: this.#sent,
       requests: this.#requests,
       failures: this.#failures,
       failureRatio: this.#requests === 0 ? 0 : this.#failures / this.#requests,
@@ -486,6 +494,9 @@ export class Burst extends EventEmitter<BurstEvents> {
     });
     this.#inFlight++;
     const started = this.#clock.now();
+    this.#closeSeconds(started);
+    this.#sent++;
+    this.#secondSent++;
     let reason: string | undefined;
     try {
       const { status } = await this.#target.placeOrder(mode, body, request.signal);
@@ -553,6 +564,7 @@ export class Burst extends EventEmitter<BurstEvents> {
     const point: TimelinePoint = {
       second: this.#secondIndex,
       intervalSeconds: round(intervalSeconds, 3),
+      sent: this.#secondSent,
       requests,
       failures: this.#secondFailures,
       requestsPerSecond: round(requests / intervalSeconds, 3),
@@ -568,6 +580,7 @@ export class Burst extends EventEmitter<BurstEvents> {
     this.#secondLatency.reset();
     this.#secondFailures = 0;
     this.#secondDropped = 0;
+    this.#secondSent = 0;
     this.emit("second", point);
   }
 }

@@ -87,6 +87,7 @@ export function formatProgressLine(stats: BurstStats): string {
 const CSV_COLUMNS = [
   "second",
   "interval_seconds",
+  "sent",
   "requests",
   "failures",
   "requests_per_second",
@@ -104,6 +105,7 @@ export function timelineCsv(timeline: ReadonlyArray<TimelinePoint>): string {
     [
       p.second,
       p.intervalSeconds,
+      p.sent,
       p.requests,
       p.failures,
       p.requestsPerSecond,
