@@ -76,8 +76,12 @@ if (stack.prometheus?.url) {
   line("Prometheus", `${stack.prometheus.url} (alerts go to the console: GET /ops/alerts)`);
 } else if (stack.prometheus) {
   line("Prometheus", `not running: ${stack.prometheus.notRunning}`);
-  line("", `its config is in ${stack.prometheus.configFile}; \`docker compose -f infra/compose.yaml up\``);
-  line("", "runs Prometheus and Grafana with it (see docs/observability.md)");
+  if (stack.prometheus.binary) {
+    line("", "set PROMETHEUS_PORT to a free port, or stop what holds it");
+  } else {
+    line("", `its config is in ${stack.prometheus.configFile}; \`docker compose -f infra/compose.yaml up\``);
+    line("", "runs Prometheus and Grafana with it (see docs/observability.md)");
+  }
 }
 line("operator token", env.OPS_TOKEN ? "(from OPS_TOKEN)" : opsToken);
 console.log(

@@ -99,6 +99,16 @@ export interface PrometheusProcess {
   stop(): Promise<void>;
 }
 
+/** The cause in Prometheus' last error log line (`err="listen tcp …: address already in use"`), or its last line. */
+export function lastError(log: string): string {
+  const newestFirst = log.trim().split("\n").reverse();
+  for (const line of newestFirst) {
+    const err = /\berr="((?:[^"\\]|\\.)*)"/.exec(line);
+    if (err?.[1]) return err[1].replace(/\\"/g, '"');
+  }
+  return newestFirst[0] || "no output";
+}
+
 /** Runs Prometheus on 127.0.0.1:`port` and resolves once it answers /-/ready. */
 export async function startPrometheus(options: PrometheusProcessOptions): Promise<PrometheusProcess> {
   mkdirSync(options.storageDir, { recursive: true });
@@ -147,10 +157,13 @@ export async function startPrometheus(options: PrometheusProcessOptions): Promis
   const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`prometheus exited during start-up (${child.exitCode ?? child.signalCode}):\n${tail.trim()}`);
+      throw new Error(
+        `prometheus exited during start-up (${child.exitCode ?? child.signalCode}): ${lastError(tail)}\n${tail.trim()}`,
+      );
     }
     try {
-      const res = await fetch(`${url}/-/ready`);
+      // Bounded: whatever else holds the port may accept and never answer.
+      const res = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) });
       if (res.ok) break;
     } catch {
       // not listening yet
