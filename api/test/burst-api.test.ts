@@ -1,6 +1,6 @@
 import type { Server } from "node:http";
-import { tempSqliteStore, waitFor } from "@surge/core/testing";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { tempPostgresStore, tempSqliteStore, waitFor } from "@surge/core/testing";
+import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
 import type { Api } from "../src/app.js";
 import type { BurstStats } from "../src/burst/index.js";
 import { BURST_RECORD_KIND, type BurstsModule } from "../src/ops/modules/bursts.js";
@@ -231,5 +231,60 @@ describe("ops bursts API", () => {
     const record = await t.store.getRecord<BurstStats>(BURST_RECORD_KIND, id);
     expect(record?.data.status).toBe("interrupted");
     expect(record?.data.requests).toBeGreaterThan(5);
+  });
+});
+
+describe("ops bursts API on PostgreSQL", () => {
+  let t: ReturnType<typeof tempPostgresStore>;
+  let api: Awaited<ReturnType<typeof startBurstApi>>;
+  beforeEach(async () => {
+    t = tempPostgresStore(inject("postgresUrl"));
+    api = await startBurstApi(t.store);
+  });
+  afterEach(async () => {
+    await api.close();
+    await t.remove();
+  });
+
+  it("keeps the burst's record, lists and exports it, and marks a dead process's burst interrupted", async () => {
+    const headers = { authorization: `Bearer ${OPS_TOKEN}`, "content-type": "application/json" };
+    const start = await fetch(`${api.url}/ops/bursts`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ mode: "async", ratePerSecond: 40, durationSeconds: 1.5 }),
+    });
+    expect(start.status).toBe(201);
+    const { id } = (await start.json()) as { id: string };
+    const final = (await api.module.active()?.done) as BurstStats;
+    await waitFor(
+      async () => (await t.store.getRecord<BurstStats>(BURST_RECORD_KIND, id))?.data.status === "completed",
+      {
+        what: "the final record",
+      },
+    );
+    const record = await t.store.getRecord<BurstStats>(BURST_RECORD_KIND, id);
+    expect(record?.data).toMatchObject({ requests: final.requests, sent: 60, failures: 0 });
+    const list = (await (await fetch(`${api.url}/ops/bursts`, { headers })).json()) as {
+      bursts: Array<{ id: string }>;
+    };
+    expect(list.bursts.map((b) => b.id)).toEqual([id]);
+    const csv = await (await fetch(`${api.url}/ops/bursts/${id}.csv`, { headers })).text();
+    expect(csv.trim().split("\n")).toHaveLength(final.timeline.length + 1);
+
+    const staleId = "00000000-0000-7000-8000-0000000dead2";
+    await t.store.putRecord(BURST_RECORD_KIND, staleId, {
+      id: staleId,
+      status: "running",
+      startedAt: new Date().toISOString(),
+    });
+    const second = await startBurstApi(t.store);
+    try {
+      await waitFor(
+        async () => (await t.store.getRecord<BurstStats>(BURST_RECORD_KIND, staleId))?.data.status === "interrupted",
+        { what: "the stale burst to be marked interrupted" },
+      );
+    } finally {
+      await second.close();
+    }
   });
 });

@@ -148,13 +148,20 @@ export function burstsModule(options: BurstsModuleOptions): BurstsModule {
 
       const save = (stats: BurstStats) =>
         store.putRecord(BURST_RECORD_KIND, stats.id, stats, Date.parse(stats.startedAt));
+      // One save at a time, in order: a progress save must never land after the final one
+      // (with PostgreSQL two saves could otherwise race on different connections).
+      let saving: Promise<void> = Promise.resolve();
+      const saveInOrder = (stats: BurstStats) => {
+        saving = saving.catch(() => {}).then(() => save(stats));
+        return saving;
+      };
 
       // A burst recorded as running by a process that is gone was cut short by that process's end.
       void (async () => {
         const stale = (await store.listRecords<BurstStats>(BURST_RECORD_KIND, { limit: 20 })).filter(
           (r) => r.data.status === "running" && r.id !== active?.id,
         );
-        for (const record of stale) await save({ ...record.data, status: "interrupted" });
+        for (const record of stale) await saveInOrder({ ...record.data, status: "interrupted" });
         const newest = (await store.listRecords<BurstStats>(BURST_RECORD_KIND, { limit: 1 }))[0];
         if (newest && !last) last = withoutTimeline(newest.data);
       })().catch((error) => log.warn("could not tidy past bursts", { error: errorMessage(error) }));
@@ -190,7 +197,7 @@ export function burstsModule(options: BurstsModuleOptions): BurstsModule {
           if (point.dropped > 0) dropped.labels(burst.mode).inc(point.dropped);
           droppedSoFar += point.dropped;
           if ((point.second + 1) % persistEvery === 0 && burst.status === "running") {
-            save(burst.stats()).catch((error) =>
+            saveInOrder(burst.stats()).catch((error) =>
               log.warn("could not save burst progress", { burst: burst.id, error: errorMessage(error) }),
             );
           }
@@ -208,7 +215,7 @@ export function burstsModule(options: BurstsModuleOptions): BurstsModule {
               throughputPerSecond: Math.round(stats.throughputPerSecond * 100) / 100,
               p99Ms: Math.round(stats.latencyMs.p99 * 10) / 10,
             });
-            save(stats)
+            saveInOrder(stats)
               .catch((error) => log.error("could not save burst", { burst: stats.id, error: errorMessage(error) }))
               .finally(resolve);
           });
@@ -216,7 +223,7 @@ export function burstsModule(options: BurstsModuleOptions): BurstsModule {
         void burst.start();
         const stats = burst.stats();
         startedAt.set(Date.parse(stats.startedAt) / 1000);
-        await save(stats);
+        await saveInOrder(stats);
         await audit.record(actor, "burst.start", { after: { id: burst.id, target: targetUrl, ...spec } });
         log.info("burst started", { burst: burst.id, by: actor.label, ...spec });
         res.status(201).location(`/ops/bursts/${burst.id}`).json(withoutTimeline(stats));
@@ -262,7 +269,7 @@ export function burstsModule(options: BurstsModuleOptions): BurstsModule {
         }
         await audit.record(actor, "burst.change", { before: record.before, after: record.after, detail: id });
         const stats = active.stats();
-        await save(stats);
+        await saveInOrder(stats);
         res.json(withoutTimeline(stats));
       };
       router.patch("/bursts/:id", change);
