@@ -157,6 +157,14 @@ describe("every PromQL expression against a live stack", () => {
       async () => (await activeTargets(stack)).filter((t) => t.job === JOBS.workers && t.health === "up").length === 3,
       { timeoutMs: 30_000, intervalMs: 250, what: "Prometheus discovering the third task" },
     );
+    // The targets file names each task: the scrape's own `up` series carry the supervisor's task ids.
+    const upTasks = (await stack.query(`up{job="${JOBS.workers}"}`)).map((s) => s.metric.task).sort();
+    expect(upTasks).toEqual(
+      stack.supervisor
+        .snapshot()
+        .tasks.map((t) => t.taskId)
+        .sort(),
+    );
     // Everything accepted is paid, and the rules have evaluated over it.
     await waitFor(
       async () => {

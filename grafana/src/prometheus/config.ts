@@ -68,7 +68,8 @@ export function prometheusConfig(options: PrometheusConfigOptions): Record<strin
       { job_name: JOBS.api, static_configs: [{ targets: [options.apiTarget] }] },
       {
         job_name: JOBS.workers,
-        // Each task labels its own series with `task`; keep it rather than renaming it exported_task.
+        // The targets file labels each target with its `task`, and each task labels its own series
+        // with the same: keep the task's rather than renaming it exported_task.
         honor_labels: true,
         // Prometheus watches the file, but inotify does not cross every bind mount (Docker Desktop):
         // the periodic re-read is what makes the compose Prometheus see tasks come and go.

@@ -191,7 +191,7 @@ export function alertingRules(params: AlertParams = DEFAULT_ALERT_PARAMS): RuleG
         for: params.workerTaskDownFor,
         labels: { severity: "warning" },
         annotations: {
-          summary: "Worker task {{ $labels.instance }} does not answer scrapes",
+          summary: "Worker task {{ $labels.task }} ({{ $labels.instance }}) does not answer scrapes",
           description:
             "The supervisor lists this task as running but its /metrics has not answered for " +
             `${params.workerTaskDownFor}: the process is hung or its event loop is blocked. Its orders come ` +

@@ -283,7 +283,9 @@ export class TaskSupervisor extends EventEmitter<SupervisorEvents> {
 function writeTargets(file: string, snapshot: FleetSnapshot): void {
   const targets = snapshot.tasks
     .filter((t) => t.metricsPort !== undefined && t.status !== "pending")
-    .map((t) => ({ targets: [`127.0.0.1:${t.metricsPort}`] })); // each task labels its own series with `task`
+    // `task` as a target label as well: the scrape's own `up` series then names the task (its other
+    // series carry the same label from the task itself).
+    .map((t) => ({ targets: [`127.0.0.1:${t.metricsPort}`], labels: { task: t.taskId } }));
   mkdirSync(dirname(file), { recursive: true });
   const tmp = `${file}.tmp`;
   writeFileSync(tmp, `${JSON.stringify(targets, null, 2)}\n`);
