@@ -59,7 +59,7 @@ const schema = z.object({
   /** Default MAX_WORKER_TASKS. */
   AUTOSCALING_MAX_TASKS: z.coerce.number().int().min(1).max(1000).optional(),
   AUTOSCALING_TARGET_BACKLOG_PER_TASK: numberVar(10, 0.001, 100_000),
-  AUTOSCALING_SCALE_OUT_COOLDOWN_SECONDS: intVar(10, 0, 3600),
+  AUTOSCALING_SCALE_OUT_COOLDOWN_SECONDS: intVar(5, 0, 3600),
   AUTOSCALING_SCALE_IN_COOLDOWN_SECONDS: intVar(60, 0, 3600),
   /** Time between the local autoscaler's evaluations, in ms. */
   AUTOSCALING_EVALUATION_INTERVAL_MS: intVar(2000, 100, 600_000),

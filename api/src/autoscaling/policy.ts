@@ -17,7 +17,11 @@ export interface ScalingPolicy {
   maxTasks: number;
   /** Orders waiting per running task that the fleet is sized for. Default 10. */
   targetBacklogPerTask: number;
-  /** Seconds after a scale-out before another scale-out. Default 10. */
+  /**
+   * Seconds after a scale-out before another scale-out. Default 5: the backlog is exact and the
+   * desired count an absolute target, so repeated scale-outs cannot compound the way they can on
+   * a lagging CloudWatch metric; the cooldown only spaces the steps while new tasks start.
+   */
   scaleOutCooldownSeconds: number;
   /**
    * Seconds after any scaling activity before a scale-in, and the window whose
@@ -31,7 +35,7 @@ export const POLICY_DEFAULTS = {
   enabled: false,
   minTasks: 1,
   targetBacklogPerTask: 10,
-  scaleOutCooldownSeconds: 10,
+  scaleOutCooldownSeconds: 5,
   scaleInCooldownSeconds: 60,
 } as const satisfies Omit<ScalingPolicy, "maxTasks">;
 
