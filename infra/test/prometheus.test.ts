@@ -1,5 +1,5 @@
 import { readFileSync, statSync } from "node:fs";
-import { createServer, type Server, type Socket } from "node:net";
+import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
 import { tempDir } from "@surge/core/testing";
 import { afterEach, describe, expect, it } from "vitest";
@@ -93,9 +93,10 @@ describe("the local stack's Prometheus", () => {
       const path = dir();
       const { configFile } = writePrometheusFiles({ dir: path, apiPort: 1, lambdaPort: 2, rules });
       // Something else on the port that accepts connections and never answers.
-      blocker = createServer((socket) => held.add(socket));
+      const server = createServer((socket) => held.add(socket));
+      blocker = server;
       const port = await new Promise<number>((resolve) =>
-        blocker?.listen(0, "127.0.0.1", () => resolve((blocker?.address() as { port: number }).port)),
+        server.listen(0, "127.0.0.1", () => resolve((server.address() as AddressInfo).port)),
       );
       await expect(
         startPrometheus({ binary, configFile, storageDir: join(path, "data"), port, logFile: join(path, "p.log") }),
