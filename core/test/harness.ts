@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type FauxqsServer, startFauxqs } from "fauxqs";
+import type {} from "vitest";
 import { createAwsClients, ensureTopology, type Topology } from "../src/queue.js";
 import { PostgresOrderStore } from "../src/store/postgres.js";
 import { SqliteOrderStore } from "../src/store/sqlite.js";
