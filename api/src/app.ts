@@ -21,6 +21,7 @@ import { OpsState } from "./ops/state.js";
 import { OutboxRelay, type OutboxRelayOptions } from "./outbox-relay.js";
 import { healthRoutes } from "./routes/health.js";
 import { orderRoutes } from "./routes/orders.js";
+import { type RateLimit, rateLimit, securityHeaders } from "./security.js";
 
 export interface ApiDeps {
   store: OrderStore;
@@ -41,6 +42,10 @@ export interface ApiDeps {
   processing?: ProcessingRouter | undefined;
   /** SQS's oldest-message age from CloudWatch (AWS): exported beside the store's exact age. */
   queueAge?: QueueAgeSource;
+  /** Per-client rate limits on order intake and the ops plane (RATE_LIMIT_*). Absent: none. */
+  rateLimits?: { orders?: RateLimit; ops?: RateLimit };
+  /** Express's `trust proxy`: whose X-Forwarded-For names the client (TRUST_PROXY). Default "loopback". */
+  trustProxy?: boolean | number | string;
 }
 
 export interface Api {
@@ -85,8 +90,14 @@ export function createApi(deps: ApiDeps): Api {
 
   const app = express();
   app.disable("x-powered-by");
-  app.set("trust proxy", "loopback");
+  app.set("trust proxy", deps.trustProxy ?? "loopback");
+  app.use(securityHeaders);
   app.use(requestMetrics(metrics));
+  const ordersLimit = deps.rateLimits?.orders && rateLimit("order intake", deps.rateLimits.orders);
+  if (ordersLimit)
+    app.use("/orders", (req, res, next) => (req.method === "POST" ? ordersLimit(req, res, next) : next()));
+  // Before the token check: guessing tokens is rate limited too.
+  if (deps.rateLimits?.ops) app.use("/ops", rateLimit("the ops plane", deps.rateLimits.ops));
   app.use(
     orderRoutes({
       store: deps.store,

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { isIP } from "node:net";
 import { intVar, numberVar, parseEnv, sharedEnvShape } from "@surge/core";
 import { z } from "zod";
 
@@ -13,6 +14,28 @@ const schema = z.object({
    * alerts to /ops/alerts and read, nothing else. Unset: alert senders need OPS_TOKEN.
    */
   ALERT_WEBHOOK_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  /**
+   * More operator tokens beside OPS_TOKEN, `label:token,label:token`: one per person or tool, so the
+   * audit log names who did what and one can be revoked alone. Tokens at least 16 characters.
+   */
+  OPS_TOKENS: z.string().optional(),
+  /** Read-only operator tokens, `label:token,…`: every /ops/ read, and 403 on every change. */
+  OPS_READONLY_TOKENS: z.string().optional(),
+  /**
+   * Which proxies' X-Forwarded-For to believe for the client address (rate limits, logs): Express's
+   * `trust proxy`, as `loopback`, a comma list of addresses/subnets (the ALB's subnets on AWS), a hop
+   * count, `true` or `false`. Behind a load balancer not trusted here, every customer shares its address.
+   */
+  TRUST_PROXY: z.string().min(1).default("loopback"),
+  /**
+   * Order intake (POST /orders/*) per client address: sustained requests/s and the burst allowed
+   * after idling. Generous: the study's flash sale is 48 orders/s from all users together. 0 = no limit.
+   */
+  RATE_LIMIT_ORDERS_PER_SECOND: numberVar(1000, 0, 1_000_000),
+  RATE_LIMIT_ORDERS_BURST: intVar(2000, 1, 10_000_000),
+  /** The ops plane (/ops/*, signed in or not) per client address. 0 = no limit. */
+  RATE_LIMIT_OPS_PER_SECOND: numberVar(50, 0, 1_000_000),
+  RATE_LIMIT_OPS_BURST: intVar(200, 1, 10_000_000),
   /** Initial desired worker task count. */
   WORKER_TASKS: intVar(1, 0, 1000),
   /** Initial per-task concurrency. */
@@ -79,7 +102,66 @@ const schema = z.object({
   LAMBDA_MEMORY_MB: intVar(512, 128, 10_240),
 });
 
-export type ApiEnv = z.infer<typeof schema> & { OPS_TOKEN: string; opsTokenGenerated: boolean };
+/** A bearer token for /ops/ with the label the audit log names and what it may do. */
+export interface OpsTokenSetting {
+  token: string;
+  label: string;
+  role: "operator" | "read-only";
+}
+
+export type ApiEnv = z.infer<typeof schema> & {
+  OPS_TOKEN: string;
+  opsTokenGenerated: boolean;
+  /** Every token /ops/ accepts: OPS_TOKEN ("operator"), ALERT_WEBHOOK_TOKEN ("alerts"), OPS_TOKENS, OPS_READONLY_TOKENS. */
+  opsTokens: OpsTokenSetting[];
+  trustProxy: boolean | number | string;
+};
+
+const LABEL = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/;
+const PROXY_NAMES = new Set(["loopback", "linklocal", "uniquelocal"]);
+
+/**
+ * Parses `label:token,label:token`. Problems name the variable and the entry's position and label,
+ * never the token: configuration errors end up in logs.
+ */
+export function parseTokenList(
+  name: string,
+  value: string | undefined,
+  role: OpsTokenSetting["role"],
+  problems: string[],
+): OpsTokenSetting[] {
+  const out: OpsTokenSetting[] = [];
+  const entries = (value ?? "").split(",").map((e) => e.trim());
+  entries.forEach((entry, i) => {
+    if (entry === "") return;
+    const colon = entry.indexOf(":");
+    const label = colon < 0 ? "" : entry.slice(0, colon).trim();
+    const token = colon < 0 ? "" : entry.slice(colon + 1).trim();
+    if (!LABEL.test(label)) {
+      problems.push(`${name}: entry ${i + 1} needs label:token, the label 1-64 of [A-Za-z0-9_.@-]`);
+    } else if (token.length < 16 || /\s/.test(token)) {
+      problems.push(`${name}: the token labelled "${label}" must be at least 16 characters without spaces`);
+    } else {
+      out.push({ label, token, role });
+    }
+  });
+  return out;
+}
+
+function parseTrustProxy(value: string, problems: string[]): boolean | number | string {
+  if (value === "true" || value === "false") return value === "true";
+  if (/^\d+$/.test(value)) return Number(value);
+  for (const part of value.split(",").map((p) => p.trim())) {
+    const [address = "", prefix, extra] = part.split("/");
+    const family = isIP(address);
+    const prefixOk =
+      prefix === undefined || (/^\d+$/.test(prefix) && Number(prefix) <= (family === 6 ? 128 : 32) && family !== 0);
+    if (!(PROXY_NAMES.has(part) || (family !== 0 && prefixOk && extra === undefined))) {
+      problems.push(`TRUST_PROXY: "${part}" is not loopback/linklocal/uniquelocal, an address or a subnet`);
+    }
+  }
+  return value;
+}
 
 export function loadEnv(env: NodeJS.ProcessEnv = process.env): ApiEnv {
   const parsed = parseEnv(schema, env);
@@ -96,12 +178,32 @@ export function loadEnv(env: NodeJS.ProcessEnv = process.env): ApiEnv {
   if (parsed.LAMBDA_CONTROL_URL && parsed.LAMBDA_FUNCTION_NAME) {
     problems.push("LAMBDA_FUNCTION_NAME: give it (AWS) or LAMBDA_CONTROL_URL (local), not both");
   }
+  const opsToken = parsed.OPS_TOKEN ?? randomBytes(24).toString("base64url");
+  const opsTokens: OpsTokenSetting[] = [
+    { token: opsToken, label: "operator", role: "operator" },
+    ...(parsed.ALERT_WEBHOOK_TOKEN
+      ? [{ token: parsed.ALERT_WEBHOOK_TOKEN, label: "alerts", role: "read-only" as const }]
+      : []),
+    ...parseTokenList("OPS_TOKENS", parsed.OPS_TOKENS, "operator", problems),
+    ...parseTokenList("OPS_READONLY_TOKENS", parsed.OPS_READONLY_TOKENS, "read-only", problems),
+  ];
+  // One token, one actor: a label used twice would make the audit log ambiguous, a token used
+  // twice would give one of its holders the other's role.
+  opsTokens.forEach((t, i) => {
+    const first = opsTokens.findIndex((o) => o.label === t.label);
+    if (first < i) problems.push(`OPS_TOKENS/OPS_READONLY_TOKENS: the label "${t.label}" is used twice`);
+    else if (opsTokens.findIndex((o) => o.token === t.token) < i) {
+      problems.push(`OPS_TOKENS/OPS_READONLY_TOKENS: the token labelled "${t.label}" is also another label's token`);
+    }
+  });
+  const trustProxy = parseTrustProxy(parsed.TRUST_PROXY, problems);
   if (problems.length > 0) throw new Error(`invalid configuration:\n  ${problems.join("\n  ")}`);
-  const generated = parsed.OPS_TOKEN === undefined;
   return {
     ...parsed,
-    OPS_TOKEN: parsed.OPS_TOKEN ?? randomBytes(24).toString("base64url"),
-    opsTokenGenerated: generated,
+    OPS_TOKEN: opsToken,
+    opsTokenGenerated: parsed.OPS_TOKEN === undefined,
+    opsTokens,
+    trustProxy,
   };
 }
 

@@ -44,12 +44,13 @@ const api = createApi({
   queue: new OrderQueue(sqs, topology.queueUrl, topology.dlqUrl),
   topic: new OrderTopic(sns, topology.topicArn),
   log,
-  opsTokens: [
-    { token: env.OPS_TOKEN, label: "operator", role: "operator" },
-    ...(env.ALERT_WEBHOOK_TOKEN
-      ? [{ token: env.ALERT_WEBHOOK_TOKEN, label: "alerts", role: "read-only" as const }]
-      : []),
-  ],
+  // OPS_TOKEN ("operator"), ALERT_WEBHOOK_TOKEN ("alerts", read-only), OPS_TOKENS and OPS_READONLY_TOKENS.
+  opsTokens: env.opsTokens,
+  trustProxy: env.trustProxy,
+  rateLimits: {
+    orders: { perSecond: env.RATE_LIMIT_ORDERS_PER_SECOND, burst: env.RATE_LIMIT_ORDERS_BURST },
+    ops: { perSecond: env.RATE_LIMIT_OPS_PER_SECOND, burst: env.RATE_LIMIT_OPS_BURST },
+  },
   payment: { slots: env.PAYMENT_SLOTS, durationMs: env.PAYMENT_DURATION_MS, failureRate: env.PAYMENT_FAILURE_RATE },
   outbox: { batchSize: env.OUTBOX_BATCH_SIZE, pollIntervalMs: env.OUTBOX_POLL_INTERVAL_MS },
   ...(env.CLOUDWATCH_QUEUE_METRICS && {
@@ -82,7 +83,12 @@ const server = api.app.listen(env.PORT, env.HOST, () => {
   const selfHost =
     env.HOST === "0.0.0.0" || env.HOST === "::" ? "127.0.0.1" : env.HOST.includes(":") ? `[${env.HOST}]` : env.HOST;
   ownBaseUrl = env.API_BASE_URL ?? `http://${selfHost}:${port}`;
-  log.info("api listening", { url: `http://${env.HOST}:${port}`, store: store.kind });
+  log.info("api listening", {
+    url: `http://${env.HOST}:${port}`,
+    store: store.kind,
+    // Who may use /ops/, by label and role: never the tokens themselves.
+    opsTokens: env.opsTokens.map((t) => `${t.label} (${t.role})`),
+  });
   if (env.opsTokenGenerated) log.info("generated operator token", { opsTokenHint: `${env.OPS_TOKEN.slice(0, 4)}…` });
 });
 server.keepAliveTimeout = 65_000;

@@ -119,6 +119,9 @@ export function apiEnvironment(w: ApiWiring): ServiceEnv<ApiEnvKey> {
       LAMBDA_FUNCTION_NAME: w.lambdaFunctionName,
       LAMBDA_LOG_GROUP: w.lambdaLogGroupName,
       LAMBDA_MEMORY_MB: String(c.lambdaMemoryMiB),
+      // Only the load balancer reaches a task, from the VPC's private addresses: believe its
+      // X-Forwarded-For, so per-client rate limits see customers, not the balancer.
+      TRUST_PROXY: "uniquelocal",
     },
     secrets: { DATABASE_URL: w.databaseUrl, OPS_TOKEN: w.opsToken },
     defaulted: {
@@ -131,6 +134,12 @@ export function apiEnvironment(w: ApiWiring): ServiceEnv<ApiEnvKey> {
       LAMBDA_CONTROL_URL: "only the local Lambda runtime has a control endpoint",
       ALERT_WEBHOOK_TOKEN:
         "no Grafana runs in this stack (CloudWatch alarms page through SNS); an external Grafana uses OPS_TOKEN",
+      OPS_TOKENS: "one operator token (OPS_TOKEN); add named ones as secrets when more people operate",
+      OPS_READONLY_TOKENS: "no read-only consumers in this stack; add them as secrets when there are",
+      RATE_LIMIT_ORDERS_PER_SECOND: "the API's per-client default is far above the study's 48 orders/s",
+      RATE_LIMIT_ORDERS_BURST: "the API's per-client default",
+      RATE_LIMIT_OPS_PER_SECOND: "the API's per-client default for the ops plane",
+      RATE_LIMIT_OPS_BURST: "the API's per-client default for the ops plane",
     },
   };
 }

@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import { intVar, parseEnv, sharedEnvShape } from "@surge/core";
 import { z } from "zod";
+import { parseTokenList } from "../../../api/src/env.js";
 
 const schema = z.object({
   ...sharedEnvShape,
@@ -17,6 +18,9 @@ const schema = z.object({
   /** Port of the local fleet's control endpoint (the API's stand-in for the ECS API). */
   FLEET_CONTROL_PORT: intVar(4580, 1, 65_535),
   OPS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  /** Named operator tokens and read-only tokens for /ops/ (`label:token,…`); passed to the API as they are. */
+  OPS_TOKENS: z.string().optional(),
+  OPS_READONLY_TOKENS: z.string().optional(),
   WORKER_TASKS: intVar(1, 0, 1000),
   WORKER_CONCURRENCY: intVar(5, 1, 200),
   MAX_WORKER_TASKS: intVar(50, 1, 1000),
@@ -39,14 +43,24 @@ const schema = z.object({
   LAMBDA_IDLE_TIMEOUT_SECONDS: intVar(300, 1, 86_400),
 });
 
-export type StackEnv = z.infer<typeof schema>;
+export type StackEnv = z.infer<typeof schema> & { extraOpsTokenLabels: string[] };
 
 export function loadEnv(env: NodeJS.ProcessEnv = process.env): StackEnv {
   const parsed = parseEnv(schema, env);
+  const problems: string[] = [];
   if (parsed.WORKER_TASKS > parsed.MAX_WORKER_TASKS) {
-    throw new Error(
-      `invalid configuration:\n  WORKER_TASKS: ${parsed.WORKER_TASKS} is over MAX_WORKER_TASKS (${parsed.MAX_WORKER_TASKS})`,
-    );
+    problems.push(`WORKER_TASKS: ${parsed.WORKER_TASKS} is over MAX_WORKER_TASKS (${parsed.MAX_WORKER_TASKS})`);
   }
-  return { ...parsed, DATA_DIR: resolve(parsed.DATA_DIR) };
+  // Checked here with the API's own parser, so a bad token list stops `npm start` at once, not after a health timeout.
+  const extraOpsTokens = [
+    ...parseTokenList("OPS_TOKENS", parsed.OPS_TOKENS, "operator", problems),
+    ...parseTokenList("OPS_READONLY_TOKENS", parsed.OPS_READONLY_TOKENS, "read-only", problems),
+  ];
+  if (problems.length > 0) throw new Error(`invalid configuration:\n  ${problems.join("\n  ")}`);
+  return {
+    ...parsed,
+    DATA_DIR: resolve(parsed.DATA_DIR),
+    /** Labels and roles of OPS_TOKENS and OPS_READONLY_TOKENS, for the start-up banner (never the tokens). */
+    extraOpsTokenLabels: extraOpsTokens.map((t) => `${t.label} (${t.role})`),
+  };
 }

@@ -84,6 +84,8 @@ if (stack.prometheus?.url) {
   }
 }
 line("operator token", env.OPS_TOKEN ? "(from OPS_TOKEN)" : opsToken);
+if (env.extraOpsTokenLabels.length > 0)
+  line("more tokens", `${env.extraOpsTokenLabels.join(", ")} (OPS_TOKENS, OPS_READONLY_TOKENS)`);
 console.log(
   `\nTry:\n  curl -si -X POST ${stack.apiUrl}/orders/async -H 'content-type: application/json' \\\n` +
     `    -d '{"customerId":1,"items":[{"productId":"tv","quantity":1,"price":499}]}'\n`,
