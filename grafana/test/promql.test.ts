@@ -87,14 +87,7 @@ const EXPECTED_FAMILIES = new Set([
  * why. Reviewed like the list above: the test fails once one returns data, so
  * an entry leaves when its gap is fixed.
  */
-const KNOWN_BLANK: ReadonlyArray<{ match: string; why: string }> = [
-  {
-    match: 'surge_payment_slot_wait_seconds_bucket{job="surge-workers"',
-    why:
-      "worker tasks register the slot-wait histogram but never observe it (the API does, for sync orders): " +
-      "the consumer's `processed` event does not carry processOrder's slotWaitMs to worker/src/app.ts",
-  },
-];
+const KNOWN_BLANK: ReadonlyArray<{ match: string; why: string }> = [];
 const knownBlank = (expr: string) => KNOWN_BLANK.find((k) => expr.includes(k.match));
 
 const sites = collectQueries();

@@ -63,13 +63,14 @@ export function createWorker(deps: WorkerDeps): Worker {
   const metrics: WorkerMetrics = { ...base, payment: registerPaymentMetrics(base.registry, () => payments) };
 
   consumer.on("received", ({ count }) => metrics.received.inc(count));
-  consumer.on("processed", ({ outcome, seconds, endToEndSeconds }) => {
+  consumer.on("processed", ({ outcome, seconds, endToEndSeconds, slotWaitSeconds }) => {
     metrics.processed.labels(outcome).inc();
     metrics.processing.labels(outcome).observe(seconds);
     if (outcome === "paid") {
       metrics.payment.payments.labels("charged").inc();
       metrics.lastProcessed.set(Date.now() / 1000);
       if (endToEndSeconds !== undefined) metrics.endToEnd.observe(endToEndSeconds);
+      if (slotWaitSeconds !== undefined) metrics.payment.slotWait.observe(slotWaitSeconds);
     }
     if (outcome === "declined") metrics.payment.payments.labels("declined").inc();
     if (outcome === "unavailable") metrics.payment.payments.labels("unavailable").inc();

@@ -50,7 +50,15 @@ export type ProcessedOutcome =
   | "released";
 
 export interface ConsumerEvents {
-  processed: [{ outcome: ProcessedOutcome; seconds: number; endToEndSeconds?: number; orderId?: string }];
+  processed: [
+    {
+      outcome: ProcessedOutcome;
+      seconds: number;
+      endToEndSeconds?: number;
+      slotWaitSeconds?: number;
+      orderId?: string;
+    },
+  ];
   received: [{ count: number }];
   error: [{ error: unknown; where: string }];
   idle: [];
@@ -210,7 +218,7 @@ export class OrderConsumer extends EventEmitter<ConsumerEvents> {
     const { queue, store, payments } = this.deps;
     const { visibilityTimeoutSeconds, taskId } = this.#options;
     let orderId: string | undefined;
-    const finish = (outcome: ProcessedOutcome, extra: { endToEndSeconds?: number } = {}) => {
+    const finish = (outcome: ProcessedOutcome, extra: { endToEndSeconds?: number; slotWaitSeconds?: number } = {}) => {
       // A decline is the processor answering: it is up. Other non-payment outcomes say nothing.
       if (outcome === "declined") this.breaker.success();
       else if (outcome !== "paid" && outcome !== "duplicate" && outcome !== "unavailable") this.breaker.releaseProbe();
@@ -246,7 +254,10 @@ export class OrderConsumer extends EventEmitter<ConsumerEvents> {
       await queue.delete(receiptHandle);
       this.breaker.success();
       if (result.outcome === "paid") {
-        finish("paid", { endToEndSeconds: (Date.now() - Date.parse(result.order.acceptedAt)) / 1000 });
+        finish("paid", {
+          endToEndSeconds: (Date.now() - Date.parse(result.order.acceptedAt)) / 1000,
+          slotWaitSeconds: result.slotWaitMs / 1000,
+        });
       } else {
         finish("duplicate");
       }
