@@ -31,7 +31,10 @@ const securityHeaders = [
   },
   { key: "X-Frame-Options", value: "DENY" },
   { key: "X-Content-Type-Options", value: "nosniff" },
-  { key: "Referrer-Policy", value: "no-referrer" },
+  // same-origin, not no-referrer: under no-referrer Chrome sends `Origin: null` on the console's own form
+  // posts (sign-in, sign-out), which defeats the Origin check that guards them. same-origin still sends
+  // nothing to another site (a Grafana link leaks no console URL).
+  { key: "Referrer-Policy", value: "same-origin" },
   { key: "Cross-Origin-Opener-Policy", value: "same-origin" },
   { key: "Cross-Origin-Resource-Policy", value: "same-origin" },
   { key: "Permissions-Policy", value: "camera=(), microphone=(), geolocation=(), payment=()" },

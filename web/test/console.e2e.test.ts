@@ -260,8 +260,8 @@ describe("ops console, end to end", () => {
     await page.mouse.move(box.x + box.width - 14, box.y + box.height / 2);
     const tip = page.locator(".chart-tip");
     await tip.waitFor();
-    const row = (await tip.locator(".row", { hasText: "visible" }).textContent()) ?? "";
-    expect(Number(row.replace(/[^0-9.]/g, ""))).toBeGreaterThan(0);
+    const value = (await tip.locator("[data-series=visible] .num").textContent()) ?? "";
+    expect(Number(value.replace(/[^0-9.]/g, ""))).toBeGreaterThan(0);
     await page.mouse.move(0, 0);
     await page.waitForTimeout(1500);
     await shot("overview");
@@ -348,9 +348,11 @@ describe("ops console, end to end", () => {
       })
     ).json();
     const orderId = (order as { orderId: string }).orderId;
+    // Published (the outbox is empty) and waiting: the store's count, not SQS's approximate one, which
+    // the emulator refreshes only when something receives.
     await until(
-      () => api<{ queue: { visible: number; outboxPending: number } }>("GET", "/ops/state"),
-      (s) => s.queue.visible >= 1 && s.queue.outboxPending === 0,
+      () => api<{ queue: { backlog: number; outboxPending: number } }>("GET", "/ops/state"),
+      (s) => s.queue.backlog >= 1 && s.queue.outboxPending === 0,
       "the order on the queue",
     );
     await goto("/queue");

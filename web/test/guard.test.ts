@@ -13,6 +13,8 @@ describe("cross-site protection", () => {
   it("accepts the console's own origin", () => {
     expect(crossSiteProblem(req({ origin: "http://127.0.0.1:3000", "sec-fetch-site": "same-origin" }))).toBeUndefined();
     expect(crossSiteProblem(req({ referer: "http://127.0.0.1:3000/workers" }))).toBeUndefined();
+    // Chrome under a no-referrer policy: Origin null, but Fetch Metadata says same-origin.
+    expect(crossSiteProblem(req({ origin: "null", "sec-fetch-site": "same-origin" }))).toBeUndefined();
   });
 
   it("refuses another origin, a cross-site fetch, and a request that says nothing", () => {
@@ -25,6 +27,9 @@ describe("cross-site protection", () => {
     );
     expect(crossSiteProblem(req({ referer: "http://evil.example/x" }))).toMatch(/Referer/);
     expect(crossSiteProblem(req({}))).toMatch(/no Origin/);
+    // A sandboxed page on another site says Origin: null and cross-site.
+    expect(crossSiteProblem(req({ origin: "null", "sec-fetch-site": "cross-site" }))).toMatch(/cross-site/);
+    expect(crossSiteProblem(req({ origin: "null" }))).toMatch(/Origin: null/);
   });
 
   it("needs the sign-in's CSRF token in the header", () => {

@@ -177,7 +177,6 @@ export function webEnvironment(w: WebWiring): ServiceEnv<WebEnvKey> {
       TIMELINE_SECONDS: "the console keeps an hour of 1 s points by its own default",
       API_TIMEOUT_MS: "the console's own per-request timeout towards the API",
       GRAFANA_URL: "no Grafana runs in this stack; set it here when one does",
-      PROMETHEUS_URL: "no Prometheus runs in this stack; the API's snapshot carries the latency figures",
     },
   };
 }

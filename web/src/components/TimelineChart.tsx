@@ -178,7 +178,7 @@ export function TimelineChart({
             </div>
             {panels.flatMap((p) =>
               p.series.map((s) => (
-                <div className="row" key={`${p.id}-${s.key}`}>
+                <div className="row" key={`${p.id}-${s.key}`} data-series={s.key}>
                   <span className="row" style={{ gap: 6 }}>
                     <span className="swatch" style={{ background: s.color }} />
                     {s.label}

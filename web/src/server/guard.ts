@@ -104,8 +104,12 @@ export function crossSiteProblem(request: Request): string | undefined {
   const expected = ownOrigin(request.headers);
   const site = request.headers.get("sec-fetch-site");
   if (site && site !== "same-origin") return `cross-site request refused (Sec-Fetch-Site: ${site})`;
+  // `Origin: null` (a privacy-sensitive context, a no-referrer policy) names no origin: judge by what else the browser says.
   const origin = request.headers.get("origin");
-  if (origin) return origin === expected ? undefined : `cross-origin request refused (Origin: ${origin})`;
+  if (origin && origin !== "null") {
+    return origin === expected ? undefined : `cross-origin request refused (Origin: ${origin})`;
+  }
+  if (site === "same-origin") return undefined;
   const referer = request.headers.get("referer");
   if (referer) {
     try {
@@ -114,7 +118,7 @@ export function crossSiteProblem(request: Request): string | undefined {
       return "cross-origin request refused (bad Referer)";
     }
   }
-  return "request refused: no Origin header";
+  return `request refused: no Origin header${origin === "null" ? " (Origin: null)" : ""}`;
 }
 
 /** The CSRF token check for a signed-in mutation. */

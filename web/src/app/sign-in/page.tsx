@@ -35,7 +35,7 @@ export default async function SignInPage({
   const signedOut = params["signed-out"] !== undefined;
   return (
     <main className="signin">
-      <form method="post" action="/api/session" className="panel" autoComplete="off">
+      <form method="post" action="/api/session" className="panel">
         <h1 style={{ marginBottom: 4 }}>
           <span style={{ color: "var(--accent)" }}>⚡</span> Surge console
         </h1>
@@ -55,6 +55,7 @@ export default async function SignInPage({
           <input
             type="password"
             name="token"
+            autoComplete="current-password"
             required
             // biome-ignore lint/a11y/noAutofocus: the page exists to take this one field
             autoFocus

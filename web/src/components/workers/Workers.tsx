@@ -117,61 +117,64 @@ function FleetControls({ fleet, autoscaling }: { fleet: FleetView; autoscaling: 
     else void send();
   };
 
+  // The confirmation is a sibling of the form, not inside it: a form nested in a form submits both.
   return (
-    <form
-      onSubmit={(e) => {
-        e.preventDefault();
-        if (changed && countValid && concurrencyValid) apply();
-      }}
-      aria-label="Scale the fleet"
-    >
-      <div className="row" style={{ alignItems: "flex-end", gap: 20 }}>
-        <div className="field">
-          <label htmlFor="desired-count">Desired tasks</label>
-          <Stepper
-            id="desired-count"
-            value={desired}
-            min={0}
-            max={fleet.maxTasks}
-            disabled={!canOperate}
-            onChange={(v) => {
-              setDesired(v);
-              setDirty(true);
-            }}
-          />
-          <span className={countValid ? "help" : "problem"}>0–{fleet.maxTasks} (MAX_WORKER_TASKS)</span>
-        </div>
-        <div className="field">
-          <label htmlFor="concurrency">Concurrency per task</label>
-          <Stepper
-            id="concurrency"
-            value={concurrency}
-            min={1}
-            max={200}
-            disabled={!canOperate}
-            onChange={(v) => {
-              setConcurrency(v);
-              setDirty(true);
-            }}
-          />
-          <span className={concurrencyValid ? "help" : "problem"}>1–200 messages in flight per task</span>
-        </div>
-        <div className="row">
-          <button
-            type="submit"
-            className="primary"
-            disabled={!canOperate || busy || !changed || !countValid || !concurrencyValid}
-          >
-            {busy ? "Applying…" : "Apply"}
-          </button>
-          {dirty && (
-            <button type="button" className="ghost" onClick={() => setDirty(false)}>
-              Reset to live
+    <>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (changed && countValid && concurrencyValid) apply();
+        }}
+        aria-label="Scale the fleet"
+      >
+        <div className="row" style={{ alignItems: "flex-end", gap: 20 }}>
+          <div className="field">
+            <label htmlFor="desired-count">Desired tasks</label>
+            <Stepper
+              id="desired-count"
+              value={desired}
+              min={0}
+              max={fleet.maxTasks}
+              disabled={!canOperate}
+              onChange={(v) => {
+                setDesired(v);
+                setDirty(true);
+              }}
+            />
+            <span className={countValid ? "help" : "problem"}>0–{fleet.maxTasks} (MAX_WORKER_TASKS)</span>
+          </div>
+          <div className="field">
+            <label htmlFor="concurrency">Concurrency per task</label>
+            <Stepper
+              id="concurrency"
+              value={concurrency}
+              min={1}
+              max={200}
+              disabled={!canOperate}
+              onChange={(v) => {
+                setConcurrency(v);
+                setDirty(true);
+              }}
+            />
+            <span className={concurrencyValid ? "help" : "problem"}>1–200 messages in flight per task</span>
+          </div>
+          <div className="row">
+            <button
+              type="submit"
+              className="primary"
+              disabled={!canOperate || busy || !changed || !countValid || !concurrencyValid}
+            >
+              {busy ? "Applying…" : "Apply"}
             </button>
-          )}
+            {dirty && (
+              <button type="button" className="ghost" onClick={() => setDirty(false)}>
+                Reset to live
+              </button>
+            )}
+          </div>
         </div>
-      </div>
-      <div style={{ marginTop: 10 }}>{notice}</div>
+        <div style={{ marginTop: 10 }}>{notice}</div>
+      </form>
       <ConfirmDialog
         open={confirm !== undefined}
         title="Confirm a big change"
@@ -185,7 +188,7 @@ function FleetControls({ fleet, autoscaling }: { fleet: FleetView; autoscaling: 
           ))}
         </ul>
       </ConfirmDialog>
-    </form>
+    </>
   );
 }
 
