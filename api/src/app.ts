@@ -15,10 +15,13 @@ import { AuditLog } from "./ops/audit.js";
 import type { OpsModule } from "./ops/context.js";
 import { alertsModule } from "./ops/modules/alerts.js";
 import { faultsModule } from "./ops/modules/faults.js";
+import { publishFaultsModule } from "./ops/modules/publish-faults.js";
 import { queueModule } from "./ops/modules/queue.js";
 import { type OpsToken, opsRouter } from "./ops/router.js";
 import { OpsState } from "./ops/state.js";
 import { OutboxRelay, type OutboxRelayOptions } from "./outbox-relay.js";
+import { FaultInjectingTopic } from "./publish-faults.js";
+import { type RepublisherOptions, StaleOrderRepublisher } from "./republisher.js";
 import { healthRoutes } from "./routes/health.js";
 import { orderRoutes } from "./routes/orders.js";
 import { type RateLimit, rateLimit, securityHeaders } from "./security.js";
@@ -46,6 +49,11 @@ export interface ApiDeps {
   rateLimits?: { orders?: RateLimit; ops?: RateLimit };
   /** Express's `trust proxy`: whose X-Forwarded-For names the client (TRUST_PROXY). Default "loopback". */
   trustProxy?: boolean | number | string;
+  /**
+   * Store-driven recovery of orders whose message the broker lost (REPUBLISH_*). On by default
+   * wherever there is a queue and a topic; `false` turns it off.
+   */
+  republisher?: RepublisherOptions | false;
 }
 
 export interface Api {
@@ -53,9 +61,10 @@ export interface Api {
   metrics: ApiMetrics;
   payments: PaymentProcessor;
   relay: OutboxRelay | undefined;
+  republisher: StaleOrderRepublisher | undefined;
   state: OpsState;
   audit: AuditLog;
-  /** Starts background work (the outbox relay). */
+  /** Starts background work (the outbox relay, the stale-order republisher). */
   start(): void;
   close(): Promise<void>;
 }
@@ -79,7 +88,8 @@ export function createApi(deps: ApiDeps): Api {
     ? new OutboxRelay(
         {
           store: deps.store,
-          topic: deps.topic,
+          // The fault-injection seam: PUT /ops/faults/publish makes publishes fail as an SNS outage would.
+          topic: new FaultInjectingTopic(deps.topic, deps.store),
           log: deps.log,
           metrics,
           route: deps.processing ? () => deps.processing?.next() ?? "workers" : undefined,
@@ -87,6 +97,20 @@ export function createApi(deps: ApiDeps): Api {
         deps.outbox,
       )
     : undefined;
+
+  const republisher =
+    deps.queue && deps.topic && deps.republisher !== false
+      ? new StaleOrderRepublisher(
+          {
+            store: deps.store,
+            queue: deps.queue,
+            log: deps.log,
+            registry: metrics.registry,
+            onRepublished: () => relay?.notify(),
+          },
+          deps.republisher,
+        )
+      : undefined;
 
   const app = express();
   app.disable("x-powered-by");
@@ -115,6 +139,7 @@ export function createApi(deps: ApiDeps): Api {
   const modules = [
     alertsModule(deps.store),
     faultsModule(),
+    publishFaultsModule(),
     // The queue, its DLQ, redrive and purge: wherever there is a queue.
     ...(deps.queue
       ? [queueModule({ queue: deps.queue, store: deps.store, log: deps.log, onRequeued: () => relay?.notify() })]
@@ -134,10 +159,15 @@ export function createApi(deps: ApiDeps): Api {
     metrics,
     payments,
     relay,
+    republisher,
     state,
     audit,
-    start: () => relay?.start(),
+    start: () => {
+      relay?.start();
+      republisher?.start();
+    },
     close: async () => {
+      await republisher?.close();
       await relay?.close();
       for (const module of modules) await module.close?.();
     },

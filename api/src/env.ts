@@ -36,6 +36,13 @@ const schema = z.object({
   /** The ops plane (/ops/*, signed in or not) per client address. 0 = no limit. */
   RATE_LIMIT_OPS_PER_SECOND: numberVar(50, 0, 1_000_000),
   RATE_LIMIT_OPS_BURST: intVar(200, 1, 10_000_000),
+  /**
+   * Orders whose message the broker lost are published again once nothing has touched them for this
+   * long and the queue holds fewer messages than the store has waiting orders, in seconds. 0 = off.
+   */
+  REPUBLISH_STALE_AFTER_SECONDS: intVar(120, 0, 86_400),
+  /** Time between the stale-order sweeps, in ms. */
+  REPUBLISH_INTERVAL_MS: intVar(10_000, 100, 600_000),
   /** Initial desired worker task count. */
   WORKER_TASKS: intVar(1, 0, 1000),
   /** Initial per-task concurrency. */

@@ -53,6 +53,10 @@ const api = createApi({
   },
   payment: { slots: env.PAYMENT_SLOTS, durationMs: env.PAYMENT_DURATION_MS, failureRate: env.PAYMENT_FAILURE_RATE },
   outbox: { batchSize: env.OUTBOX_BATCH_SIZE, pollIntervalMs: env.OUTBOX_POLL_INTERVAL_MS },
+  republisher: env.REPUBLISH_STALE_AFTER_SECONDS > 0 && {
+    staleAfterMs: env.REPUBLISH_STALE_AFTER_SECONDS * 1000,
+    intervalMs: env.REPUBLISH_INTERVAL_MS,
+  },
   ...(env.CLOUDWATCH_QUEUE_METRICS && {
     queueAge: new CloudWatchQueueAge({
       client: new CloudWatchClient({}),

@@ -62,6 +62,8 @@ const ROUTES: Record<string, { body?: unknown; path?: string }> = {
   "POST /alerts/api/v2/alerts": { body: [] },
   "GET /faults": {},
   "PUT /faults": { body: { paymentOutageSeconds: 0 } },
+  "GET /faults/publish": {},
+  "PUT /faults/publish": { body: { outageSeconds: 0 } },
   "GET /dlq": {},
   "POST /dlq/redrive": { body: { orderIds: [] } },
   "POST /queue/purge": { body: { confirm: "no" } },

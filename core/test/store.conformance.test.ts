@@ -123,6 +123,47 @@ describe.each(backends)("OrderStore conformance: %s", (_name, open) => {
     expect((await store.getOrder(sync.order.orderId))?.status).toBe("queued");
   });
 
+  it("republishes stale waiting async orders the broker lost, oldest first, once, and nothing else", async () => {
+    const minuteAgo = Date.now() - 60_000;
+    const accept = async (overrides: Parameters<typeof newOrder>[0], outbox: boolean) =>
+      (await store.acceptOrder(newOrder({ acceptedAtMs: minuteAgo, ...overrides }), { outbox })).order.orderId;
+    const queued = [await accept({ acceptedAtMs: minuteAgo - 2 }, false), await accept({}, false)];
+    const failed = await accept({ acceptedAtMs: minuteAgo - 1 }, false);
+    await store.claimOrder(failed, "t", 30_000);
+    await store.markFailed(failed, "t", "declined");
+    const pendingOutbox = await accept({}, true); // not yet published: the relay has it
+    const sync = await accept({ mode: "sync" }, false);
+    const paid = await accept({}, false);
+    await store.claimOrder(paid, "t", 30_000);
+    await store.markPaid(paid, "ch_1");
+    const dead = await accept({}, false);
+    await store.markDead(dead, "poison");
+    const leased = await accept({}, false);
+    await store.claimOrder(leased, "t", 30_000);
+    const expired = await accept({}, false);
+    await store.claimOrder(expired, "gone", 1);
+
+    // The failed one was touched by markFailed just now: not stale after 30 s.
+    expect(await store.republishStale(30_000, 100)).toEqual(queued);
+    expect(await store.republishStale(30_000, 100)).toEqual([]);
+    await store.completeOutbox(
+      (await store.claimOutbox(100, 1000)).filter((r) => queued.includes(r.orderId)).map((r) => r.id),
+    );
+    // Touched when republished: the next sweep leaves them alone even though their rows are published.
+    expect(await store.republishStale(30_000, 100)).toEqual([]);
+    await new Promise((r) => setTimeout(r, 5));
+    // With no age threshold: the failed one and the expired lease too, within the limit, oldest first.
+    expect(await store.republishStale(0, 2)).toEqual([queued[0], failed]);
+    expect((await store.republishStale(0, 100)).sort()).toEqual([queued[1], expired].sort());
+    const rows = await store.claimOutbox(100, 1000);
+    for (const id of [sync, paid, dead, leased]) expect(rows.map((r) => r.orderId)).not.toContain(id);
+    // The order the relay still had keeps its one row; the four republished got one each.
+    expect(await store.outboxStats()).toMatchObject({ pending: 5 });
+    expect(rows.map((r) => r.orderId)).not.toContain(pendingOutbox);
+    expect(JSON.parse(rows.find((r) => r.orderId === failed)?.payload ?? "{}")).toMatchObject({ orderId: failed });
+    expect((await store.getOrder(expired))?.status).toBe("processing");
+  });
+
   it("release hands an interrupted order back untouched", async () => {
     const { order } = await store.acceptOrder(newOrder(), { outbox: false });
     await store.claimOrder(order.orderId, "t", 30_000);

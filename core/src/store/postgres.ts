@@ -263,6 +263,32 @@ export class PostgresOrderStore implements OrderStore {
     });
   }
 
+  async republishStale(olderThanMs: number, limit: number): Promise<string[]> {
+    return this.#tx(async (client) => {
+      const now = Date.now();
+      // SKIP LOCKED: two API tasks sweeping at once split the stale orders instead of both republishing them.
+      const { rows } = await client.query<{ id: string; accepted_at: string }>(
+        `UPDATE orders SET updated_at = $1 WHERE id IN (
+           SELECT o.id FROM orders o
+           WHERE o.mode = 'async' AND o.updated_at < $2
+             AND (o.status IN ('queued', 'failed') OR (o.status = 'processing' AND o.lease_until < $1))
+             AND NOT EXISTS (SELECT 1 FROM outbox x WHERE x.order_id = o.id)
+           ORDER BY o.accepted_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+         RETURNING id, accepted_at`,
+        [now, now - olderThanMs, limit],
+      );
+      rows.sort((a, b) => Number(a.accepted_at) - Number(b.accepted_at));
+      for (const row of rows) {
+        await client.query("INSERT INTO outbox (order_id, payload, created_at) VALUES ($1, $2, $3)", [
+          row.id,
+          outboxPayload(row.id, Number(row.accepted_at)),
+          now,
+        ]);
+      }
+      return rows.map((r) => r.id);
+    });
+  }
+
   async recordCharge(charge: Omit<Charge, "chargeId" | "createdAtMs">): Promise<{ charge: Charge; replayed: boolean }> {
     return this.#tx(async (client) => {
       await client.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [charge.idempotencyKey]);

@@ -309,6 +309,27 @@ export class SqliteOrderStore implements OrderStore {
       .immediate();
   }
 
+  async republishStale(olderThanMs: number, limit: number): Promise<string[]> {
+    return this.#db
+      .transaction(() => {
+        const now = Date.now();
+        const rows = this.#db
+          .prepare<[{ now: number; before: number; limit: number }], { id: string; accepted_at: number }>(
+            `UPDATE orders SET updated_at = @now WHERE id IN (
+               SELECT o.id FROM orders o
+               WHERE o.mode = 'async' AND o.updated_at < @before
+                 AND (o.status IN ('queued', 'failed') OR (o.status = 'processing' AND o.lease_until < @now))
+                 AND NOT EXISTS (SELECT 1 FROM outbox x WHERE x.order_id = o.id)
+               ORDER BY o.accepted_at LIMIT @limit)
+             RETURNING id, accepted_at`,
+          )
+          .all({ now, before: now - olderThanMs, limit });
+        for (const row of rows) this.#stmts.insertOutbox.run(row.id, outboxPayload(row.id, row.accepted_at), now);
+        return rows.sort((a, b) => a.accepted_at - b.accepted_at).map((r) => r.id);
+      })
+      .immediate();
+  }
+
   async recordCharge(charge: Omit<Charge, "chargeId" | "createdAtMs">): Promise<{ charge: Charge; replayed: boolean }> {
     return this.#db
       .transaction(() => {

@@ -101,6 +101,14 @@ export interface OrderStore {
   markWaitingDead(reason: string): Promise<string[]>;
   /** dead → queued with a fresh outbox row (DLQ redrive). All dead orders when `orderIds` is absent. */
   requeueDead(orderIds?: ReadonlyArray<string>): Promise<string[]>;
+  /**
+   * Async orders still waiting (queued, failed, or processing with an expired lease) that nothing
+   * has touched for `olderThanMs` and that have no outbox row get a fresh outbox row, oldest first,
+   * at most `limit`; their `updated_at` is touched so the next sweep leaves them alone. For messages
+   * the broker lost (an in-memory emulator restarted, a queue purged outside Surge): the store is
+   * the source of truth, so it can publish them again. A duplicate is harmless (payment is idempotent).
+   */
+  republishStale(olderThanMs: number, limit: number): Promise<string[]>;
 
   /** The payment processor's ledger: records a charge once per idempotency key. */
   recordCharge(charge: Omit<Charge, "chargeId" | "createdAtMs">): Promise<{ charge: Charge; replayed: boolean }>;

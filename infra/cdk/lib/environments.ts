@@ -140,6 +140,8 @@ export function apiEnvironment(w: ApiWiring): ServiceEnv<ApiEnvKey> {
       RATE_LIMIT_ORDERS_BURST: "the API's per-client default",
       RATE_LIMIT_OPS_PER_SECOND: "the API's per-client default for the ops plane",
       RATE_LIMIT_OPS_BURST: "the API's per-client default for the ops plane",
+      REPUBLISH_STALE_AFTER_SECONDS: "SQS keeps messages; the sweep's default only acts when the queue lost some",
+      REPUBLISH_INTERVAL_MS: "the stale-order sweep's own default",
     },
   };
 }

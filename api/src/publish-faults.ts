@@ -1,0 +1,49 @@
+import { type OrderStore, OrderTopic, type ProcessingPlatform } from "@surge/core";
+
+/** The store setting every API process reads: an SNS publish outage until this time. */
+export const PUBLISH_FAULTS_SETTING = "faults.publish";
+
+export interface PublishFaults {
+  /** Publishing fails until this time (epoch ms). */
+  outageUntilMs?: number;
+}
+
+/** What the relay sees while a publish outage is injected: the same as an SNS outage, a failed call. */
+export class PublishOutageError extends Error {
+  override readonly name = "PublishOutageError";
+}
+
+/**
+ * The SNS publish path with a fault-injection seam: while an outage is set (PUT /ops/faults/publish,
+ * stored so it survives an API restart and reaches every API task), every publish fails before it
+ * leaves the process, exactly as an unreachable SNS would. The outbox relay then keeps rows and backs
+ * off; accepting orders goes on. The setting is read at most every `refreshMs` (default 500).
+ */
+export class FaultInjectingTopic extends OrderTopic {
+  #checkedAtMs = 0;
+  #outageUntilMs = 0;
+
+  constructor(
+    readonly inner: OrderTopic,
+    readonly store: OrderStore,
+    readonly refreshMs = 500,
+  ) {
+    super(inner.sns, inner.topicArn);
+  }
+
+  override async publishBatch(
+    entries: ReadonlyArray<{ id: string; message: string; target?: ProcessingPlatform | undefined }>,
+  ): Promise<Set<string>> {
+    const now = Date.now();
+    if (now - this.#checkedAtMs >= this.refreshMs) {
+      this.#checkedAtMs = now;
+      this.#outageUntilMs = (await this.store.getSetting<PublishFaults>(PUBLISH_FAULTS_SETTING))?.outageUntilMs ?? 0;
+    }
+    if (now < this.#outageUntilMs) {
+      throw new PublishOutageError(
+        `SNS publish outage injected for ${Math.ceil((this.#outageUntilMs - now) / 1000)} s more (PUT /ops/faults/publish)`,
+      );
+    }
+    return this.inner.publishBatch(entries);
+  }
+}
