@@ -116,10 +116,11 @@ describe("fleet control endpoint", () => {
   let supervisor: TaskSupervisor;
   let control: Awaited<ReturnType<typeof startFleetControl>>;
   const token = "fleet-control-test-token";
+  let idle: string;
 
   beforeAll(async () => {
     dir = tempDir();
-    const idle = join(dir.path, "idle.mjs");
+    idle = join(dir.path, "idle.mjs");
     // A task that only says it is ready and waits for SIGTERM: the endpoint's contract, not the worker's.
     writeFileSync(
       idle,
@@ -181,5 +182,29 @@ describe("fleet control endpoint", () => {
     await call("PUT", { desiredCount: 1 });
     await waitFor(() => supervisor.snapshot().tasks.length === 1, { what: "scale-in to 1" });
     expect(supervisor.snapshot().restarts).toBe(0);
+  });
+
+  it("starts a big scale-out a few tasks at a time, so start-up never starves the running ones", async () => {
+    const s = new TaskSupervisor({
+      script: idle,
+      env: { PATH: process.env.PATH },
+      desiredCount: 0,
+      concurrency: 5,
+      logDir: join(dir.path, "logs"),
+      maxPendingTasks: 2,
+    });
+    let mostPending = 0;
+    s.on("change", (snap) => {
+      mostPending = Math.max(mostPending, snap.pending);
+    });
+    s.start();
+    try {
+      s.setDesiredCount(6);
+      expect(s.snapshot().pending).toBe(2);
+      await waitFor(() => s.snapshot().running === 6, { what: "6 running" });
+      expect(mostPending).toBe(2);
+    } finally {
+      await s.close();
+    }
   });
 });

@@ -24,6 +24,13 @@ export interface SupervisorOptions {
   restartMaxDelayMs?: number;
   /** A task that ran at least this long before dying resets the crash backoff, in ms. Default 10000. */
   healthyAfterMs?: number;
+  /**
+   * Tasks starting (pending) at once; a scale-out beyond it starts the rest as these become ready.
+   * Default 4. A Node process spends about a CPU-second starting: forty at once on a laptop's few
+   * cores starve everything else on it — the running tasks and the emulator included — for half a
+   * minute (the flash-sale benchmark showed it), while a few at a time keep the fleet working.
+   */
+  maxPendingTasks?: number;
 }
 
 export type TaskStatus = "pending" | "running" | "stopping";
@@ -94,6 +101,7 @@ export class TaskSupervisor extends EventEmitter<SupervisorEvents> {
       restartBaseDelayMs: 1000,
       restartMaxDelayMs: 30_000,
       healthyAfterMs: 10_000,
+      maxPendingTasks: 4,
       ...options,
     };
     this.#desired = options.desiredCount;
@@ -187,7 +195,9 @@ export class TaskSupervisor extends EventEmitter<SupervisorEvents> {
         .slice(0, live.length - this.#desired);
       for (const task of surplus) void this.#stop(task);
     } else if (live.length < this.#desired && Date.now() >= this.#nextStartAt) {
-      for (let i = live.length; i < this.#desired; i++) this.#startTask();
+      const pending = live.filter((t) => t.status === "pending").length;
+      const starts = Math.min(this.#desired - live.length, this.#options.maxPendingTasks - pending);
+      for (let i = 0; i < starts; i++) this.#startTask();
     }
   }
 
@@ -229,6 +239,7 @@ export class TaskSupervisor extends EventEmitter<SupervisorEvents> {
           if (child.connected) child.send({ type: "set-concurrency", concurrency: this.#concurrency });
           this.emit("task-ready", task);
           this.#changed();
+          this.#reconcile(); // a start slot is free: the next task of a scale-out can start
         } else if (msg?.type === "stats") {
           task.inFlight = msg.inFlight ?? task.inFlight;
           task.processed = msg.processed ?? task.processed;
