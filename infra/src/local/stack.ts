@@ -99,6 +99,11 @@ export interface Stack {
   /** The local Lambda runtime, when the stack runs one. */
   lambda?: LocalLambdaRuntime;
   console?: LocalConsole;
+  /**
+   * Chaos: stops the in-memory emulator — every message in it is gone — and starts an empty one on
+   * the same port with the same topology. The store still has the orders; recovering them is the API's job.
+   */
+  restartEmulator(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -121,11 +126,16 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const logDir = join(options.dataDir, "logs");
   mkdirSync(logDir, { recursive: true });
   // fauxqs's startFauxqs() listens on every interface; the local stack keeps it on loopback.
-  const emulatorApp = buildApp({ logger: false });
+  let emulatorApp = buildApp({ logger: false });
   await emulatorApp.listen({ port: options.emulatorPort, host: "127.0.0.1" });
   const emulator = {
     port: (emulatorApp.server.address() as AddressInfo).port,
-    stop: () => emulatorApp.close(),
+    stop: async () => {
+      const closing = emulatorApp.close();
+      // Long polls (up to 20 s) would hold the close: end them, as a crash would.
+      emulatorApp.server.closeAllConnections();
+      await closing;
+    },
   };
   const emulatorUrl = `http://127.0.0.1:${emulator.port}`;
   const aws = awsLocalEnv(emulatorUrl);
@@ -135,11 +145,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     credentials: { accessKeyId: "surge-local", secretAccessKey: "surge-local" },
   };
   const clients = createAwsClients(clientConfig);
-  const topology = await ensureTopology(clients, options.names, {
-    maxReceiveCount: options.maxReceiveCount,
-    visibilityTimeoutSeconds: options.visibilityTimeoutSeconds,
-    lambdaQueue: options.lambda ? `${options.names.topic}-lambda` : undefined,
-  });
+  const createTopology = () =>
+    ensureTopology(clients, options.names, {
+      maxReceiveCount: options.maxReceiveCount,
+      visibilityTimeoutSeconds: options.visibilityTimeoutSeconds,
+      lambdaQueue: options.lambda ? `${options.names.topic}-lambda` : undefined,
+    });
+  const topology = await createTopology();
   const childEnv: NodeJS.ProcessEnv = {
     ...process.env,
     ...options.env,
@@ -295,6 +307,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     ...(prometheus && { prometheus }),
     ...(lambda && { lambda: lambda.runtime }),
     ...(opsConsole && { console: opsConsole }),
+    async restartEmulator() {
+      await emulator.stop();
+      emulatorApp = buildApp({ logger: false });
+      await emulatorApp.listen({ port: emulator.port, host: "127.0.0.1" });
+      await createTopology();
+    },
     close() {
       closing ??= (async () => {
         await Promise.allSettled([
