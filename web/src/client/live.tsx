@@ -1,6 +1,6 @@
 "use client";
 
-import { createContext, type ReactNode, useContext, useEffect, useMemo, useSyncExternalStore } from "react";
+import { createContext, type ReactNode, useContext, useEffect, useState, useSyncExternalStore } from "react";
 import type { OpsSnapshot } from "../lib/ops";
 import { type Marker, Timeline, type TimelineColumns } from "../lib/timeline";
 import type { HubMessage, UpstreamStatus } from "../server/hub";
@@ -40,6 +40,11 @@ export class LiveStore {
   #retryTimer: number | undefined;
   #retryMs = 1000;
   #closed = false;
+
+  /** `initial`: the snapshot the server rendered the page with, shown until the stream's first event. */
+  constructor(initial?: OpsSnapshot) {
+    if (initial) this.#view = { ...this.#view, state: initial };
+  }
 
   get view(): LiveView {
     return this.#view;
@@ -128,8 +133,9 @@ export class LiveStore {
 
 const LiveContext = createContext<LiveStore | null>(null);
 
-export function LiveProvider({ children }: { children: ReactNode }) {
-  const store = useMemo(() => new LiveStore(), []);
+export function LiveProvider({ children, initialState }: { children: ReactNode; initialState?: OpsSnapshot | null }) {
+  // Created once: a later render (the layout's snapshot is only the first paint's) must not reconnect the stream.
+  const [store] = useState(() => new LiveStore(initialState ?? undefined));
   useEffect(() => {
     store.connect();
     return () => store.close();

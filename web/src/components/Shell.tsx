@@ -6,7 +6,7 @@ import { createContext, type ReactNode, useContext, useEffect, useState } from "
 import { setCsrfToken } from "../client/api";
 import { LiveProvider, useLive } from "../client/live";
 import { ago, clock, count, seconds } from "../lib/format";
-import { pick } from "../lib/ops";
+import { type OpsSnapshot, pick } from "../lib/ops";
 
 export interface ConsoleSession {
   label: string;
@@ -45,6 +45,7 @@ export function Shell(props: {
   grafanaUrl: string | null;
   apiUrl: string;
   apiReachable: boolean;
+  initialState: OpsSnapshot | null;
   children: ReactNode;
 }) {
   // Set during render, in the browser only: children's effects (which may send requests) run before ours.
@@ -57,7 +58,7 @@ export function Shell(props: {
   };
   return (
     <ConsoleContext.Provider value={value}>
-      <LiveProvider>
+      <LiveProvider initialState={props.initialState}>
         <a href="#main" className="skip-link">
           Skip to content
         </a>

@@ -62,7 +62,7 @@ export function Tile({
         {color && <span className="swatch" style={{ background: color }} aria-hidden="true" />}
         {label}
       </div>
-      <div className="value">
+      <div className={`value ${typeof value === "string" && value.length > 9 ? "long" : ""}`}>
         {value}
         {unit && <small>{unit}</small>}
       </div>

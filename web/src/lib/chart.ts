@@ -370,10 +370,12 @@ export function drawChart(ctx: Ctx, frame: ChartFrame): number {
     ctx.setLineDash([]);
     const text = `${marker.label} · ${marker.by}`;
     const w = ctx.measureText(text).width;
-    if (px + 3 > lastLabelRight + 6 && px + 3 + w <= layout.width) {
+    // Right of the line, or left of it near the right edge (the newest events live there).
+    const left = px + 3 + w <= layout.width ? px + 3 : Math.max(layout.left, px - 3 - w);
+    if (left > lastLabelRight + 6) {
       ctx.fillStyle = color;
-      ctx.fillText(text, px + 3, plotTop - 15);
-      lastLabelRight = px + 3 + w;
+      ctx.fillText(text, left, plotTop - 15);
+      lastLabelRight = left + w;
     }
   }
 

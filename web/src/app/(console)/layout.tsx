@@ -5,6 +5,7 @@ import { Shell } from "../../components/Shell";
 import { env } from "../../env";
 import { ApiUnavailableError, whoami } from "../../server/api";
 import { sessionFromCookies } from "../../server/guard";
+import { hub } from "../../server/hub";
 
 export const dynamic = "force-dynamic";
 
@@ -31,6 +32,8 @@ export default async function ConsoleLayout({ children }: { children: ReactNode 
       grafanaUrl={GRAFANA_URL ?? null}
       apiUrl={SURGE_API_URL}
       apiReachable={apiReachable}
+      // The hub's latest snapshot, rendered into the first paint: live figures before any script runs.
+      initialState={hub().latest ?? null}
     >
       {children}
     </Shell>

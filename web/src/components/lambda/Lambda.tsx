@@ -9,7 +9,6 @@ import { histogram } from "../../lib/histogram";
 import { type LambdaView, PROCESSING_TARGETS, type ProcessingTarget, pick, section } from "../../lib/ops";
 import { STUDY_LAMBDA } from "../../lib/study";
 import { useConsole } from "../Shell";
-import { Sparkline } from "../Sparkline";
 import { ConfirmDialog, Empty, Loading, PageHead, ReadOnlyNote, Resource, Tile, useNotice } from "../ui";
 
 const TARGET_TEXT: Record<ProcessingTarget, string> = {
@@ -129,6 +128,52 @@ function InitHistogram({ values }: { values: number[] }) {
   );
 }
 
+/** Invocations per bin, warm stacked on cold: the waves of cold starts a burst causes. */
+function ColdWarmBars({ bins }: { bins: LambdaView["summary"]["bins"] }) {
+  const w = 600;
+  const h = 130;
+  const max = Math.max(1, ...bins.map((b) => b.invocations));
+  const barW = w / Math.max(1, bins.length);
+  const cold = bins.reduce((n, b) => n + b.coldStarts, 0);
+  const warm = bins.reduce((n, b) => n + b.invocations - b.coldStarts, 0);
+  return (
+    <figure style={{ margin: 0 }}>
+      <svg
+        viewBox={`0 0 ${w} ${h}`}
+        preserveAspectRatio="none"
+        style={{ width: "100%", height: h, display: "block" }}
+        role="img"
+        aria-label={`Invocations per bin: ${cold} cold, ${warm} warm`}
+      >
+        <line x1="0" x2={w} y1={h - 1} y2={h - 1} stroke="#2b3440" />
+        {bins.map((b, i) => {
+          const coldH = (b.coldStarts / max) * (h - 6);
+          const warmH = ((b.invocations - b.coldStarts) / max) * (h - 6);
+          const x = i * barW;
+          return (
+            <g key={b.startMs}>
+              <title>
+                {clock(b.startMs)}: {b.invocations} invocations, {b.coldStarts} cold
+              </title>
+              <rect x={x + 0.5} y={h - 1 - coldH} width={Math.max(1, barW - 1)} height={coldH} fill="#4da3ff" />
+              <rect x={x + 0.5} y={h - 1 - coldH - warmH} width={Math.max(1, barW - 1)} height={warmH} fill="#3fb950" />
+            </g>
+          );
+        })}
+      </svg>
+      <figcaption className="chart-legend">
+        <span>
+          <span className="swatch" style={{ background: "#4da3ff" }} /> cold ({count(cold)})
+        </span>
+        <span>
+          <span className="swatch" style={{ background: "#3fb950" }} /> warm ({count(warm)})
+        </span>
+        <span className="faint">max {count(max)} per bin</span>
+      </figcaption>
+    </figure>
+  );
+}
+
 function LambdaFigures({ data }: { data: LambdaView }) {
   const s = data.summary;
   const cold = data.recentReports.filter((r) => r.start === "cold" && r.initDurationMs !== undefined);
@@ -175,22 +220,10 @@ function LambdaFigures({ data }: { data: LambdaView }) {
         </section>
         <section className="panel" aria-labelledby="share-title">
           <h2 id="share-title">Cold vs warm over time</h2>
-          {s.bins.length === 0 ? (
-            <Empty>No invocations in the last hour.</Empty>
-          ) : (
-            <Sparkline
-              label="Invocations and cold starts per bin"
-              format={(v) => count(v)}
-              heightPx={140}
-              series={[
-                { label: "invocations", color: "#3fb950", values: s.bins.map((b) => b.invocations) },
-                { label: "cold starts", color: "#4da3ff", values: s.bins.map((b) => b.coldStarts) },
-              ]}
-            />
-          )}
+          {s.invocations === 0 ? <Empty>No invocations in the last hour.</Empty> : <ColdWarmBars bins={s.bins} />}
           <p className="faint small">
-            {s.binSeconds / 60}-minute bins. Cold starts come in waves when a burst needs more environments, then
-            environments are reused until they idle out.
+            Per {s.binSeconds / 60}-minute bin over the last hour. Cold starts come in waves when a burst needs more
+            environments; then environments are reused until they idle out.
           </p>
         </section>
       </div>
@@ -243,7 +276,7 @@ export function Lambda() {
   const { state } = useLive();
   const processing = pick(state, "processing");
   const configured = processing?.lambdaConfigured;
-  const lambda = useOps<LambdaView>(configured ? "/lambda?windowMinutes=60&reports=200" : null, 5000);
+  const lambda = useOps<LambdaView>(configured ? "/lambda?windowMinutes=60&binSeconds=60&reports=200" : null, 5000);
   return (
     <>
       <PageHead

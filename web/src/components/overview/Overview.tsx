@@ -194,13 +194,16 @@ export function Overview() {
           severity={ageSeverity}
         />
         <Tile
-          testId="tile-latency"
-          label="Latency p50 / p99"
-          value={
-            latest && (Number.isFinite(latest.p50Ms) || Number.isFinite(latest.p99Ms))
-              ? `${ms(latest.p50Ms)} / ${ms(latest.p99Ms)}`
-              : "—"
-          }
+          testId="tile-p50"
+          label="Latency p50"
+          value={ms(latest?.p50Ms)}
+          hint="202 → paid, median"
+          color={COLORS.p50}
+        />
+        <Tile
+          testId="tile-p99"
+          label="Latency p99"
+          value={ms(latest?.p99Ms)}
           hint={
             latency
               ? latency.samples > 0
@@ -321,7 +324,8 @@ function Alerts({
             </div>
             {a.summary && <div>{a.summary}</div>}
             <div className="faint small">
-              firing since {clock(a.startsAt)} ({ago(a.startsAt, now)}) · from {a.source}
+              firing since <span suppressHydrationWarning>{`${clock(a.startsAt)} (${ago(a.startsAt, now)})`}</span> ·
+              from {a.source}
               {a.stale && " · not re-sent lately: may have resolved unseen"}
             </div>
             <div className="row small">
@@ -350,7 +354,9 @@ function Alerts({
           <ul className="events">
             {resolved.slice(0, 10).map((a) => (
               <li key={a.id}>
-                <span className="mono faint">{clock(a.endsAt ?? a.lastReceivedAt)}</span>
+                <span className="mono faint" suppressHydrationWarning>
+                  {clock(a.endsAt ?? a.lastReceivedAt)}
+                </span>
                 <span>
                   {a.name} <span className="faint">resolved</span>
                 </span>

@@ -218,7 +218,8 @@ function ControlOwner({ autoscaling }: { autoscaling: AutoscalingView }) {
         {autoscaling.suspended && (
           <>
             {" "}
-            — {autoscaling.suspended.by} took it {ago(autoscaling.suspended.at, now)}: {autoscaling.suspended.reason}
+            — {autoscaling.suspended.by} took it{" "}
+            <span suppressHydrationWarning>{ago(autoscaling.suspended.at, now)}</span>: {autoscaling.suspended.reason}
           </>
         )}
         {autoscaling.controlledBy === "operator" &&
@@ -474,7 +475,9 @@ export function Workers() {
                               {t.status}
                             </span>
                           </td>
-                          <td className="small">{ago(t.startedAt, now).replace(" ago", "")}</td>
+                          <td className="small" suppressHydrationWarning>
+                            {ago(t.startedAt, now).replace(" ago", "")}
+                          </td>
                           <td className="num">{t.inFlight === undefined ? "—" : count(t.inFlight)}</td>
                           <td className="num">{t.processed === undefined ? "—" : count(t.processed)}</td>
                         </tr>
@@ -490,7 +493,8 @@ export function Workers() {
               <h2 id="policy-title">Autoscaling policy</h2>
               {autoscaling.lastEvaluation && (
                 <p className="muted small">
-                  Last evaluation {ago(autoscaling.lastEvaluation.at, now)}: {autoscaling.lastEvaluation.cause}
+                  Last evaluation <span suppressHydrationWarning>{ago(autoscaling.lastEvaluation.at, now)}</span>:{" "}
+                  {autoscaling.lastEvaluation.cause}
                 </p>
               )}
               <PolicyEditor autoscaling={autoscaling} maxTasks={fleet.maxTasks} />
