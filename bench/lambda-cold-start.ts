@@ -7,7 +7,11 @@
  * start-up plus the runtime's hand-shake. Samples alternate between the two so
  * that load on the machine hits both alike.
  *
- *   node --import tsx bench/lambda-cold-start.ts [--samples 40] [--burst 5]
+ *   node --import tsx bench/lambda-cold-start.ts [--samples 40] [--burst 5] [--study]
+ *
+ * With --study it then replays the study's test: ten orders at once, 3 s
+ * payments, reserved concurrency 5, through the async invoker (throttled
+ * events retried), and prints the ten REPORT lines.
  *
  * Target: Surge's init p95 ≤ 100 ms (the study's Go function: 57.41–65.87 ms,
  * mean 59.93 ms). The burst row starts `--burst` environments at once, as the
@@ -15,11 +19,12 @@
  * for CPU and their init shows it.
  */
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { availableParallelism, cpus } from "node:os";
+import { availableParallelism, cpus, loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { newOrderId, SqliteOrderStore, totalCents } from "@surge/core";
 import { build } from "esbuild";
+import { AsyncInvoker } from "../infra/src/local/lambda/async-invoker.js";
 import { LocalLambdaFunction } from "../infra/src/local/lambda/function.js";
 import { durationStats } from "../infra/src/local/lambda/summary.js";
 import { buildLambdaBundle } from "../worker/src/lambda/build.js";
@@ -28,6 +33,7 @@ const { values } = parseArgs({
   options: {
     samples: { type: "string", default: "40" },
     burst: { type: "string", default: "5" },
+    study: { type: "boolean", default: false },
   },
 });
 const samples = Math.max(5, Number(values.samples));
@@ -60,7 +66,7 @@ writeFileSync(floorModule, "export const handler = async () => ({});\n");
 
 const dataDir = join(dir, "data");
 const store = new SqliteOrderStore(join(dataDir, "surge.db"));
-const environment = { DATA_DIR: dataDir, PAYMENT_DURATION_MS: "0", LOG_LEVEL: "warn" };
+const environment: Record<string, string> = { DATA_DIR: dataDir, PAYMENT_DURATION_MS: "0", LOG_LEVEL: "warn" };
 
 interface Sample {
   initMs: number;
@@ -69,14 +75,14 @@ interface Sample {
   warmMs?: number;
 }
 
-const fnFor = (module: string, handlerName: string, reservedConcurrency = 1) =>
+const fnFor = (module: string, handlerName: string, reservedConcurrency = 1, env = environment) =>
   new LocalLambdaFunction({
     functionName: "bench",
     handlerModule: module,
     handlerName,
     bootstrapScript,
     reservedConcurrency,
-    environment,
+    environment: env,
   });
 
 async function acceptOrderEvent() {
@@ -146,7 +152,9 @@ const surgeInit = stats(surge.map((s) => s.initMs));
 const median = (xs: number[]) => stats(xs).p50;
 
 console.log(
-  `\nLambda cold starts, ${samples} sequential samples each (alternating), ${availableParallelism()} CPU(s) (${cpus()[0]?.model ?? "?"}), Node ${process.version}, ${new Date().toISOString()}`,
+  `\nLambda cold starts, ${samples} sequential samples each (alternating), ${availableParallelism()} CPU(s) (${cpus()[0]?.model ?? "?"}), load average ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(" ")} at the end, Node ${process.version}, ${new Date().toISOString()}`,
 );
 console.log(
   `handler bundle: ${(statSync(surgeModule).size / 1024).toFixed(0)} KiB (worker/src/lambda, as npm run build bundles it)\n`,
@@ -175,6 +183,26 @@ const warm = stats(surge.flatMap((s) => (s.warmMs === undefined ? [] : [s.warmMs
 console.log(
   `warm invocation with a 0 ms payment (claim, charge, mark paid on SQLite): p50 ${f(warm.p50)} ms, p95 ${f(warm.p95)} ms`,
 );
+
+if (values.study) {
+  // The study's test: ten orders at once, 3 s payments, five environments at most.
+  const fn = fnFor(surgeModule, "snsHandler", 5, { ...environment, PAYMENT_DURATION_MS: "3000" });
+  const invoker = new AsyncInvoker(fn);
+  const events = await Promise.all(Array.from({ length: 10 }, () => acceptOrderEvent()));
+  await Promise.all(
+    events.map(
+      (payload, i) =>
+        new Promise((done) => invoker.enqueue({ id: String(i), payload, acceptedAtMs: Date.now() }, done)),
+    ),
+  );
+  const reports = fn.reports(10).reverse();
+  console.log(
+    `\nThe study's test replayed: 10 orders at once, 3 s payments, reserved concurrency 5 — ${fn.totals.cold} cold, ${fn.totals.warm} warm, ${fn.totals.throttles} throttles retried:\n`,
+  );
+  for (const r of reports) console.log(r.line);
+  await invoker.close();
+  await fn.close();
+}
 
 await store.close();
 rmSync(dir, { recursive: true, force: true });
