@@ -18,7 +18,11 @@ describe("npm run study --time-scale 0.1", () => {
 
   beforeAll(async () => {
     if (!existsSync(join(root, "api/dist/main.js")) || !existsSync(join(root, "worker/dist/main.js"))) {
-      spawnSync("npx", ["turbo", "run", "build", "--output-logs=errors-only"], { cwd: root, stdio: "inherit" });
+      spawnSync(
+        "npx",
+        ["turbo", "run", "build", "--filter=@surge/api", "--filter=@surge/worker", "--output-logs=errors-only"],
+        { cwd: root, stdio: "inherit" },
+      );
     }
     exitCode = await new Promise<number | null>((resolve) => {
       const child = spawn(
