@@ -35,6 +35,9 @@ export class Service {
     this.#startedAt = Date.now();
     const child = fork(this.options.script, this.options.args ?? [], {
       env: this.options.env,
+      // A bundle needs none of its parent's flags: a runner started with `--import tsx` (the study,
+      // chaos and soak runs, tests) must not load tsx into every child, which more than doubles its memory.
+      execArgv: [],
       stdio: ["ignore", "pipe", "pipe", "ipc"],
     });
     child.stdout?.pipe(log, { end: false });

@@ -212,6 +212,8 @@ export class TaskSupervisor extends EventEmitter<SupervisorEvents> {
         METRICS_PORT: "0",
         METRICS_HOST: "127.0.0.1",
       },
+      // The worker is a bundle: never the parent's loader flags (`--import tsx` under a TS runner).
+      execArgv: [],
       stdio: ["ignore", "pipe", "pipe", "ipc"],
     });
     child.stdout?.pipe(log, { end: false });
