@@ -20,7 +20,8 @@ let measured = 0;
 /**
  * The live timeline on a canvas. It redraws outside React: the live store's
  * tick schedules one animation frame, which draws straight from the typed
- * arrays. Hover or arrow keys move a crosshair with every value at that second.
+ * arrays. Hover or arrow keys move a crosshair (an element over the canvas, so
+ * moving it costs no redraw) with every value at that second.
  */
 export function TimelineChart({
   panels,
@@ -36,7 +37,7 @@ export function TimelineChart({
   const wrapRef = useRef<HTMLDivElement>(null);
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const [rangeMs, setRangeMs] = useState<number>(RANGES[1].ms);
-  const [cursor, setCursor] = useState<{ ms: number; xPx: number } | undefined>();
+  const [cursor, setCursor] = useState<{ ms: number } | undefined>();
   const [width, setWidth] = useState(0);
   const frameRef = useRef<number | undefined>(undefined);
 
@@ -72,13 +73,12 @@ export function TimelineChart({
       endMs: endMs(),
       rangeMs: windowMs(),
       layout,
-      ...(cursor && { cursorMs: cursor.ms }),
     });
     canvas.dataset.points = String(store.timeline.length);
     // What each frame costs, as a User Timing measure (bench/console.ts reads it; so can DevTools).
     if (++measured % 1000 === 0) performance.clearMeasures(DRAW_MEASURE);
     performance.measure(DRAW_MEASURE, { start: started });
-  }, [store, panels, width, heightPx, windowMs, cursor, endMs]);
+  }, [store, panels, width, heightPx, windowMs, endMs]);
 
   const schedule = useCallback(() => {
     if (frameRef.current === undefined) frameRef.current = window.requestAnimationFrame(draw);
@@ -126,7 +126,7 @@ export function TimelineChart({
     const i = nearestIndex(store.timeline, toMs(xPx));
     if (i < 0) return;
     const ms = store.timeline.timeAt(i);
-    setCursor({ ms, xPx: toX(ms) });
+    setCursor({ ms });
   };
 
   const onKeyDown = (e: KeyboardEvent<HTMLCanvasElement>) => {
@@ -146,7 +146,7 @@ export function TimelineChart({
     );
     const ms = timeline.timeAt(next);
     if (ms < endMs() - windowMs()) return;
-    setCursor({ ms, xPx: toX(ms) });
+    setCursor({ ms });
   };
 
   const index = cursor ? nearestIndex(store.timeline, cursor.ms) : -1;
@@ -181,12 +181,19 @@ export function TimelineChart({
           onBlur={() => setCursor(undefined)}
           data-testid="timeline-canvas"
         />
+        {cursor && (
+          // The crosshair is an element over the canvas, not drawn on it: moving it redraws nothing.
+          <div
+            className="chart-cursor"
+            style={{ left: toX(cursor.ms), top: MARGINS.top, height: heightPx - MARGINS.top - MARGINS.bottom }}
+          />
+        )}
         {cursor && point && (
           <div
             className="chart-tip"
             style={{
               top: 8,
-              ...(cursor.xPx > width / 2 ? { right: width - cursor.xPx + 12 } : { left: cursor.xPx + 12 }),
+              ...(toX(cursor.ms) > width / 2 ? { right: width - toX(cursor.ms) + 12 } : { left: toX(cursor.ms) + 12 }),
             }}
           >
             <div className="mono" style={{ marginBottom: 4 }}>

@@ -112,11 +112,13 @@ export function lesson(input: PlannerInput): string[] {
         `Raising the concurrency further adds in-flight messages, not throughput.`,
     );
   }
-  if (Number.isFinite(r.tasksToKeepUp)) {
+  if (Number.isFinite(r.tasksToKeepUp) && input.arrivalPerSecond > 0) {
     lines.push(
       `Only more tasks scale: each adds ${perTask} orders/s. Keeping up with ${fmt(input.arrivalPerSecond)} orders/s ` +
         `takes ${r.tasksToKeepUp} task${r.tasksToKeepUp === 1 ? "" : "s"} (the study: 60 orders/s needs 36).`,
     );
+  } else if (r.perTaskPerSecond > 0) {
+    lines.push(`Only more tasks scale: each adds ${perTask} orders/s (the study: 60 orders/s needs 36).`);
   }
   return lines;
 }

@@ -1,7 +1,7 @@
 "use client";
 
 import { type ComparisonRow, compare } from "../../lib/comparison";
-import { count, dateTime, ms, percent, perSecond, times } from "../../lib/format";
+import { count, dateTime, ms, num, percent, perSecond, times } from "../../lib/format";
 import type { BurstSummary } from "../../lib/ops";
 import { Empty } from "../ui";
 
@@ -25,7 +25,8 @@ function verdict(row: ComparisonRow, sync: number, async: number): { text: strin
     const diff = async - sync;
     if (Math.abs(diff) < 0.0005) return { text: "same", className: "" };
     const good = row.better === "higher" ? diff > 0 : diff < 0;
-    return { text: `${diff > 0 ? "+" : "−"}${percent(Math.abs(diff))}`, className: good ? "better" : "worse" };
+    // A difference of two percentages is in points, not a percentage of a percentage.
+    return { text: `${diff > 0 ? "+" : "−"}${num(Math.abs(diff) * 100)} pts`, className: good ? "better" : "worse" };
   }
   const x = row.improvement;
   if (!Number.isFinite(x)) return { text: "—", className: "" };
