@@ -123,6 +123,9 @@ describe("hub", () => {
       const ticks = messages.filter((m) => m.type === "tick");
       expect(ticks.length).toBeGreaterThan(0);
       expect(hub.status.state).toBe("live");
+      // The first paint gets the snapshot only while it is fresh.
+      expect(hub.freshLatest()?.at).toBe(hub.latest?.at);
+      expect(hub.freshLatest(-1)).toBeUndefined();
       // A browser that arrives later gets the history at once.
       const late = collect(hub, GOOD);
       const init = late.messages[0];

@@ -121,6 +121,12 @@ export class Hub {
     return this.#subscribers.size;
   }
 
+  /** The latest snapshot if it is still live (younger than `maxAgeMs`), for the first paint; else undefined. */
+  freshLatest(maxAgeMs = 5000): OpsSnapshot | undefined {
+    const at = this.status.lastEventAt;
+    return this.latest && at !== undefined && Date.now() - at <= maxAgeMs ? this.latest : undefined;
+  }
+
   initMessage(): HubMessage {
     return {
       type: "init",

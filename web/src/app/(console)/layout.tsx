@@ -33,7 +33,8 @@ export default async function ConsoleLayout({ children }: { children: ReactNode 
       apiUrl={SURGE_API_URL}
       apiReachable={apiReachable}
       // The hub's latest snapshot, rendered into the first paint: live figures before any script runs.
-      initialState={hub().latest ?? null}
+      // Only a fresh one: a stale snapshot painted as live would be worse than a second of "—".
+      initialState={hub().freshLatest() ?? null}
     >
       {children}
     </Shell>
