@@ -246,7 +246,21 @@ describe("ops console, end to end", () => {
     );
     await shot("flash-sale");
 
+    // An alert, as Grafana's contact point delivers it: the Overview lists it and the top bar flags it.
+    await api("POST", "/ops/alerts", {
+      orgId: 1,
+      alerts: [
+        {
+          status: "firing",
+          labels: { alertname: "SurgeQueueAgeWarning", severity: "warning" },
+          annotations: { summary: "The oldest order has waited over 60 s" },
+          startsAt: new Date().toISOString(),
+        },
+      ],
+    });
     await goto("/");
+    await page.getByTestId("alert-firing").filter({ hasText: "SurgeQueueAgeWarning" }).waitFor();
+    await page.getByRole("link", { name: "1 alert firing" }).waitFor();
     // One task pays 5 per second against 40 arriving: the queue must climb.
     const visible = await until(
       () => tileNumber("tile-visible"),
@@ -271,6 +285,7 @@ describe("ops console, end to end", () => {
     await page.keyboard.press("ArrowLeft");
     await tip.waitFor();
     await page.keyboard.press("Escape");
+    await canvas.blur();
     // The matching Grafana dashboard, since a Grafana URL is configured.
     expect(await page.getByRole("link", { name: /Surge \/ Overview in Grafana/ }).getAttribute("href")).toBe(
       "http://127.0.0.1:3001/d/surge-overview?from=now-1h&to=now&refresh=5s",
