@@ -59,11 +59,13 @@ describe("recovery of orders the queue lost, and a publish outage", () => {
   });
 
   it("the sweep publishes lost orders again, once each, and leaves a backlog that is on the queue alone", async () => {
-    const { t, api, accept, onQueue, drain, purge } = await setup({ staleAfterMs: 300, intervalMs: 100 });
+    // The threshold leaves the relay time to publish a sweep's rows before they could look stale
+    // again, even on a loaded CI machine (300 ms was not enough there: orders went out twice).
+    const { t, api, accept, onQueue, drain, purge } = await setup({ staleAfterMs: 2000, intervalMs: 100 });
     const ids = await accept(20);
     await waitFor(async () => (await onQueue()) === 20, { what: "20 messages on the queue" });
     // A backlog older than the threshold, all on the queue: nothing to republish.
-    await new Promise((r) => setTimeout(r, 800));
+    await new Promise((r) => setTimeout(r, 2300));
     expect(await api.api.republisher?.sweepOnce()).toBe(0);
     expect(await onQueue()).toBe(20);
 
