@@ -8,6 +8,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { tempDir, validOrder, waitFor } from "@surge/core/testing";
+import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Stack, startStack } from "../src/local/stack.js";
 
@@ -201,6 +202,48 @@ describe("operator tokens never leak, and the console refuses cross-site changes
       expect.soft(res.status, JSON.stringify(headers)).toBe(403);
     }
     expect((await stack.supervisor.snapshot()).desiredCount).toBe(1);
+  });
+
+  it("in a real browser: the console works under its CSP (no violation, no console error), and no token reaches the page", async () => {
+    const browser = await chromium.launch({
+      executablePath: "/usr/bin/chromium",
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"],
+    });
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on("console", (m) => {
+        if (m.type() === "error") errors.push(`${page.url()}: ${m.text()}`);
+      });
+      page.on("pageerror", (e) => errors.push(`${page.url()}: uncaught ${e.message}`));
+      // Violations are reported to the page as events: collect them where the test can read them.
+      // Browser code as text: this package is type-checked without the DOM library.
+      await page.addInitScript({
+        content: `window.cspViolations = [];
+          document.addEventListener("securitypolicyviolation", (e) =>
+            window.cspViolations.push(e.violatedDirective + " " + e.blockedURI));`,
+      });
+      await page.goto(`${consoleUrl}/sign-in`);
+      await page.fill("input[name=token]", VIEWER);
+      await page.click("button[type=submit]");
+      await page.waitForURL(`${consoleUrl}/`);
+      await page.locator(".dot.live").waitFor({ timeout: 30_000 });
+      for (const path of ["/", "/workers", "/queue", "/flash-sale", "/lambda", "/cost", "/audit"]) {
+        await page.goto(`${consoleUrl}${path}`);
+        await page.waitForLoadState("networkidle").catch(() => {});
+        const seen = (await page.evaluate(`({
+          violations: window.cspViolations,
+          html: document.documentElement.outerHTML,
+          storage: JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }),
+          cookies: document.cookie,
+        })`)) as { violations: string[]; html: string; storage: string; cookies: string };
+        expect.soft(seen.violations, path).toEqual([]);
+        expectNoToken(seen.html + seen.storage + seen.cookies, `the page ${path} in the browser`);
+      }
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
   });
 
   it("the built client bundle carries no token and reads no token variable", () => {
