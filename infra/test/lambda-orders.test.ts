@@ -154,6 +154,8 @@ describe("the local Lambda function paying orders from the SNS subscription", ()
       timeoutMs: 20_000,
       what: "paid after the crash",
     });
+    // The store says paid a moment before the retried invocation's REPORT line is written.
+    await waitFor(() => fn.reports(10).length >= 2, { what: "the retry's REPORT line" });
     const reports = fn.reports(10).reverse();
     expect(reports.map((r) => [r.start, r.outcome, r.errorType ?? null])).toEqual([
       ["cold", "error", "Runtime.ExitError"],
