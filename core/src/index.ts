@@ -1,6 +1,7 @@
 export * from "./cost.js";
 export * from "./env.js";
 export * from "./errors.js";
+export type * from "./lambda-stats.js";
 export * from "./log.js";
 export * from "./metrics.js";
 export * from "./order.js";

@@ -8,24 +8,9 @@ import { HttpError } from "../http.js";
 
 export type LambdaSource = "local" | "aws";
 
-/** Distribution of durations, in ms; zeros when there are none. */
-export interface DurationStats {
-  count: number;
-  min: number;
-  mean: number;
-  p50: number;
-  p95: number;
-  p99: number;
-  max: number;
-}
+import type { DurationStats, InvocationBin } from "@surge/core";
 
-export interface InvocationBin {
-  startMs: number;
-  invocations: number;
-  coldStarts: number;
-  /** coldStarts ÷ invocations, 0..1. */
-  coldStartShare: number;
-}
+export type { DurationStats, InvocationBin };
 
 /** The function over a window: the answers to the study's questions, from REPORT lines. */
 export interface LambdaSummary {

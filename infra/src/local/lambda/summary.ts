@@ -1,24 +1,7 @@
+import type { DurationStats, InvocationBin } from "@surge/core";
 import type { LambdaReport } from "./report.js";
 
-/** Distribution of a set of durations, in ms; all zero when there are none. */
-export interface DurationStats {
-  count: number;
-  min: number;
-  mean: number;
-  p50: number;
-  p95: number;
-  p99: number;
-  max: number;
-}
-
-/** One time bin of invocations: how many, and how many started cold. */
-export interface InvocationBin {
-  startMs: number;
-  invocations: number;
-  coldStarts: number;
-  /** coldStarts ÷ invocations, 0..1 (0 for an empty bin). */
-  coldStartShare: number;
-}
+export type { DurationStats, InvocationBin };
 
 /** What the function did in a window: the local answer to the Logs Insights queries over REPORT lines. */
 export interface LambdaWindowSummary {
