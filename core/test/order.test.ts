@@ -49,6 +49,7 @@ describe("order schema", () => {
     const b = newOrderId(1_700_000_000_001);
     expect(a).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(a < b).toBe(true);
+    expect(Number.parseInt(a.replaceAll("-", "").slice(0, 12), 16)).toBe(1_700_000_000_000);
     expect(new Set(Array.from({ length: 1000 }, () => newOrderId())).size).toBe(1000);
   });
 
