@@ -9,11 +9,12 @@
  */
 import type { AddressInfo } from "node:net";
 import { parseArgs } from "node:util";
-import { createLogger, ensureTopology, OrderQueue, type OrderStore, OrderTopic, PostgresOrderStore } from "@surge/core";
+import { createLogger, ensureTopology, OrderQueue, type OrderStore, PostgresOrderStore } from "@surge/core";
 import { tempSqliteStore, validOrder } from "@surge/core/testing";
 import autocannon from "autocannon";
 import express from "express";
 import { createApi } from "../api/src/app.js";
+import { PublisherThread } from "../api/src/publisher/publisher-thread.js";
 import { startEmulatorProcess } from "./lib/emulator-process.js";
 
 const { values } = parseArgs({
@@ -83,10 +84,12 @@ const sqlite = values.postgres ? undefined : tempSqliteStore();
 const store: OrderStore = values.postgres
   ? new PostgresOrderStore(values.postgres, { schema: `bench_${Date.now()}` })
   : (sqlite?.store as OrderStore);
+// As api/src/main.ts wires it: SNS calls on their own thread.
+const publisher = new PublisherThread({ topicArn: topology.topicArn, env: emulator.env });
 const api = createApi({
   store,
   queue: new OrderQueue(emulator.clients.sqs, topology.queueUrl, topology.dlqUrl),
-  topic: new OrderTopic(emulator.clients.sns, topology.topicArn),
+  topic: publisher,
   log: createLogger({}, { write: () => {} }),
   opsTokens: [],
   payment: { slots: 5, durationMs: 3000, failureRate: 0 },
@@ -130,6 +133,7 @@ console.log(
 apiServer.server.closeAllConnections();
 apiServer.server.close();
 await api.close();
+await publisher.close();
 await emulator.stop();
 if (sqlite) await sqlite.remove();
 else await store.close();

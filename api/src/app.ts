@@ -1,8 +1,8 @@
 import {
   type Logger,
+  type OrderPublisher,
   type OrderQueue,
   type OrderStore,
-  type OrderTopic,
   PaymentProcessor,
   StoredPaymentFaults,
 } from "@surge/core";
@@ -30,8 +30,11 @@ export interface ApiDeps {
   store: OrderStore;
   /** The orders queue and its DLQ (depth for /health and /metrics). */
   queue?: OrderQueue | undefined;
-  /** Where async orders are published; without it the outbox only fills (tests of the accept path). */
-  topic?: OrderTopic | undefined;
+  /**
+   * Where async orders are published (an OrderTopic, or a PublisherThread in front of one); without
+   * it the outbox only fills (tests of the accept path).
+   */
+  topic?: OrderPublisher | undefined;
   log: Logger;
   /** Operator tokens with their labels (the audit log's "who") and roles. */
   opsTokens: ReadonlyArray<OpsToken>;

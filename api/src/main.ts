@@ -1,14 +1,6 @@
 import type { AddressInfo } from "node:net";
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
-import {
-  createAwsClients,
-  createLogger,
-  errorMessage,
-  OrderQueue,
-  OrderTopic,
-  openOrderStore,
-  resolveTopology,
-} from "@surge/core";
+import { createAwsClients, createLogger, errorMessage, OrderQueue, openOrderStore, resolveTopology } from "@surge/core";
 import { createApi } from "./app.js";
 import { createScaling } from "./autoscaling/index.js";
 import { CloudWatchQueueAge } from "./cloudwatch-queue-age.js";
@@ -17,6 +9,7 @@ import { hardenServer } from "./http.js";
 import { createLambdaInsights, ProcessingRouter } from "./lambda/index.js";
 import { burstsModule } from "./ops/modules/bursts.js";
 import { lambdaModule } from "./ops/modules/lambda.js";
+import { PublisherThread } from "./publisher/publisher-thread.js";
 
 const env = loadEnv();
 const log = createLogger({ service: "api" }, { level: env.LOG_LEVEL });
@@ -39,10 +32,12 @@ if (routing.stored && routing.stored !== routing.target) {
     stored: routing.stored,
   });
 }
+// SNS calls run on a thread of their own, beside the accept path instead of between its requests.
+const publisher = new PublisherThread({ topicArn: topology.topicArn });
 const api = createApi({
   store,
   queue: new OrderQueue(sqs, topology.queueUrl, topology.dlqUrl),
-  topic: new OrderTopic(sns, topology.topicArn),
+  topic: publisher,
   log,
   // OPS_TOKEN ("operator"), ALERT_WEBHOOK_TOKEN ("alerts", read-only), OPS_TOKENS and OPS_READONLY_TOKENS.
   opsTokens: env.opsTokens,
@@ -107,6 +102,7 @@ async function shutdown(signal: string) {
   server.closeIdleConnections();
   try {
     await api.close();
+    await publisher.close();
     await store.close();
   } catch (error) {
     log.error("shutdown failed", { error: errorMessage(error) });

@@ -1,4 +1,4 @@
-import { errorMessage, type Logger, type OrderStore, type OrderTopic, type ProcessingPlatform } from "@surge/core";
+import { errorMessage, type Logger, type OrderPublisher, type OrderStore, type ProcessingPlatform } from "@surge/core";
 import type { ApiMetrics } from "./metrics.js";
 
 export interface OutboxRelayOptions {
@@ -29,7 +29,7 @@ export class OutboxRelay {
   constructor(
     readonly deps: {
       store: OrderStore;
-      topic: OrderTopic;
+      topic: OrderPublisher;
       log: Logger;
       metrics: ApiMetrics;
       /** The platform each published order goes to (PUT /ops/processing); without it, no route is set (workers). */

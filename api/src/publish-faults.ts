@@ -1,4 +1,4 @@
-import { type OrderStore, OrderTopic, type ProcessingPlatform } from "@surge/core";
+import type { OrderPublisher, OrderStore, PublishEntry } from "@surge/core";
 
 /** The store setting every API process reads: an SNS publish outage until this time. */
 export const PUBLISH_FAULTS_SETTING = "faults.publish";
@@ -19,21 +19,17 @@ export class PublishOutageError extends Error {
  * leaves the process, exactly as an unreachable SNS would. The outbox relay then keeps rows and backs
  * off; accepting orders goes on. The setting is read at most every `refreshMs` (default 500).
  */
-export class FaultInjectingTopic extends OrderTopic {
+export class FaultInjectingTopic implements OrderPublisher {
   #checkedAtMs = 0;
   #outageUntilMs = 0;
 
   constructor(
-    readonly inner: OrderTopic,
+    readonly inner: OrderPublisher,
     readonly store: OrderStore,
     readonly refreshMs = 500,
-  ) {
-    super(inner.sns, inner.topicArn);
-  }
+  ) {}
 
-  override async publishBatch(
-    entries: ReadonlyArray<{ id: string; message: string; target?: ProcessingPlatform | undefined }>,
-  ): Promise<Set<string>> {
+  async publishBatch(entries: ReadonlyArray<PublishEntry>): Promise<Set<string>> {
     const now = Date.now();
     if (now - this.#checkedAtMs >= this.refreshMs) {
       this.#checkedAtMs = now;

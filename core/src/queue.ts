@@ -386,20 +386,30 @@ export class OrderQueue {
 }
 
 /** Publishes order messages to the topic, ten to a PublishBatch call. */
-export class OrderTopic {
-  constructor(
-    readonly sns: SNSClient,
-    readonly topicArn: string,
-  ) {}
+/** One order message for the topic; `id` is the caller's, echoed back when SNS takes it. */
+export interface PublishEntry {
+  id: string;
+  message: string;
+  target?: ProcessingPlatform | undefined;
+}
 
+/** Where the outbox relay publishes: the topic itself, or something in front of it (a thread, a fault seam). */
+export interface OrderPublisher {
   /**
    * Returns the ids that SNS accepted; the rest stay in the outbox for the next
    * round. An entry's `target` becomes its ROUTE_ATTRIBUTE, which the
    * subscriptions' filter policies deliver on.
    */
-  async publishBatch(
-    entries: ReadonlyArray<{ id: string; message: string; target?: ProcessingPlatform | undefined }>,
-  ): Promise<Set<string>> {
+  publishBatch(entries: ReadonlyArray<PublishEntry>): Promise<Set<string>>;
+}
+
+export class OrderTopic implements OrderPublisher {
+  constructor(
+    readonly sns: SNSClient,
+    readonly topicArn: string,
+  ) {}
+
+  async publishBatch(entries: ReadonlyArray<PublishEntry>): Promise<Set<string>> {
     const accepted = new Set<string>();
     for (let i = 0; i < entries.length; i += 10) {
       const chunk = entries.slice(i, i + 10);
