@@ -8,7 +8,9 @@
  * timeline, scales to 4 tasks and sees them run and the queue drain, changes
  * the concurrency, dead-letters a poison message and redrives it, routes orders
  * to Lambda, signs out and is refused. No browser console error is allowed, and
- * every page is photographed into docs/screenshots/.
+ * every page is photographed: into a temporary directory, or into SCREENSHOTS_DIR
+ * when set (SCREENSHOTS_DIR=docs/screenshots refreshes the README's pictures), so
+ * a test run leaves the working tree as it found it.
  */
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -22,7 +24,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Stack, startStack } from "../../infra/src/local/stack";
 
 const repoRoot = resolve(import.meta.dirname, "../..");
-const screenshots = join(repoRoot, "docs/screenshots");
+const screenshots = process.env.SCREENSHOTS_DIR
+  ? resolve(repoRoot, process.env.SCREENSHOTS_DIR)
+  : mkdtempSync(join(tmpdir(), "surge-console-screenshots-"));
 const TOKEN = `e2e-operator-${randomBytes(12).toString("hex")}`;
 const PAYMENT_MS = 1000;
 
@@ -176,6 +180,8 @@ afterAll(async () => {
   await browser?.close();
   await stack?.close();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  // Pictures asked for stay; the default ones go (set SCREENSHOTS_DIR to keep a failing run's).
+  if (!process.env.SCREENSHOTS_DIR) rmSync(screenshots, { recursive: true, force: true });
 }, 120_000);
 
 describe("ops console, end to end", () => {
