@@ -1,4 +1,11 @@
-import { errorMessage, type Logger, type OrderPublisher, type OrderStore, type ProcessingPlatform } from "@surge/core";
+import {
+  errorMessage,
+  type Logger,
+  type OrderPublisher,
+  type OrderStore,
+  type ProcessingPlatform,
+  type PublishedRoute,
+} from "@surge/core";
 import type { ApiMetrics } from "./metrics.js";
 
 export interface OutboxRelayOptions {
@@ -92,6 +99,7 @@ export class OutboxRelay {
     const chunks: (typeof rows)[] = [];
     for (let i = 0; i < rows.length; i += 10) chunks.push(rows.slice(i, i + 10));
     const done: typeof rows = [];
+    const routes: PublishedRoute[] = [];
     let firstError: unknown;
     let next = 0;
     const lane = async () => {
@@ -99,14 +107,16 @@ export class OutboxRelay {
         const chunk = chunks[next++] ?? [];
         try {
           const route = this.deps.route;
+          const entries = chunk.map((r) => ({ row: r, target: route?.() }));
           const ok = await topic.publishBatch(
-            chunk.map((r) => ({ id: String(r.id), message: r.payload, ...(route && { target: route() }) })),
+            entries.map(({ row, target }) => ({ id: String(row.id), message: row.payload, target })),
           );
           const now = Date.now();
-          for (const r of chunk) {
-            if (!ok.has(String(r.id))) continue;
-            done.push(r);
-            metrics.publishLatency.observe((now - r.createdAtMs) / 1000);
+          for (const { row, target } of entries) {
+            if (!ok.has(String(row.id))) continue;
+            done.push(row);
+            if (target) routes.push({ orderId: row.orderId, platform: target });
+            metrics.publishLatency.observe((now - row.createdAtMs) / 1000);
           }
         } catch (error) {
           firstError ??= error;
@@ -114,8 +124,12 @@ export class OutboxRelay {
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.#options.parallelBatches, chunks.length) }, lane));
-    // Rows SNS did not take keep their lease and come back when it expires.
-    await store.completeOutbox(done.map((r) => r.id));
+    // Rows SNS did not take keep their lease and come back when it expires. Where the rest went is
+    // recorded, so the workers' backlog never counts an order Lambda has.
+    await store.completeOutbox(
+      done.map((r) => r.id),
+      routes,
+    );
     metrics.published.inc(done.length);
     if (done.length > 0) metrics.lastPublish.set(Date.now() / 1000);
     if (firstError !== undefined && done.length === 0) throw firstError;

@@ -77,7 +77,12 @@ export class StaleOrderRepublisher {
   /** One sweep: how many orders lack a message, and publishing the stale ones among them. Returns how many. */
   async sweepOnce(): Promise<number> {
     const { store, queue, log } = this.deps;
-    const [counts, outbox, depth] = await Promise.all([store.countByStatus(), store.outboxStats(), queue.depth()]);
+    // Orders published to Lambda were never on the queue: only the workers' orders are expected there.
+    const [counts, outbox, depth] = await Promise.all([
+      store.countByStatus("workers"),
+      store.outboxStats(),
+      queue.depth(),
+    ]);
     // Sync orders in progress are counted too (they never have a message): the estimate errs towards a duplicate.
     const expectedOnQueue = counts.queued + counts.failed + counts.processing - outbox.pending;
     const onQueue = depth.visible + depth.inFlight + depth.delayed;

@@ -11,7 +11,11 @@ export const silentLog = createLogger({ service: "test" }, { write: () => {} });
 export async function startTestApi(
   store: OrderStore,
   emulator: Emulator,
-  overrides: Partial<ApiDeps> & { maxReceiveCount?: number; visibilityTimeoutSeconds?: number } = {},
+  overrides: Partial<ApiDeps> & {
+    maxReceiveCount?: number;
+    visibilityTimeoutSeconds?: number;
+    lambdaQueue?: boolean;
+  } = {},
 ) {
   const topology = await createTestTopology(emulator, overrides);
   const queue = new OrderQueue(emulator.clients.sqs, topology.queueUrl, topology.dlqUrl);

@@ -6,6 +6,8 @@
 import { PurgeQueueCommand } from "@aws-sdk/client-sqs";
 import { type Emulator, startEmulator, tempSqliteStore, validOrder, waitFor } from "@surge/core/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { BacklogSource } from "../src/autoscaling/backlog.js";
+import { ProcessingRouter } from "../src/lambda/processing.js";
 import { OPS_TOKEN, postJson, startTestApi } from "./helpers.js";
 
 describe("recovery of orders the queue lost, and a publish outage", () => {
@@ -47,6 +49,30 @@ describe("recovery of orders the queue lost, and a publish outage", () => {
     const purge = () => emulator.clients.sqs.send(new PurgeQueueCommand({ QueueUrl: api.topology.queueUrl }));
     return { t, api, accept, onQueue, drain, purge };
   }
+
+  it("leaves orders published to Lambda alone: never on the queue, not lost, and not the workers' backlog", async () => {
+    const t = tempSqliteStore();
+    const processing = new ProcessingRouter(t.store);
+    await processing.set("lambda");
+    const api = await startTestApi(t.store, emulator, {
+      republisher: { staleAfterMs: 200, intervalMs: 60_000 },
+      processing,
+      lambdaQueue: true,
+    });
+    cleanups.push(t.remove, api.close);
+    for (let i = 0; i < 5; i++) expect((await postJson(`${api.url}/orders/async`, validOrder())).status).toBe(202);
+    await waitFor(async () => (await t.store.outboxStats()).pending === 0, { what: "5 orders published" });
+    const lambdaQueueUrl = api.topology.lambdaQueueUrl ?? "";
+    await waitFor(async () => (await api.queue.depth(lambdaQueueUrl)).visible === 5, { what: "5 events for Lambda" });
+    expect((await api.queue.depth()).visible).toBe(0);
+
+    // Older than the threshold, nothing touched them, none on the orders queue: still not lost.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await api.api.republisher?.sweepOnce()).toBe(0);
+    expect((await new BacklogSource({ store: t.store }).read()).backlog).toBe(0);
+    expect((await t.store.countByStatus()).queued).toBe(5);
+    expect((await api.queue.depth()).visible).toBe(0);
+  });
 
   it("without the sweep, an order whose message was lost waits forever (the finding)", async () => {
     const { t, accept, onQueue, purge } = await setup(false);

@@ -385,7 +385,6 @@ export class OrderQueue {
   }
 }
 
-/** Publishes order messages to the topic, ten to a PublishBatch call. */
 /** One order message for the topic; `id` is the caller's, echoed back when SNS takes it. */
 export interface PublishEntry {
   id: string;
@@ -403,6 +402,7 @@ export interface OrderPublisher {
   publishBatch(entries: ReadonlyArray<PublishEntry>): Promise<Set<string>>;
 }
 
+/** Publishes order messages to the topic, ten to a PublishBatch call. */
 export class OrderTopic implements OrderPublisher {
   constructor(
     readonly sns: SNSClient,

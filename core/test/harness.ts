@@ -55,13 +55,15 @@ export function uniqueName(prefix = "t"): string {
 /** A fresh topic → queue (+ DLQ) for one test. */
 export async function createTestTopology(
   emulator: Emulator,
-  options: { maxReceiveCount?: number; visibilityTimeoutSeconds?: number } = {},
+  options: { maxReceiveCount?: number; visibilityTimeoutSeconds?: number; lambdaQueue?: boolean } = {},
 ): Promise<Topology & { names: { topic: string; queue: string; dlq: string } }> {
   const base = uniqueName("orders");
   const names = { topic: base, queue: base, dlq: `${base}-dlq` };
   const topology = await ensureTopology(emulator.clients, names, {
     maxReceiveCount: options.maxReceiveCount ?? 5,
     visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 30,
+    // The Lambda subscription's queue, with both subscriptions filtering on the route, as npm start has it.
+    ...(options.lambdaQueue && { lambdaQueue: `${base}-lambda` }),
   });
   return { ...topology, names };
 }

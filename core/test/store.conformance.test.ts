@@ -123,6 +123,49 @@ describe.each(backends)("OrderStore conformance: %s", (_name, open) => {
     expect((await store.getOrder(sync.order.orderId))?.status).toBe("queued");
   });
 
+  it("records where the relay published each order: the workers' counts and the stale sweep leave Lambda's out", async () => {
+    const minuteAgo = Date.now() - 60_000;
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      ids.push((await store.acceptOrder(newOrder({ acceptedAtMs: minuteAgo + i }), { outbox: true })).order.orderId);
+    }
+    const [toWorkers, toLambda, alsoLambda, unpublished] = ids as [string, string, string, string];
+    const rows = (await store.claimOutbox(10, 1000)).filter((r) => r.orderId !== unpublished);
+    await store.completeOutbox(
+      rows.map((r) => r.id),
+      [
+        { orderId: toWorkers, platform: "workers" },
+        { orderId: toLambda, platform: "lambda" },
+        { orderId: alsoLambda, platform: "lambda" },
+      ],
+    );
+    expect(await store.outboxStats()).toMatchObject({ pending: 1 });
+    expect((await store.countByStatus()).queued).toBe(4);
+    // Never published counts as the workers': that is where an order without a route goes.
+    expect((await store.countByStatus("workers")).queued).toBe(2);
+    expect((await store.countByStatus("lambda")).queued).toBe(2);
+    await store.claimOrder(alsoLambda, "lambda-env-1", 30_000);
+    expect(await store.countByStatus("lambda")).toMatchObject({ queued: 1, processing: 1 });
+
+    // Lost from the queue, the workers' order is published again; Lambda's were never on it.
+    expect(await store.republishStale(30_000, 100)).toEqual([toWorkers]);
+
+    // Redriven while the target is the workers: published there, counted there again.
+    const again = await store.claimOutbox(10, 1000);
+    await store.completeOutbox(
+      again.map((r) => r.id),
+      [
+        ...again.map((r) => ({ orderId: r.orderId, platform: "workers" as const })),
+        { orderId: toLambda, platform: "workers" },
+      ],
+    );
+    expect((await store.countByStatus("workers")).queued).toBe(3);
+    expect((await store.countByStatus("lambda")).processing).toBe(1);
+    // Without routes (a relay with no router), completing changes nothing about the platform.
+    await store.completeOutbox([]);
+    expect((await store.countByStatus("lambda")).processing).toBe(1);
+  });
+
   it("republishes stale waiting async orders the broker lost, oldest first, once, and nothing else", async () => {
     const minuteAgo = Date.now() - 60_000;
     const accept = async (overrides: Parameters<typeof newOrder>[0], outbox: boolean) =>

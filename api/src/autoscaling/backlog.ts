@@ -1,7 +1,7 @@
 import type { OrderQueue, OrderStore } from "@surge/core";
 
 export interface BacklogReading {
-  /** Orders accepted and not yet taken by a task: queued, or failed and waiting for their retry. */
+  /** Orders for the workers accepted and not yet taken by a task: queued, or failed and waiting for their retry. */
   backlog: number;
   queued: number;
   failed: number;
@@ -34,7 +34,8 @@ export class BacklogSource {
   }
 
   async read(): Promise<BacklogReading> {
-    const [counts, sqsVisible] = await Promise.all([this.#options.store.countByStatus(), this.#sqsVisible()]);
+    // The worker fleet's backlog: orders published to Lambda are Lambda's, however many wait.
+    const [counts, sqsVisible] = await Promise.all([this.#options.store.countByStatus("workers"), this.#sqsVisible()]);
     return {
       backlog: counts.queued + counts.failed,
       queued: counts.queued,

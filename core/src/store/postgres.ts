@@ -1,5 +1,6 @@
 import pg from "pg";
 import type { Order, OrderStatus } from "../order.js";
+import type { ProcessingPlatform } from "../queue.js";
 import {
   type ChargeRow,
   leaseRemaining,
@@ -18,6 +19,7 @@ import {
   type NewOrder,
   type OrderStore,
   type OutboxEntry,
+  type PublishedRoute,
   type Reconciliation,
   type StoredRecord,
 } from "./types.js";
@@ -43,6 +45,8 @@ CREATE TABLE IF NOT EXISTS orders (
   idempotency_key TEXT,
   UNIQUE (customer_id, idempotency_key)
 );
+-- Where the relay last published the order: NULL for the worker fleet (the default route), 'lambda'.
+ALTER TABLE orders ADD COLUMN IF NOT EXISTS platform TEXT;
 CREATE INDEX IF NOT EXISTS orders_mode_status_accepted ON orders (mode, status, accepted_at);
 CREATE INDEX IF NOT EXISTS orders_accepted ON orders (accepted_at);
 CREATE INDEX IF NOT EXISTS orders_paid ON orders (paid_at);
@@ -270,7 +274,7 @@ export class PostgresOrderStore implements OrderStore {
       const { rows } = await client.query<{ id: string; accepted_at: string }>(
         `UPDATE orders SET updated_at = $1 WHERE id IN (
            SELECT o.id FROM orders o
-           WHERE o.mode = 'async' AND o.updated_at < $2
+           WHERE o.mode = 'async' AND o.updated_at < $2 AND o.platform IS NULL
              AND (o.status IN ('queued', 'failed') OR (o.status = 'processing' AND o.lease_until < $1))
              AND NOT EXISTS (SELECT 1 FROM outbox x WHERE x.order_id = o.id)
            ORDER BY o.accepted_at LIMIT $3 FOR UPDATE SKIP LOCKED)
@@ -335,9 +339,27 @@ export class PostgresOrderStore implements OrderStore {
       .sort((a, b) => a.id - b.id);
   }
 
-  async completeOutbox(ids: ReadonlyArray<number>): Promise<void> {
+  async completeOutbox(ids: ReadonlyArray<number>, routes?: ReadonlyArray<PublishedRoute>): Promise<void> {
     if (ids.length === 0) return;
-    await this.#q("DELETE FROM outbox WHERE id = ANY($1::bigint[])", [[...ids]]);
+    const lambda = routes?.filter((r) => r.platform === "lambda").map((r) => r.orderId) ?? [];
+    const workers = routes?.filter((r) => r.platform === "workers").map((r) => r.orderId) ?? [];
+    if (lambda.length === 0 && workers.length === 0) {
+      await this.#q("DELETE FROM outbox WHERE id = ANY($1::bigint[])", [[...ids]]);
+      return;
+    }
+    await this.#tx(async (client) => {
+      await client.query("DELETE FROM outbox WHERE id = ANY($1::bigint[])", [[...ids]]);
+      if (lambda.length > 0) {
+        await client.query("UPDATE orders SET platform = 'lambda' WHERE id = ANY($1::text[]) AND platform IS NULL", [
+          lambda,
+        ]);
+      }
+      if (workers.length > 0) {
+        await client.query("UPDATE orders SET platform = NULL WHERE id = ANY($1::text[]) AND platform IS NOT NULL", [
+          workers,
+        ]);
+      }
+    });
   }
 
   async outboxStats(): Promise<{ pending: number; oldestAgeSeconds: number }> {
@@ -350,10 +372,12 @@ export class PostgresOrderStore implements OrderStore {
     };
   }
 
-  async countByStatus(): Promise<Record<OrderStatus, number>> {
+  async countByStatus(platform?: ProcessingPlatform): Promise<Record<OrderStatus, number>> {
     const counts = emptyStatusCounts();
+    const where =
+      platform === undefined ? "" : platform === "lambda" ? "WHERE platform = 'lambda'" : "WHERE platform IS NULL";
     const rows = await this.#q<{ status: OrderStatus; n: string }>(
-      "SELECT status, COUNT(*) AS n FROM orders GROUP BY status",
+      `SELECT status, COUNT(*) AS n FROM orders ${where} GROUP BY status`,
     );
     for (const row of rows) counts[row.status] = Number(row.n);
     return counts;

@@ -3,6 +3,7 @@ import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import type Database from "better-sqlite3";
 import type { Order, OrderStatus } from "../order.js";
+import type { ProcessingPlatform } from "../queue.js";
 import {
   type ChargeRow,
   leaseRemaining,
@@ -21,6 +22,7 @@ import {
   type NewOrder,
   type OrderStore,
   type OutboxEntry,
+  type PublishedRoute,
   type Reconciliation,
   type StoredRecord,
 } from "./types.js";
@@ -42,6 +44,8 @@ CREATE TABLE IF NOT EXISTS orders (
   lease_holder TEXT,
   lease_until INTEGER,
   idempotency_key TEXT,
+  -- Where the relay last published the order: NULL for the worker fleet (the default route), 'lambda'.
+  platform TEXT,
   UNIQUE (customer_id, idempotency_key)
 );
 CREATE INDEX IF NOT EXISTS orders_mode_status_accepted ON orders (mode, status, accepted_at);
@@ -76,6 +80,9 @@ CREATE TABLE IF NOT EXISTS settings (
   value TEXT NOT NULL
 );
 `;
+
+/** PRAGMA user_version once SCHEMA and every column added since are in place. */
+const SCHEMA_VERSION = 2;
 
 interface PendingAccept {
   order: NewOrder;
@@ -117,7 +124,7 @@ export class SqliteOrderStore implements OrderStore {
     this.#db.pragma("journal_mode = WAL");
     this.#db.pragma("synchronous = FULL");
     this.#db.pragma("busy_timeout = 10000");
-    this.#db.transaction(() => this.#db.exec(SCHEMA)).immediate();
+    this.#migrate();
     const db = this.#db;
     this.#stmts = {
       insertOrder: db.prepare(`INSERT INTO orders
@@ -171,11 +178,43 @@ export class SqliteOrderStore implements OrderStore {
       countByStatus: db.prepare<[], { status: OrderStatus; n: number }>(
         "SELECT status, COUNT(*) AS n FROM orders GROUP BY status",
       ),
+      countWorkersByStatus: db.prepare<[], { status: OrderStatus; n: number }>(
+        "SELECT status, COUNT(*) AS n FROM orders WHERE platform IS NULL GROUP BY status",
+      ),
+      countLambdaByStatus: db.prepare<[], { status: OrderStatus; n: number }>(
+        "SELECT status, COUNT(*) AS n FROM orders WHERE platform = 'lambda' GROUP BY status",
+      ),
+      routeToLambda: db.prepare<[string]>(
+        "UPDATE orders SET platform = 'lambda' WHERE id IN (SELECT value FROM json_each(?)) AND platform IS NULL",
+      ),
+      routeToWorkers: db.prepare<[string]>(
+        "UPDATE orders SET platform = NULL WHERE id IN (SELECT value FROM json_each(?)) AND platform IS NOT NULL",
+      ),
       oldestWaiting: db.prepare<[], { oldest: number | null }>(`SELECT MIN(m) AS oldest FROM (
           SELECT MIN(accepted_at) AS m FROM orders WHERE mode = 'async' AND status = 'queued'
           UNION ALL SELECT MIN(accepted_at) FROM orders WHERE mode = 'async' AND status = 'processing'
           UNION ALL SELECT MIN(accepted_at) FROM orders WHERE mode = 'async' AND status = 'failed')`),
     };
+  }
+
+  /**
+   * Creates the schema, or brings an older file up to date, under the write lock (two processes
+   * opening one file at once both check inside it). A current file is only read: opening the store
+   * does not wait behind writers, which a Lambda cold start would feel.
+   */
+  #migrate(): void {
+    const version = () => this.#db.pragma("user_version", { simple: true }) as number;
+    if (version() >= SCHEMA_VERSION) return;
+    this.#db
+      .transaction(() => {
+        if (version() >= SCHEMA_VERSION) return;
+        this.#db.exec(SCHEMA);
+        const columns = this.#db.prepare<[], string>("SELECT name FROM pragma_table_info('orders')").pluck().all();
+        // Version 2: files from before Lambda routing was recorded.
+        if (!columns.includes("platform")) this.#db.exec("ALTER TABLE orders ADD COLUMN platform TEXT");
+        this.#db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      })
+      .immediate();
   }
 
   acceptOrder(order: NewOrder, options: { outbox: boolean }): Promise<{ order: Order; created: boolean }> {
@@ -319,7 +358,7 @@ export class SqliteOrderStore implements OrderStore {
           .prepare<[{ now: number; before: number; limit: number }], { id: string; accepted_at: number }>(
             `UPDATE orders SET updated_at = @now WHERE id IN (
                SELECT o.id FROM orders o
-               WHERE o.mode = 'async' AND o.updated_at < @before
+               WHERE o.mode = 'async' AND o.updated_at < @before AND o.platform IS NULL
                  AND (o.status IN ('queued', 'failed') OR (o.status = 'processing' AND o.lease_until < @now))
                  AND NOT EXISTS (SELECT 1 FROM outbox x WHERE x.order_id = o.id)
                ORDER BY o.accepted_at LIMIT @limit)
@@ -356,9 +395,19 @@ export class SqliteOrderStore implements OrderStore {
       .sort((a, b) => a.id - b.id);
   }
 
-  async completeOutbox(ids: ReadonlyArray<number>): Promise<void> {
+  async completeOutbox(ids: ReadonlyArray<number>, routes?: ReadonlyArray<PublishedRoute>): Promise<void> {
     if (ids.length === 0) return;
-    this.#withoutFsync(() => this.#stmts.deleteOutbox.run(JSON.stringify(ids)));
+    const lambda = routes?.filter((r) => r.platform === "lambda").map((r) => r.orderId) ?? [];
+    const workers = routes?.filter((r) => r.platform === "workers").map((r) => r.orderId) ?? [];
+    this.#withoutFsync(() =>
+      this.#db
+        .transaction(() => {
+          this.#stmts.deleteOutbox.run(JSON.stringify(ids));
+          if (lambda.length > 0) this.#stmts.routeToLambda.run(JSON.stringify(lambda));
+          if (workers.length > 0) this.#stmts.routeToWorkers.run(JSON.stringify(workers));
+        })
+        .immediate(),
+    );
   }
 
   /**
@@ -385,9 +434,15 @@ export class SqliteOrderStore implements OrderStore {
     };
   }
 
-  async countByStatus(): Promise<Record<OrderStatus, number>> {
+  async countByStatus(platform?: ProcessingPlatform): Promise<Record<OrderStatus, number>> {
     const counts = emptyStatusCounts();
-    for (const row of this.#stmts.countByStatus.all()) counts[row.status] = row.n;
+    const statement =
+      platform === undefined
+        ? this.#stmts.countByStatus
+        : platform === "lambda"
+          ? this.#stmts.countLambdaByStatus
+          : this.#stmts.countWorkersByStatus;
+    for (const row of statement.all()) counts[row.status] = row.n;
     return counts;
   }
 

@@ -1,4 +1,5 @@
 import type { Order, OrderItem, OrderMode, OrderStatus } from "../order.js";
+import type { ProcessingPlatform } from "../queue.js";
 
 export interface NewOrder {
   orderId: string;
@@ -17,6 +18,12 @@ export type ClaimResult =
   | { kind: "dead"; order: Order }
   | { kind: "busy"; leaseRemainingMs: number }
   | { kind: "missing" };
+
+/** Where the outbox relay published an order (its SNS routing attribute). */
+export interface PublishedRoute {
+  orderId: string;
+  platform: ProcessingPlatform;
+}
 
 export interface OutboxEntry {
   id: number;
@@ -107,6 +114,7 @@ export interface OrderStore {
    * at most `limit`; their `updated_at` is touched so the next sweep leaves them alone. For messages
    * the broker lost (an in-memory emulator restarted, a queue purged outside Surge): the store is
    * the source of truth, so it can publish them again. A duplicate is harmless (payment is idempotent).
+   * Orders last published to Lambda are not candidates: they were never meant to be on the queue.
    */
   republishStale(olderThanMs: number, limit: number): Promise<string[]>;
 
@@ -116,10 +124,18 @@ export interface OrderStore {
 
   /** Leases up to `limit` unpublished outbox rows, oldest first. */
   claimOutbox(limit: number, leaseMs: number): Promise<OutboxEntry[]>;
-  completeOutbox(ids: ReadonlyArray<number>): Promise<void>;
+  /**
+   * Deletes published outbox rows. With `routes`, also records where each order went: the worker
+   * fleet's backlog and the stale-order sweep count only the orders the queue should hold.
+   */
+  completeOutbox(ids: ReadonlyArray<number>, routes?: ReadonlyArray<PublishedRoute>): Promise<void>;
   outboxStats(): Promise<{ pending: number; oldestAgeSeconds: number }>;
 
-  countByStatus(): Promise<Record<OrderStatus, number>>;
+  /**
+   * Orders by status; with `platform`, only the orders last published to it (`workers` includes the
+   * ones never published, which is where an unrouted order goes).
+   */
+  countByStatus(platform?: ProcessingPlatform): Promise<Record<OrderStatus, number>>;
   /** Age of the oldest async order not yet paid or dead (0 when none): exact, unlike SQS's approximation. */
   oldestWaitingAgeSeconds(): Promise<number>;
   reconcile(): Promise<Reconciliation>;
