@@ -94,6 +94,71 @@ describe("/ops queue, DLQ, redrive and purge", () => {
     });
   });
 
+  it("explains and redrives an order whose Lambda event failed every attempt (Lambda's DLQ message, as AWS writes it)", async () => {
+    const { body } = await postJson(`${api.url}/orders/async`, validOrder());
+    const orderId = String(body.orderId);
+    await waitFor(async () => (await t.store.outboxStats()).pending === 0, { what: "published" });
+    await api.queue.receive(10, 1); // as if routed to Lambda: not on the workers' queue
+    const message = JSON.stringify({ orderId, acceptedAt: new Date().toISOString() });
+    // What Lambda sends its dead-letter queue: the SNS event unchanged, the failure in attributes.
+    const event = {
+      Records: [
+        {
+          EventSource: "aws:sns",
+          EventVersion: "1.0",
+          EventSubscriptionArn: "arn:aws:sns:us-east-1:123456789012:surge-dev-orders:2bcfbf39",
+          Sns: {
+            Type: "Notification",
+            MessageId: "95df01b4",
+            TopicArn: "arn:aws:sns:us-east-1:123456789012:surge-dev-orders",
+            Message: message,
+          },
+        },
+      ],
+    };
+    await emulator.clients.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: api.topology.dlqUrl,
+        MessageBody: JSON.stringify(event),
+        MessageAttributes: {
+          RequestID: { DataType: "String", StringValue: "9d1ea4b4-0a9c-4ba2-a3b0-3e1b2f7b8c01" },
+          ErrorCode: { DataType: "Number", StringValue: "200" },
+          ErrorMessage: { DataType: "String", StringValue: "payment processor unavailable" },
+        },
+      }),
+    );
+    // And what SNS sends the subscription's dead-letter queue when it cannot invoke the function.
+    const other = String((await postJson(`${api.url}/orders/async`, validOrder())).body.orderId);
+    await waitFor(async () => (await t.store.outboxStats()).pending === 0, { what: "published" });
+    await api.queue.receive(10, 1);
+    await emulator.clients.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: api.topology.dlqUrl,
+        MessageBody: JSON.stringify({
+          Type: "Notification",
+          MessageId: "7c1b",
+          Message: JSON.stringify({ orderId: other, acceptedAt: "x" }),
+        }),
+      }),
+    );
+
+    const letters = (await get("/ops/dlq")).body.messages as Array<{ orderId?: string; reason: string }>;
+    expect(letters.find((l) => l.orderId === orderId)?.reason).toBe(
+      "Lambda gave up after its retries (200): payment processor unavailable",
+    );
+    expect(letters.find((l) => l.orderId === other)?.reason).toBe("SNS could not deliver it to the Lambda function");
+    expect(await t.store.getOrder(orderId)).toMatchObject({
+      status: "dead",
+      lastError: "Lambda gave up after its retries (200): payment processor unavailable",
+    });
+    expect((await t.store.getOrder(other))?.status).toBe("dead");
+
+    const res = await postJson(`${api.url}/ops/dlq/redrive`, { orderIds: [orderId, other] }, auth);
+    expect(res.body).toMatchObject({ redriven: 2, skipped: [] });
+    expect((await t.store.getOrder(orderId))?.status).toBe("queued");
+    expect((await get("/ops/dlq")).body.messages).toEqual([]);
+  });
+
   it("redrives the selected order: queued again, republished, its dead letter deleted, audited", async () => {
     const keep = await deadOrder();
     const redrive = await deadOrder();

@@ -217,6 +217,49 @@ export interface DeadLetter {
   sentAt: string;
 }
 
+/**
+ * The order and the reason in a dead letter, whoever wrote it:
+ * - a worker (`sendToDlq`): the order message, with `orderId` and `reason` attributes;
+ * - SQS's redrive policy (maxReceiveCount): the order message as it was, no attributes;
+ * - Lambda, after an SNS event failed its attempts (its dead-letter queue): the event itself —
+ *   `{"Records":[{"Sns":{"Message": <order message>}}]}` — with `ErrorMessage`, `ErrorCode` and
+ *   `RequestID` attributes;
+ * - SNS, when it could not invoke Lambda at all (the subscription's dead-letter queue): the
+ *   notification envelope `{"Type":"Notification","Message": <order message>}`.
+ */
+export function readDeadLetter(
+  body: string,
+  attributes: Readonly<Record<string, string>> = {},
+): { orderId?: string; reason: string } {
+  const orderIdOf = (text: unknown): string | undefined => {
+    if (typeof text !== "string") return undefined;
+    try {
+      const id = (JSON.parse(text) as { orderId?: unknown }).orderId;
+      return typeof id === "string" && id !== "" ? id : undefined;
+    } catch {
+      return undefined; // a poison message: no order to name
+    }
+  };
+  let parsed: { Records?: Array<{ Sns?: { Message?: unknown } }>; Type?: unknown; Message?: unknown } | undefined;
+  try {
+    const value: unknown = JSON.parse(body);
+    if (value && typeof value === "object") parsed = value as typeof parsed;
+  } catch {
+    parsed = undefined;
+  }
+  const lambdaEvent = Array.isArray(parsed?.Records) ? parsed.Records[0]?.Sns?.Message : undefined;
+  const snsEnvelope = parsed?.Type === "Notification" ? parsed.Message : undefined;
+  const orderId = attributes.orderId || orderIdOf(body) || orderIdOf(lambdaEvent) || orderIdOf(snsEnvelope);
+  const reason =
+    attributes.reason ||
+    (lambdaEvent !== undefined
+      ? `Lambda gave up after its retries${attributes.ErrorCode ? ` (${attributes.ErrorCode})` : ""}: ${attributes.ErrorMessage || "no error message"}`
+      : snsEnvelope !== undefined
+        ? "SNS could not deliver it to the Lambda function"
+        : "moved by the queue's redrive policy (maxReceiveCount)");
+  return { ...(orderId && { orderId }), reason };
+}
+
 export interface QueueDepth {
   visible: number;
   inFlight: number;
@@ -319,20 +362,16 @@ export class OrderQueue {
       for (const m of messages) {
         if (m.ReceiptHandle) handles.push(m.ReceiptHandle);
         if (!m.MessageId || seen.has(m.MessageId)) continue;
-        let orderId = m.MessageAttributes?.orderId?.StringValue;
-        if (!orderId) {
-          try {
-            orderId = (JSON.parse(m.Body ?? "") as { orderId?: string }).orderId;
-          } catch {
-            // A poison message: no order to name.
-          }
-        }
+        const attributes = Object.fromEntries(
+          Object.entries(m.MessageAttributes ?? {}).map(([name, value]) => [name, value.StringValue ?? ""]),
+        );
+        const { orderId, reason } = readDeadLetter(m.Body ?? "", attributes);
         seen.set(m.MessageId, {
           messageId: m.MessageId,
           receiptHandle: m.ReceiptHandle ?? "",
           body: m.Body ?? "",
           ...(orderId ? { orderId } : {}),
-          reason: m.MessageAttributes?.reason?.StringValue ?? "moved by the queue's redrive policy (maxReceiveCount)",
+          reason,
           sentAt: new Date(Number(m.Attributes?.SentTimestamp ?? Date.now())).toISOString(),
         });
       }
