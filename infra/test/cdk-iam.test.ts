@@ -110,7 +110,7 @@ describe("IAM least privilege", () => {
     const resourcePolicies = statements.filter(
       ({ statement: st }) => st.Effect === "Allow" && st.Principal !== undefined,
     );
-    // SNS delivering to the orders queue and to the Lambda's DLQ.
+    // SNS delivering to the orders queue and, for the Lambda subscription's undeliverable events, to the orders DLQ.
     expect(resourcePolicies.length).toBeGreaterThanOrEqual(2);
     expect(resourcePolicies.filter(({ statement: st }) => st.Condition === undefined).map((o) => o.where)).toEqual([]);
   });
@@ -230,10 +230,10 @@ describe("IAM least privilege", () => {
     }
   });
 
-  it("the Lambda may write its own logs, join the VPC and send to its own DLQ, nothing else", () => {
+  it("the Lambda may write its own logs, join the VPC and send to the orders DLQ, nothing else", () => {
     const [, fn] = findResource(s.json, "AWS::Lambda::Function", { FunctionName: "surge-dev-order-processor" });
     const roleId = getAttId(fn.Properties?.Role);
-    const [dlqId] = findResource(s.json, "AWS::SQS::Queue", { QueueName: "surge-dev-lambda-dlq" });
+    const [dlqId] = findResource(s.json, "AWS::SQS::Queue", { QueueName: "surge-dev-orders-dlq" });
     const lambda = roleStatements(s.json, roleId);
     expect(actionsOf(lambda)).toEqual(
       [
@@ -248,6 +248,27 @@ describe("IAM least privilege", () => {
         "sqs:SendMessage",
       ].sort(),
     );
-    expect(lambda.find((st) => st.Action === "sqs:SendMessage")?.Resource).toEqual({ "Fn::GetAtt": [dlqId, "Arn"] });
+    expect(lambda.filter((st) => list(st.Action).includes("sqs:SendMessage"))).toEqual([
+      { Effect: "Allow", Action: "sqs:SendMessage", Resource: { "Fn::GetAtt": [dlqId, "Arn"] } },
+    ]);
+  });
+
+  it("SNS may send the Lambda subscription's undeliverable events to the orders DLQ, from the orders topic only", () => {
+    const [topicId] = findResource(s.json, "AWS::SNS::Topic", { TopicName: "surge-dev-orders" });
+    const [dlqId] = findResource(s.json, "AWS::SQS::Queue", { QueueName: "surge-dev-orders-dlq" });
+    const policies = resourcesOfType(s.json, "AWS::SQS::QueuePolicy").filter(([, r]) =>
+      list(r.Properties?.Queues as unknown[]).some((q) => JSON.stringify(q) === JSON.stringify({ Ref: dlqId })),
+    );
+    expect(policies).toHaveLength(1);
+    const allows = statements.filter(({ where, statement: st }) => where === policies[0]?.[0] && st.Effect === "Allow");
+    expect(allows.map(({ statement }) => statement)).toEqual([
+      {
+        Effect: "Allow",
+        Principal: { Service: "sns.amazonaws.com" },
+        Action: "sqs:SendMessage",
+        Resource: { "Fn::GetAtt": [dlqId, "Arn"] },
+        Condition: { ArnEquals: { "aws:SourceArn": { Ref: topicId } } },
+      },
+    ]);
   });
 });

@@ -247,9 +247,10 @@ describe("the dev stage (defaults: HTTP, no console)", () => {
     expect(pascal(deployed)).toEqual(api.TargetTrackingScalingPolicyConfiguration);
   });
 
-  it("the Lambda processor: subscribed to SNS on the lambda route, reserved concurrency, DLQ, in the VPC", () => {
+  it("the Lambda processor: subscribed to SNS on the lambda route, reserved concurrency, the orders DLQ, in the VPC", () => {
     const [fnId] = findResource(s.json, "AWS::Lambda::Function", { FunctionName: "surge-dev-order-processor" });
-    const [dlqId] = findResource(s.json, "AWS::SQS::Queue", { QueueName: "surge-dev-lambda-dlq" });
+    // Failed events land where the workers' do, the one DLQ the ops plane reads (as on the local stack).
+    const [dlqId] = findResource(s.json, "AWS::SQS::Queue", { QueueName: "surge-dev-orders-dlq" });
     s.template.hasResourceProperties("AWS::Lambda::Function", {
       FunctionName: "surge-dev-order-processor",
       Handler: "lambda.snsHandler",
@@ -270,6 +271,9 @@ describe("the dev stage (defaults: HTTP, no console)", () => {
       FilterPolicy: FILTER_POLICIES.lambda,
       RedrivePolicy: { deadLetterTargetArn: { "Fn::GetAtt": [dlqId, "Arn"] } },
     });
+    // No queue of the Lambda's own: only the orders queue and its DLQ.
+    const queueNames = resourcesOfType(s.json, "AWS::SQS::Queue").map(([, r]) => r.Properties?.QueueName);
+    expect(queueNames.sort()).toEqual(["surge-dev-orders", "surge-dev-orders-dlq"]);
   });
 
   it("a Logs Insights query for init durations is saved against the function's log group", () => {
@@ -286,7 +290,7 @@ describe("the dev stage (defaults: HTTP, no console)", () => {
     expect(INIT_DURATION_QUERY).toContain("by bin(5m)");
   });
 
-  it("alarms on the oldest order's age and on dead letters, notifying the alarm topic", () => {
+  it("alarms on the oldest order's age and on dead letters (the workers' and the Lambda's), notifying the alarm topic", () => {
     const [topicId] = findResource(s.json, "AWS::SNS::Topic", { TopicName: "surge-dev-alarms" });
     const [queueId] = findResource(s.json, "AWS::SQS::Queue", { QueueName: "surge-dev-orders" });
     const [dlqId] = findResource(s.json, "AWS::SQS::Queue", { QueueName: "surge-dev-orders-dlq" });
@@ -306,7 +310,14 @@ describe("the dev stage (defaults: HTTP, no console)", () => {
       ComparisonOperator: "GreaterThanOrEqualToThreshold",
       AlarmActions: [{ Ref: topicId }],
     });
-    s.template.resourceCountIs("AWS::CloudWatch::Alarm", 3);
+    s.template.resourceCountIs("AWS::CloudWatch::Alarm", 2);
+    // One dead-letter alarm, on the orders DLQ: the Lambda's failures land there too.
+    const depthAlarms = resourcesOfType(s.json, "AWS::CloudWatch::Alarm").filter(
+      ([, r]) => r.Properties?.MetricName === "ApproximateNumberOfMessagesVisible",
+    );
+    expect(depthAlarms.map(([, r]) => [r.Properties?.AlarmName, r.Properties?.Dimensions])).toEqual([
+      ["surge-dev-dead-letters", [{ Name: "QueueName", Value: { "Fn::GetAtt": [dlqId, "QueueName"] } }]],
+    ]);
   });
 
   it("outputs what the console and operators need", () => {

@@ -10,7 +10,6 @@ export interface PipelineAlarmsProps {
   stage: string;
   queue: sqs.IQueue;
   deadLetterQueue: sqs.IQueue;
-  lambdaDeadLetterQueue: sqs.IQueue;
   oldestMessageAlarmSeconds: number;
   dlqDepthAlarmMessages: number;
   alarmEmail?: string | undefined;
@@ -18,14 +17,14 @@ export interface PipelineAlarmsProps {
 
 /**
  * The pages: an order waiting too long (the queue is not being drained fast
- * enough — the study's 27-minute backlog) and an order given up on (in a
- * dead-letter queue). Both notify one SNS topic; subscribe a pager or email to it.
+ * enough — the study's 27-minute backlog) and an order given up on (in the
+ * orders dead-letter queue, where the workers and the Lambda processor both
+ * put theirs). Both notify one SNS topic; subscribe a pager or email to it.
  */
 export class PipelineAlarms extends Construct {
   readonly topic: sns.Topic;
   readonly oldestMessage: cloudwatch.Alarm;
   readonly deadLetters: cloudwatch.Alarm;
-  readonly lambdaDeadLetters: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: PipelineAlarmsProps) {
     super(scope, id);
@@ -57,15 +56,11 @@ export class PipelineAlarms extends Construct {
       name: `surge-${props.stage}-dead-letters`,
       queue: props.deadLetterQueue,
       threshold: props.dlqDepthAlarmMessages,
-      description: "Orders were dead-lettered by the workers: see GET /ops/dlq for the reasons, then redrive.",
+      description:
+        "Orders were dead-lettered by the workers or the Lambda processor (after its retries): " +
+        "see GET /ops/dlq for the reasons, then redrive.",
     });
-    this.lambdaDeadLetters = depthAlarm(this, "LambdaDeadLetters", {
-      name: `surge-${props.stage}-lambda-dead-letters`,
-      queue: props.lambdaDeadLetterQueue,
-      threshold: props.dlqDepthAlarmMessages,
-      description: "The Lambda order processor gave up on orders after its retries: see its DLQ and log group.",
-    });
-    for (const alarm of [this.oldestMessage, this.deadLetters, this.lambdaDeadLetters]) {
+    for (const alarm of [this.oldestMessage, this.deadLetters]) {
       alarm.addAlarmAction(new actions.SnsAction(this.topic));
       alarm.addOkAction(new actions.SnsAction(this.topic));
     }

@@ -8,11 +8,10 @@ import * as lambda from "aws-cdk-lib/aws-lambda";
 import * as logs from "aws-cdk-lib/aws-logs";
 import type * as sns from "aws-cdk-lib/aws-sns";
 import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
-import * as sqs from "aws-cdk-lib/aws-sqs";
+import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import type { StageConfig } from "./config.js";
 import { routeTo } from "./messaging.js";
-import { DLQ_RETENTION_DAYS } from "./sizing.js";
 
 /** The prebuilt bundle (worker/src/lambda/index.ts → worker/dist/lambda.js) and its exports. */
 export const LAMBDA_BUNDLE_FILE = "lambda.js";
@@ -43,30 +42,31 @@ export interface LambdaProcessorProps {
   securityGroup: ec2.ISecurityGroup;
   environment: Record<string, string>;
   timeoutSeconds: number;
+  /**
+   * The orders dead-letter queue (messaging.ts), the one the workers' orders land in:
+   * the API's ops plane reads only that queue, so Lambda's failures must go there too.
+   */
+  deadLetterQueue: sqs.IQueue;
 }
 
 /**
  * The study's Part III: the order processor as a Lambda subscribed to the
  * orders topic, beside the worker fleet. Reserved concurrency caps how many
  * environments (and so payments) run at once; SNS retries delivery and Lambda
- * retries a failed invocation twice, after which the event goes to the DLQ.
+ * retries a failed invocation twice, after which the event goes to the orders
+ * dead-letter queue, the same one as the workers' dead letters (as on the local
+ * stack): the ops plane explains, marks dead and redrives it like any other
+ * dead letter. A queue of its own would be one the ops plane never reads.
  */
 export class LambdaProcessor extends Construct {
   readonly function: lambda.Function;
   readonly logGroup: logs.LogGroup;
-  readonly deadLetterQueue: sqs.Queue;
   readonly initDurationQuery: logs.CfnQueryDefinition;
 
   constructor(scope: Construct, id: string, props: LambdaProcessorProps) {
     super(scope, id);
     const { config } = props;
     const retain = config.removalPolicy === "retain";
-    this.deadLetterQueue = new sqs.Queue(this, "DeadLetterQueue", {
-      queueName: `surge-${config.stage}-lambda-dlq`,
-      retentionPeriod: Duration.days(DLQ_RETENTION_DAYS),
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-    });
     this.logGroup = new logs.LogGroup(this, "Logs", {
       logGroupName: `/aws/lambda/surge-${config.stage}-order-processor`,
       retention: config.logRetentionDays as logs.RetentionDays,
@@ -116,15 +116,17 @@ export class LambdaProcessor extends Construct {
       vpc: props.vpc,
       vpcSubnets: props.subnets,
       securityGroups: [props.securityGroup],
-      deadLetterQueue: this.deadLetterQueue,
+      // The async-invocation DLQ: CDK grants the role sqs:SendMessage on it.
+      deadLetterQueue: props.deadLetterQueue,
       retryAttempts: 2,
       // An order older than this is better handled by the DLQ's redrive than by a late retry.
       maxEventAge: Duration.hours(1),
     });
     // SNS delivers to Lambda asynchronously; if it cannot even invoke (throttled past its retries,
-    // function gone), the message goes to the same DLQ instead of vanishing.
+    // function gone), the message goes to the same orders DLQ instead of vanishing (CDK adds
+    // the queue policy letting this topic send to it).
     const subscription = props.topic.addSubscription(
-      new subscriptions.LambdaSubscription(this.function, { deadLetterQueue: this.deadLetterQueue }),
+      new subscriptions.LambdaSubscription(this.function, { deadLetterQueue: props.deadLetterQueue }),
     );
     // Only orders the ops plane routes to Lambda (PUT /ops/processing); the rest go to the workers.
     routeTo(subscription, "lambda");

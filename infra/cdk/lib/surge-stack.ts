@@ -226,6 +226,8 @@ export class SurgeStack extends Stack {
       securityGroup: lambdaSecurityGroup,
       environment: { ...definedEntries(lambdaEnv.environment), ...lambdaEnv.runtime },
       timeoutSeconds: lambdaTimeout,
+      // The orders DLQ, as locally: the ops plane's sweep and redrive read only that queue.
+      deadLetterQueue,
     });
 
     // The API and ops plane.
@@ -368,7 +370,6 @@ export class SurgeStack extends Stack {
       stage: c.stage,
       queue,
       deadLetterQueue,
-      lambdaDeadLetterQueue: this.processor.deadLetterQueue,
       oldestMessageAlarmSeconds: c.oldestMessageAlarmSeconds,
       dlqDepthAlarmMessages: c.dlqDepthAlarmMessages,
       alarmEmail: c.alarmEmail,
