@@ -34,7 +34,8 @@ export interface Worker {
   metrics: WorkerMetrics;
   /** Starts consuming and serves /metrics and /health on `port`; resolves with the bound port. */
   start(port: number, host?: string): Promise<number>;
-  close(deadlineMs: number): Promise<void>;
+  /** `drain: false` aborts the long poll in flight instead of letting it return (see OrderConsumer.close). */
+  close(deadlineMs: number, options?: { drain?: boolean }): Promise<void>;
 }
 
 /** Builds one worker task from its dependencies; main.ts only wires and listens. */
@@ -76,6 +77,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     if (outcome === "unavailable") metrics.payment.payments.labels("unavailable").inc();
   });
   consumer.on("error", ({ error, where }) => deps.log.warn(where, { error: errorMessage(error) }));
+  consumer.on("released", ({ count }) => deps.log.info("handed back what the last poll brought", { messages: count }));
   consumer.breaker.on("change", ({ from, to }) => {
     metrics.circuitTransitions.labels(to).inc();
     deps.log.warn("payment circuit breaker", { from, to });
@@ -115,8 +117,8 @@ export function createWorker(deps: WorkerDeps): Worker {
       consumer.start();
       return (server.address() as AddressInfo).port;
     },
-    async close(deadlineMs) {
-      await consumer.close(deadlineMs);
+    async close(deadlineMs, options) {
+      await consumer.close(deadlineMs, options);
       await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
     },
   };

@@ -60,6 +60,8 @@ export interface ConsumerEvents {
     },
   ];
   received: [{ count: number }];
+  /** Messages a closing task's last poll brought, handed back unprocessed. */
+  released: [{ count: number }];
   error: [{ error: unknown; where: string }];
   idle: [];
 }
@@ -88,7 +90,10 @@ export class OrderConsumer extends EventEmitter<ConsumerEvents> {
   #loop: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
   #wake: (() => void) | undefined;
+  /** Aborts the receive in flight: at once on an abrupt stop, after the poll's own window on a drained one. */
   readonly #pollAbort = new AbortController();
+  /** Aborted when shutdown starts: the loop's waits (circuit open, concurrency full) end. */
+  readonly #stopAbort = new AbortController();
   /** Aborted when shutdown starts: orders still waiting for a slot go back to the queue. */
   readonly #slotAbort = new AbortController();
   /** Aborted at the shutdown deadline: orders still paying go back too. */
@@ -144,11 +149,23 @@ export class OrderConsumer extends EventEmitter<ConsumerEvents> {
    * Stops receiving, hands back orders that have not started paying, lets
    * payments in progress finish until `deadlineMs`, then hands back the rest.
    * Safe to call twice: the second call returns the first call's promise.
+   *
+   * `drain` (the default, and what SIGTERM asks for) lets the long poll in flight
+   * return and hands back whatever it brings, made visible at once. Aborting it
+   * instead is quicker, but SQS (and the emulator) may already have given that
+   * receive messages the task never sees: they stay invisible for the whole
+   * visibility timeout. A poll that outlives its own window by 5 s (or the
+   * deadline) is aborted.
    */
-  close(deadlineMs = 30_000): Promise<void> {
+  close(deadlineMs = 30_000, options: { drain?: boolean } = {}): Promise<void> {
+    // Already draining and now told to hurry: the poll goes now.
+    if (this.#closing && options.drain === false) this.#pollAbort.abort(new Error("consumer closing"));
     this.#closing ??= (async () => {
       this.#running = false;
-      this.#pollAbort.abort(new Error("consumer closing"));
+      const drain = options.drain ?? true;
+      const pollLimitMs = drain ? Math.min(deadlineMs, this.#options.waitTimeSeconds * 1000 + 5_000) : 0;
+      const pollLimit = setTimeout(() => this.#pollAbort.abort(new Error("consumer closing")), pollLimitMs);
+      this.#stopAbort.abort(new Error("consumer closing"));
       this.#slotAbort.abort(new Error("consumer closing"));
       this.#wake?.();
       const deadline = setTimeout(() => this.#hardAbort.abort(new Error("shutdown deadline passed")), deadlineMs);
@@ -156,6 +173,7 @@ export class OrderConsumer extends EventEmitter<ConsumerEvents> {
         await this.#loop?.catch(() => {});
         await Promise.allSettled([...this.#inFlight].map((f) => f.done));
       } finally {
+        clearTimeout(pollLimit);
         clearTimeout(deadline);
       }
     })();
@@ -167,7 +185,7 @@ export class OrderConsumer extends EventEmitter<ConsumerEvents> {
       const openMs = this.breaker.remainingOpenMs;
       if (openMs > 0) {
         // The processor is down: take no new orders until a probe may go through.
-        await sleep(openMs, this.#pollAbort.signal);
+        await sleep(openMs, this.#stopAbort.signal);
         continue;
       }
       const free = this.breaker.permits(this.#concurrency - this.#inFlight.size);
@@ -189,8 +207,13 @@ export class OrderConsumer extends EventEmitter<ConsumerEvents> {
         if (!this.#running) break;
         this.emit("error", { error, where: "receive" });
         const connection = /ECONNREFUSED|ECONNRESET|socket|network|timeout/i.test(errorMessage(error));
-        await sleep(this.#options.pollingErrorBackoffMs * (connection ? 10 : 1), this.#pollAbort.signal);
+        await sleep(this.#options.pollingErrorBackoffMs * (connection ? 10 : 1), this.#stopAbort.signal);
         continue;
+      }
+      if (!this.#running) {
+        // Closing while the poll was out: what it brought goes straight back, for another task.
+        await this.#release(messages);
+        break;
       }
       if (messages.length === 0) {
         this.breaker.releaseProbe();
@@ -200,6 +223,16 @@ export class OrderConsumer extends EventEmitter<ConsumerEvents> {
       this.emit("received", { count: messages.length });
       for (const message of messages) this.#dispatch(message);
     }
+  }
+
+  async #release(messages: ReadonlyArray<Message>): Promise<void> {
+    const results = await Promise.allSettled(
+      messages.map((m) => this.deps.queue.changeVisibility(m.ReceiptHandle ?? "", 0)),
+    );
+    for (const result of results) {
+      if (result.status === "rejected") this.emit("error", { error: result.reason, where: "release on close" });
+    }
+    if (messages.length > 0) this.emit("released", { count: messages.length });
   }
 
   #dispatch(message: Message): void {

@@ -55,16 +55,25 @@ if (process.send) {
     }
   });
   // The supervisor going away (its process killed) means this task is orphaned: stop too.
-  process.on("disconnect", () => void shutdown("supervisor disconnected"));
+  process.on("disconnect", () => void shutdown("supervisor disconnected", false));
 }
 
 let stopping = false;
-async function shutdown(why: string): Promise<void> {
-  if (stopping) return;
+/**
+ * SIGTERM (ECS stopping the task, the supervisor scaling in) drains: the long poll in flight returns
+ * and what it brought goes straight back to the queue. SIGINT (Ctrl-C, the whole local stack
+ * stopping) aborts the poll at once: quicker, and the queue is going away with the stack.
+ */
+async function shutdown(why: string, drain = true): Promise<void> {
+  if (stopping) {
+    // A second signal, SIGINT: stop waiting for the poll (the first call exits the process).
+    if (!drain) void worker.close(env.SHUTDOWN_DEADLINE_MS, { drain: false });
+    return;
+  }
   stopping = true;
-  log.info("stopping", { why, inFlight: worker.consumer.inFlight });
+  log.info("stopping", { why, inFlight: worker.consumer.inFlight, drain });
   try {
-    await worker.close(env.SHUTDOWN_DEADLINE_MS);
+    await worker.close(env.SHUTDOWN_DEADLINE_MS, { drain });
   } catch (error) {
     log.error("close failed", { error: errorMessage(error) });
   }
@@ -77,4 +86,4 @@ async function shutdown(why: string): Promise<void> {
   process.exit(0);
 }
 process.on("SIGTERM", () => void shutdown("SIGTERM"));
-process.on("SIGINT", () => void shutdown("SIGINT"));
+process.on("SIGINT", () => void shutdown("SIGINT", false));

@@ -173,6 +173,32 @@ describe("worker task against the emulator and a real store", () => {
     expect(await store.reconcile()).toMatchObject({ charges: 6, paidTwice: 0 });
   });
 
+  it("on close, lets the long poll in flight come back and hands back what it brought, visible at once", async () => {
+    const { store, queue, topology, enqueue } = await setup({ visibilityTimeoutSeconds: 30 });
+    const { worker, outcomes, started } = startWorker(store, queue, { waitTimeSeconds: 5 });
+    const released: number[] = [];
+    worker.consumer.on("released", ({ count }) => released.push(count));
+    await started;
+    await new Promise((r) => setTimeout(r, 300)); // the first long poll is out, on an empty queue
+    const closing = worker.close(10_000);
+    // An order arrives while the closing task's poll is still waiting: SQS hands it to that poll.
+    const [id] = await enqueue(1);
+    await closing;
+    expect(released).toEqual([1]);
+    expect(outcomes).toEqual([]);
+    expect((await store.getOrder(id ?? ""))?.status).toBe("queued");
+    // Visible again at once — not after the 30 s visibility timeout an aborted poll would cost.
+    const out = await emulator.clients.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: topology.queueUrl,
+        WaitTimeSeconds: 1,
+        MessageSystemAttributeNames: ["ApproximateReceiveCount"],
+      }),
+    );
+    expect(out.Messages?.map((m) => JSON.parse(m.Body ?? "{}").orderId)).toEqual([id]);
+    expect(out.Messages?.[0]?.Attributes?.ApproximateReceiveCount).toBe("2");
+  });
+
   it("validates concurrency changes and applies them live", async () => {
     const { store, queue } = await setup();
     const { worker, started } = startWorker(store, queue, { concurrency: 1 });

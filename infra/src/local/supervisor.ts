@@ -175,12 +175,16 @@ export class TaskSupervisor extends EventEmitter<SupervisorEvents> {
     return task?.child.kill(signal) ?? false;
   }
 
-  /** Stops every task gracefully; idempotent. */
+  /**
+   * Stops every task; idempotent. Payments in flight still finish, but with SIGINT, not the
+   * scale-in's SIGTERM: the whole stack is going, queue included, so a task aborts its long poll
+   * instead of waiting up to 20 s for it to come back.
+   */
   close(): Promise<void> {
     this.#closing ??= (async () => {
       if (this.#timer) clearInterval(this.#timer);
       this.#desired = 0;
-      await Promise.all([...this.#tasks.values()].map((t) => this.#stop(t)));
+      await Promise.all([...this.#tasks.values()].map((t) => this.#stop(t, "SIGINT")));
     })();
     return this.#closing;
   }
@@ -274,11 +278,14 @@ export class TaskSupervisor extends EventEmitter<SupervisorEvents> {
     this.#changed();
   }
 
-  async #stop(task: Task): Promise<void> {
+  /** SIGTERM (scale-in, as ECS stops a task) drains the task's long poll; SIGINT aborts it. */
+  async #stop(task: Task, signal: "SIGTERM" | "SIGINT" = "SIGTERM"): Promise<void> {
     if (task.status !== "stopping") {
       task.status = "stopping";
-      task.child.kill("SIGTERM");
+      task.child.kill(signal);
       this.#changed();
+    } else if (signal === "SIGINT") {
+      task.child.kill(signal); // a task already draining after a scale-in: stop waiting for its poll
     }
     const timer = setTimeout(() => task.child.kill("SIGKILL"), this.#options.stopTimeoutMs);
     await task.exited;
