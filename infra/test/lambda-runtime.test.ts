@@ -131,6 +131,23 @@ describe("local Lambda runtime: execution environments as processes", () => {
     });
   });
 
+  it("logs eight environments into one file without Node's listener-leak warning", async () => {
+    const { f, logFile } = fn({ reservedConcurrency: 8 });
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(`${warning.name}: ${warning.message}`);
+    process.on("warning", onWarning);
+    try {
+      const done = await Promise.all(Array.from({ length: 8 }, () => f.invoke({ action: "sleep", ms: 200 })));
+      expect(new Set(done.map((r) => (r.result as { pid: number }).pid)).size).toBe(8);
+      await new Promise((r) => setImmediate(r)); // warnings are emitted on the next tick
+    } finally {
+      process.off("warning", onWarning);
+    }
+    expect(warnings.filter((w) => w.startsWith("MaxListenersExceededWarning"))).toEqual([]);
+    // The file is written asynchronously: the last REPORT may land a moment after its invocation.
+    await waitFor(() => readFileSync(logFile, "utf8").match(/^REPORT /gm)?.length === 8, { what: "8 REPORT lines" });
+  });
+
   it("retries a failing event with backoff and succeeds on its third attempt", async () => {
     const { f } = fn();
     const { settle } = asyncInvoker(f);

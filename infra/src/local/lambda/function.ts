@@ -128,6 +128,10 @@ export class LocalLambdaFunction extends EventEmitter<FunctionEvents> {
       this.#logFile = createWriteStream(options.logFile, { flags: "a" });
     }
     this.#log = this.#logFile ?? new Writable({ write: (_chunk, _encoding, done) => done() });
+    // Every live execution environment pipes its stdout and stderr here (each pipe listens for the
+    // stream's close/error/finish/unpipe): up to twice the reserved concurrency, which changes at run
+    // time. Node's default of 10 printed a "memory leak" warning on the terminal at 6 environments.
+    this.#log.setMaxListeners(0);
   }
 
   get reservedConcurrency(): number {
