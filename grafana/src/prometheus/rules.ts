@@ -117,7 +117,7 @@ export const DEFAULT_ALERT_PARAMS: AlertParams = {
   apiDownFor: "1m",
 };
 
-const RUNBOOK = "docs/observability.md";
+const RUNBOOK = "README.md";
 const OVERVIEW = "/d/surge-overview";
 
 export function alertingRules(params: AlertParams = DEFAULT_ALERT_PARAMS): RuleGroup<AlertingRule> {

@@ -7,7 +7,7 @@ import { SurgeStack } from "../lib/surge-stack.js";
 
 /**
  * The CDK app: `npm run synth -w @surge/infra` (offline) or `npx cdk deploy -c stage=prod`
- * from infra/. One stack per stage; see docs/deploy-aws.md.
+ * from infra/. One stack per stage; see README.md, "Deploying Surge to AWS".
  */
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 // No version-reporting resource: the template is the same on every machine, offline.

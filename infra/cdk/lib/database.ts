@@ -43,7 +43,7 @@ export interface OrderDatabaseProps {
  * password is never in the template, the synthesized assembly or the task
  * definition; ECS injects it into the container when a task starts. Rotation is
  * not enabled: a rotated master password would not reach the URL secret (see
- * docs/deploy-aws.md for changing the password).
+ * README.md, "Deploying Surge to AWS", for changing the password).
  */
 export class OrderDatabase extends Construct {
   readonly instance: rds.DatabaseInstance;

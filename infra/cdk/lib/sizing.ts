@@ -3,7 +3,7 @@ import type { StageConfig } from "./config.js";
 /**
  * The numbers the deployment derives from the study's physics rather than from
  * AWS defaults. Pure functions, so the formulas are unit-tested and documented
- * in one place (docs/deploy-aws.md quotes them).
+ * in one place (the README's "Deploying Surge to AWS" quotes them).
  */
 
 /** Slack added to the worst-case hold time: network, a CPU-starved 0.25 vCPU task, a GC pause. */
