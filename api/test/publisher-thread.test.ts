@@ -70,6 +70,24 @@ describe("PublisherThread", () => {
     }
   });
 
+  it("fails the calls in flight when its thread dies, and starts a new thread for the next call", async () => {
+    const dying = new PublisherThread({
+      topicArn: "arn:aws:sns:us-east-1:000000000000:unused",
+      entry: new URL("./fixtures/dying-publisher-thread.ts", import.meta.url),
+    });
+    try {
+      const calls = [
+        dying.publishBatch([{ id: "1", message: "{}" }]),
+        dying.publishBatch([{ id: "2", message: "{}" }]),
+      ];
+      for (const call of calls) await expect(call).rejects.toThrow("publisher thread exited with code 1");
+      await expect(dying.publishBatch([{ id: "3", message: "{}" }])).rejects.toThrow("exited with code 1");
+      expect(dying.started).toBe(2);
+    } finally {
+      await dying.close();
+    }
+  });
+
   it("refuses calls once closed", async () => {
     const topology = await createTestTopology(emulator);
     const thread = new PublisherThread({ topicArn: topology.topicArn, env: emulator.env });

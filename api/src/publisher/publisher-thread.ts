@@ -13,6 +13,8 @@ export interface PublisherThreadOptions {
    * region and credentials (standard AWS SDK configuration, as `createAwsClients()` reads it).
    */
   env?: Record<string, string>;
+  /** The thread's module. Default: thread-main (`publisher-thread.js` beside the built bundle). */
+  entry?: URL;
 }
 
 /**
@@ -56,7 +58,11 @@ export class PublisherThread implements OrderPublisher {
   }
 
   #start(): Worker {
-    const worker = startThread({ topicArn: this.options.topicArn } satisfies PublisherThreadData, this.options.env);
+    const worker = startThread(
+      this.options.entry ?? defaultEntry(),
+      { topicArn: this.options.topicArn } satisfies PublisherThreadData,
+      this.options.env,
+    );
     this.started++;
     worker.on("message", (reply: PublishReply) => {
       const pending = this.#pending.get(reply.seq);
@@ -84,18 +90,24 @@ export class PublisherThread implements OrderPublisher {
   }
 }
 
+/** thread-main: `publisher-thread.js` beside the API's bundle, or the TypeScript source under tsx. */
+function defaultEntry(): URL {
+  return import.meta.url.endsWith(".ts")
+    ? new URL("./thread-main.ts", import.meta.url)
+    : new URL("./publisher-thread.js", import.meta.url);
+}
+
 /**
- * Starts thread-main as a worker thread. Built, it is `publisher-thread.js` beside the API's
- * bundle; from source (tests, benchmarks under tsx) the TypeScript entry is loaded through tsx's
- * API, since a worker thread does not inherit the parent's `--import tsx` loader.
+ * Starts a module as a worker thread. A TypeScript module (tests, benchmarks under tsx) is loaded
+ * through tsx's API, since a worker thread does not inherit the parent's `--import tsx` loader.
  */
-function startThread(data: PublisherThreadData, env: Record<string, string> | undefined): Worker {
+function startThread(entry: URL, data: PublisherThreadData, env: Record<string, string> | undefined): Worker {
   const options = { workerData: data, ...(env && { env: { ...process.env, ...env } }) };
-  if (!import.meta.url.endsWith(".ts")) return new Worker(new URL("./publisher-thread.js", import.meta.url), options);
+  if (!entry.pathname.endsWith(".ts")) return new Worker(entry, options);
   const require = createRequire(import.meta.url);
   const tsxPackage = require.resolve("tsx/package.json");
   const tsxApi = JSON.parse(readFileSync(tsxPackage, "utf8")).exports["./esm/api"].import.default as string;
   const code = `import { tsImport } from ${JSON.stringify(pathToFileURL(join(dirname(tsxPackage), tsxApi)).href)};
-await tsImport(${JSON.stringify(new URL("./thread-main.ts", import.meta.url).href)}, ${JSON.stringify(import.meta.url)});`;
+await tsImport(${JSON.stringify(entry.href)}, ${JSON.stringify(import.meta.url)});`;
   return new Worker(new URL(`data:text/javascript,${encodeURIComponent(code)}`), options);
 }
