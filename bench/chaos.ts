@@ -13,6 +13,7 @@ import { parseArgs } from "node:util";
 import { errorMessage } from "@surge/core";
 import { tempDir } from "@surge/core/testing";
 import { formatChaosReport, runChaos } from "./chaos/run.js";
+import { boundedArg } from "./lib/cli.js";
 
 const USAGE = `npm run chaos -- [options]
 
@@ -53,14 +54,7 @@ if (values.help) {
   process.exit(0);
 }
 
-function bounded(name: string, value: string | undefined, min: number, max: number): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < min || n > max) {
-    console.error(`--${name} must be a number in ${min}..${max}\n\n${USAGE}`);
-    process.exit(2);
-  }
-  return n;
-}
+const bounded = boundedArg(USAGE);
 
 const seconds = bounded("seconds", values.seconds, 5, 1800);
 const temp = values["data-dir"] ? undefined : tempDir("surge-chaos-");

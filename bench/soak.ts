@@ -12,6 +12,7 @@ import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { errorMessage } from "@surge/core";
 import { tempDir } from "@surge/core/testing";
+import { boundedArg } from "./lib/cli.js";
 import { formatSoakReport, runSoak } from "./soak/run.js";
 
 const USAGE = `npm run soak -- [options]
@@ -46,14 +47,7 @@ if (values.help) {
   process.exit(0);
 }
 
-function bounded(name: string, value: string | undefined, min: number, max: number): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < min || n > max) {
-    console.error(`--${name} must be a number in ${min}..${max}\n\n${USAGE}`);
-    process.exit(2);
-  }
-  return n;
-}
+const bounded = boundedArg(USAGE);
 
 const minutes = bounded("minutes", values.minutes, 0.25, 10);
 const temp = tempDir("surge-soak-");
