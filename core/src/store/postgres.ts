@@ -5,6 +5,7 @@ import {
   type ChargeRow,
   leaseRemaining,
   type OrderRow,
+  ordersByPlatform,
   outboxPayload,
   type RecordRow,
   rowToCharge,
@@ -341,8 +342,7 @@ export class PostgresOrderStore implements OrderStore {
 
   async completeOutbox(ids: ReadonlyArray<number>, routes?: ReadonlyArray<PublishedRoute>): Promise<void> {
     if (ids.length === 0) return;
-    const lambda = routes?.filter((r) => r.platform === "lambda").map((r) => r.orderId) ?? [];
-    const workers = routes?.filter((r) => r.platform === "workers").map((r) => r.orderId) ?? [];
+    const { lambda, workers } = ordersByPlatform(routes);
     if (lambda.length === 0 && workers.length === 0) {
       await this.#q("DELETE FROM outbox WHERE id = ANY($1::bigint[])", [[...ids]]);
       return;

@@ -1,5 +1,6 @@
 import type { Order, OrderItem, OrderMode, OrderStatus } from "../order.js";
-import type { Charge, StoredRecord } from "./types.js";
+import type { ProcessingPlatform } from "../queue.js";
+import type { Charge, PublishedRoute, StoredRecord } from "./types.js";
 
 /** A row of `orders` as both SQL dialects return it (PostgreSQL BIGINTs arrive as strings). */
 export interface OrderRow {
@@ -71,4 +72,11 @@ export interface RecordRow {
 
 export function rowToRecord<T>(row: RecordRow): StoredRecord<T> {
   return { kind: row.kind, id: row.id, atMs: Number(row.at), data: JSON.parse(row.data) as T };
+}
+
+/** The published orders by the platform they went to: what completeOutbox records. */
+export function ordersByPlatform(routes: ReadonlyArray<PublishedRoute> = []): Record<ProcessingPlatform, string[]> {
+  const by: Record<ProcessingPlatform, string[]> = { workers: [], lambda: [] };
+  for (const r of routes) by[r.platform].push(r.orderId);
+  return by;
 }

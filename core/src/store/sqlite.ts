@@ -8,6 +8,7 @@ import {
   type ChargeRow,
   leaseRemaining,
   type OrderRow,
+  ordersByPlatform,
   outboxPayload,
   type RecordRow,
   rowToCharge,
@@ -397,8 +398,7 @@ export class SqliteOrderStore implements OrderStore {
 
   async completeOutbox(ids: ReadonlyArray<number>, routes?: ReadonlyArray<PublishedRoute>): Promise<void> {
     if (ids.length === 0) return;
-    const lambda = routes?.filter((r) => r.platform === "lambda").map((r) => r.orderId) ?? [];
-    const workers = routes?.filter((r) => r.platform === "workers").map((r) => r.orderId) ?? [];
+    const { lambda, workers } = ordersByPlatform(routes);
     this.#withoutFsync(() =>
       this.#db
         .transaction(() => {
