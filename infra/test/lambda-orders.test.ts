@@ -96,10 +96,14 @@ describe("the local Lambda function paying orders from the SNS subscription", ()
       expect(r.line).toMatch(/\tInit Duration: \d+\.\d{2} ms\t$/);
     }
     for (const r of warm) expect(r.line).not.toMatch(/Init Duration/);
-    // Each of the five environments served one cold and one warm invocation, as in the study.
+    // Five environments served the ten: each its own cold start, the throttled five warm on
+    // whichever was idle. Usually that is two each, as in the study; with 400 ms payments, an
+    // environment whose cold start the CPU delayed (a loaded CI machine) can serve one while
+    // another serves three, so the split itself is not asserted.
     const envs = fn.environments();
     expect(envs).toHaveLength(5);
-    expect(envs.map((e) => e.invocations)).toEqual([2, 2, 2, 2, 2]);
+    for (const e of envs) expect(e.invocations).toBeGreaterThanOrEqual(1);
+    expect(envs.reduce((sum, e) => sum + e.invocations, 0)).toBe(10);
     expect(fn.totals.throttles).toBeGreaterThanOrEqual(5);
 
     const r = await store.reconcile();
