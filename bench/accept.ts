@@ -9,12 +9,12 @@
  */
 import type { AddressInfo } from "node:net";
 import { parseArgs } from "node:util";
+import { createApi } from "@surge/api/app";
+import { PublisherThread } from "@surge/api/publisher-thread";
 import { createLogger, ensureTopology, OrderQueue, type OrderStore, PostgresOrderStore } from "@surge/core";
-import { tempSqliteStore, validOrder } from "@surge/core/testing";
+import { tempSqliteStore, validOrder } from "@surge/testing";
 import autocannon from "autocannon";
 import express from "express";
-import { createApi } from "../api/src/app.js";
-import { PublisherThread } from "../api/src/publisher/publisher-thread.js";
 import { startEmulatorProcess } from "./lib/emulator-process.js";
 
 const { values } = parseArgs({

@@ -11,7 +11,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { errorMessage } from "@surge/core";
-import { tempDir } from "@surge/core/testing";
+import { tempDir } from "@surge/testing";
 import { formatChaosReport, runChaos } from "./chaos/run.js";
 import { boundedArg } from "./lib/cli.js";
 

@@ -19,9 +19,10 @@
  * would need for the whole burst.
  */
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import Database from "better-sqlite3";
-import { buildBundles, sleep, startFleetStack } from "./lib/fleet-stack.js";
+import { buildBundles, startFleetStack } from "./lib/fleet-stack.js";
 
 const { values } = parseArgs({
   options: {

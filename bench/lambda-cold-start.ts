@@ -23,11 +23,9 @@ import { availableParallelism, cpus, loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { newOrderId, SqliteOrderStore, totalCents } from "@surge/core";
+import { AsyncInvoker, durationStats, LocalLambdaFunction } from "@surge/lambda-runtime";
+import { buildLambdaBundle } from "@surge/worker/lambda-build";
 import { build } from "esbuild";
-import { AsyncInvoker } from "../infra/src/local/lambda/async-invoker.js";
-import { LocalLambdaFunction } from "../infra/src/local/lambda/function.js";
-import { durationStats } from "../infra/src/local/lambda/summary.js";
-import { buildLambdaBundle } from "../worker/src/lambda/build.js";
 
 const { values } = parseArgs({
   options: {
@@ -60,7 +58,7 @@ const bundle = (entry: string, outfile: string) =>
 // From the current source, as `npm run build` bundles them.
 const bootstrapScript = join(dir, "lambda-bootstrap.js");
 const surgeModule = join(dir, "lambda.js");
-await Promise.all([bundle("infra/src/local/lambda/bootstrap.ts", bootstrapScript), buildLambdaBundle(surgeModule)]);
+await Promise.all([bundle("infra/lambda-runtime/src/bootstrap.ts", bootstrapScript), buildLambdaBundle(surgeModule)]);
 const floorModule = join(dir, "floor.mjs");
 writeFileSync(floorModule, "export const handler = async () => ({});\n");
 

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 /**
  * Processing benchmark (issue 2): with a standing backlog, measured orders/s
  * for tasks × concurrency in {1,2,4,8} × {1,5,20,100} against the theory
@@ -15,8 +16,8 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { SendMessageBatchCommand } from "@aws-sdk/client-sqs";
 import { ensureTopology, newOrderId, totalCents } from "@surge/core";
-import { tempSqliteStore } from "@surge/core/testing";
-import { TaskSupervisor } from "../infra/src/local/supervisor.js";
+import { TaskSupervisor } from "@surge/local/supervisor";
+import { tempSqliteStore } from "@surge/testing";
 import { startEmulatorProcess } from "./lib/emulator-process.js";
 
 const { values } = parseArgs({
@@ -37,7 +38,6 @@ const workerBundle = resolve(import.meta.dirname, "../worker/dist/main.js");
 if (!existsSync(workerBundle)) throw new Error("worker/dist/main.js is missing: run `npx turbo run build` first");
 
 const emulator = await startEmulatorProcess();
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function measure(tasks: number, concurrency: number) {
   const theory = (tasks * Math.min(concurrency, slots)) / (paymentMs / 1000);

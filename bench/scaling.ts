@@ -18,9 +18,10 @@
  * the N-task rate ÷ (N × the 1-task rate).
  */
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import Database from "better-sqlite3";
-import { buildBundles, postOrders, sleep, startFleetStack } from "./lib/fleet-stack.js";
+import { buildBundles, postOrders, startFleetStack } from "./lib/fleet-stack.js";
 
 const { values } = parseArgs({
   options: {

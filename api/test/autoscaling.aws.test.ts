@@ -7,7 +7,7 @@ import {
   RegisterScalableTargetCommand,
 } from "@aws-sdk/client-application-auto-scaling";
 import { ValidationError } from "@surge/core";
-import { tempSqliteStore } from "@surge/core/testing";
+import { tempSqliteStore } from "@surge/testing";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ActivityLog } from "../src/autoscaling/activity-log.js";

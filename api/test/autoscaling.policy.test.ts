@@ -1,5 +1,5 @@
 import { createLogger } from "@surge/core";
-import { tempSqliteStore } from "@surge/core/testing";
+import { tempSqliteStore } from "@surge/testing";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ActivityLog } from "../src/autoscaling/activity-log.js";
 import type { BacklogReading } from "../src/autoscaling/backlog.js";

@@ -9,16 +9,18 @@ import { deflateSync, gzipSync } from "node:zlib";
 import { MAX_ORDER_BODY_BYTES, type OrderStore, orderInputSchema } from "@surge/core";
 import {
   type Emulator,
+  type RawResponse,
+  rawExchange,
+  rawRequest,
   startEmulator,
   tempPostgresStore,
   tempSqliteStore,
   validOrder,
   waitFor,
-} from "@surge/core/testing";
+} from "@surge/testing";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { OPS_TOKEN, startTestApi } from "./helpers.js";
-import { type RawResponse, rawExchange, rawRequest } from "./raw-http.js";
 
 const STORES = [
   ["SQLite", () => tempSqliteStore()],

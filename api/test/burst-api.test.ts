@@ -1,8 +1,8 @@
 import type { Server } from "node:http";
-import { tempPostgresStore, tempSqliteStore, waitFor } from "@surge/core/testing";
+import type { BurstStats } from "@surge/loadgen";
+import { tempPostgresStore, tempSqliteStore, waitFor } from "@surge/testing";
 import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
 import type { Api } from "../src/app.js";
-import type { BurstStats } from "../src/burst/index.js";
 import { BURST_RECORD_KIND, type BurstsModule } from "../src/ops/modules/bursts.js";
 import { READ_ONLY_TOKEN, startBurstApi } from "./burst-helpers.js";
 import { OPS_TOKEN } from "./helpers.js";

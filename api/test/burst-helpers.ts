@@ -2,7 +2,9 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { OrderStore } from "@surge/core";
 import { type ApiDeps, createApi } from "../src/app.js";
-import type { BurstMode, Clock, OrderTarget } from "../src/burst/index.js";
+
+export { FakeTarget, ManualClock, seededRandom, settle } from "@surge/loadgen/testing";
+
 import { burstsModule } from "../src/ops/modules/bursts.js";
 import { OPS_TOKEN, silentLog } from "./helpers.js";
 
@@ -41,126 +43,5 @@ export async function startBurstApi(
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
     },
-  };
-}
-
-interface Timer {
-  at: number;
-  seq: number;
-  fire: () => void;
-}
-
-/**
- * A clock that only moves when told to. Timers due at the same instant fire in
- * the order they were set; between timers every pending promise chain settles,
- * so the engine sees time exactly as the test dictates.
- */
-export class ManualClock implements Clock {
-  #now = 0;
-  #seq = 0;
-  readonly #timers = new Set<Timer>();
-
-  now(): number {
-    return this.#now;
-  }
-
-  sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    return new Promise<void>((resolve) => {
-      if (signal?.aborted) {
-        resolve();
-        return;
-      }
-      const timer: Timer = {
-        at: this.#now + Math.max(0, ms),
-        seq: this.#seq++,
-        fire: () => {
-          signal?.removeEventListener("abort", onAbort);
-          resolve();
-        },
-      };
-      const onAbort = () => {
-        this.#timers.delete(timer);
-        resolve();
-      };
-      if (Number.isFinite(timer.at)) this.#timers.add(timer);
-      signal?.addEventListener("abort", onAbort, { once: true });
-    });
-  }
-
-  /** Moves time forward by `ms`, firing every timer due on the way, in order. */
-  async advance(ms: number): Promise<void> {
-    const until = this.#now + ms;
-    await settle();
-    for (;;) {
-      let next: Timer | undefined;
-      for (const t of this.#timers) {
-        if (t.at <= until && (!next || t.at < next.at || (t.at === next.at && t.seq < next.seq))) next = t;
-      }
-      if (!next) break;
-      this.#timers.delete(next);
-      this.#now = next.at;
-      next.fire();
-      await settle();
-    }
-    this.#now = until;
-    await settle();
-  }
-}
-
-/** Lets every pending promise chain run (a few macrotask turns, for chains that hop through several awaits). */
-export async function settle(): Promise<void> {
-  for (let i = 0; i < 5; i++) await new Promise<void>((r) => setImmediate(r));
-}
-
-export interface FakeCall {
-  at: number;
-  mode: BurstMode;
-  body: unknown;
-}
-
-/**
- * An order API that answers after `latencyMs(callIndex)` of manual-clock time
- * with `status(callIndex)`, and honours aborts like a real HTTP client.
- */
-export class FakeTarget implements OrderTarget {
-  readonly calls: FakeCall[] = [];
-  inFlight = 0;
-  peakInFlight = 0;
-  closed = false;
-
-  constructor(
-    readonly clock: ManualClock,
-    readonly latencyMs: (i: number) => number = () => 10,
-    readonly status: (i: number) => number = () => 202,
-  ) {}
-
-  async placeOrder(mode: BurstMode, body: string, signal: AbortSignal): Promise<{ status: number }> {
-    const i = this.calls.length;
-    this.calls.push({ at: this.clock.now(), mode, body: JSON.parse(body) });
-    this.inFlight++;
-    this.peakInFlight = Math.max(this.peakInFlight, this.inFlight);
-    try {
-      await this.clock.sleep(this.latencyMs(i), signal);
-      if (signal.aborted) throw signal.reason ?? new Error("aborted");
-      return { status: this.status(i) };
-    } finally {
-      this.inFlight--;
-    }
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-  }
-}
-
-/** A deterministic uniform [0, 1) source (mulberry32), so think times repeat run to run. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }

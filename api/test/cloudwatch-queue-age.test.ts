@@ -1,6 +1,6 @@
 import { CloudWatchClient, GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
 import { createLogger } from "@surge/core";
-import { tempSqliteStore } from "@surge/core/testing";
+import { tempSqliteStore } from "@surge/testing";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CloudWatchQueueAge } from "../src/cloudwatch-queue-age.js";

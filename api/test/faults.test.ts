@@ -1,4 +1,4 @@
-import { type Emulator, startEmulator, tempSqliteStore, validOrder } from "@surge/core/testing";
+import { type Emulator, startEmulator, tempSqliteStore, validOrder } from "@surge/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OPS_TOKEN, postJson, startTestApi } from "./helpers.js";
 

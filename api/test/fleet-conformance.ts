@@ -1,4 +1,4 @@
-import { waitFor } from "@surge/core/testing";
+import { waitFor } from "@surge/testing";
 import { expect, it } from "vitest";
 import type { Fleet } from "../src/fleet/types.js";
 

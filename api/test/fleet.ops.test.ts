@@ -1,4 +1,4 @@
-import { type Emulator, startEmulator, tempSqliteStore } from "@surge/core/testing";
+import { type Emulator, startEmulator, tempSqliteStore } from "@surge/testing";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ActivityLog } from "../src/autoscaling/activity-log.js";
 import { BacklogSource } from "../src/autoscaling/backlog.js";

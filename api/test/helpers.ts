@@ -1,6 +1,6 @@
 import type { AddressInfo } from "node:net";
 import { createLogger, OrderQueue, type OrderStore, OrderTopic } from "@surge/core";
-import { createTestTopology, type Emulator } from "@surge/core/testing";
+import { createTestTopology, type Emulator } from "@surge/testing";
 import { type ApiDeps, createApi } from "../src/app.js";
 import { hardenServer } from "../src/http.js";
 

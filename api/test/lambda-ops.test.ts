@@ -1,6 +1,6 @@
 import type { AddressInfo } from "node:net";
 import { ensureTopology, OrderQueue, OrderTopic, roundUsd } from "@surge/core";
-import { type Emulator, startEmulator, tempSqliteStore, uniqueName, validOrder, waitFor } from "@surge/core/testing";
+import { type Emulator, startEmulator, tempSqliteStore, uniqueName, validOrder, waitFor } from "@surge/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createApi } from "../src/app.js";
 import { ACTIVITY_RECORD_KIND } from "../src/autoscaling/activity-log.js";

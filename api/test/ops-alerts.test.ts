@@ -1,7 +1,7 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createLogger } from "@surge/core";
-import { tempSqliteStore } from "@surge/core/testing";
+import { tempSqliteStore } from "@surge/testing";
 import express from "express";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { errorHandler } from "../src/http.js";

@@ -1,5 +1,5 @@
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
-import { type Emulator, startEmulator, tempSqliteStore, validOrder, waitFor } from "@surge/core/testing";
+import { type Emulator, startEmulator, tempSqliteStore, validOrder, waitFor } from "@surge/testing";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { OPS_TOKEN, postJson, startTestApi } from "./helpers.js";
 

@@ -4,7 +4,7 @@
  * stopped on purpose (PUT /ops/faults/publish): orders are still accepted and reach the queue after.
  */
 import { PurgeQueueCommand } from "@aws-sdk/client-sqs";
-import { type Emulator, startEmulator, tempSqliteStore, validOrder, waitFor } from "@surge/core/testing";
+import { type Emulator, startEmulator, tempSqliteStore, validOrder, waitFor } from "@surge/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { BacklogSource } from "../src/autoscaling/backlog.js";
 import { ProcessingRouter } from "../src/lambda/processing.js";

@@ -4,7 +4,7 @@
  * token's changes with 403; the operator is never refused for who they are. Also: security headers,
  * per-client rate limits with Retry-After, and burst targets locked to this API.
  */
-import { type Emulator, startEmulator, tempSqliteStore, validOrder } from "@surge/core/testing";
+import { type Emulator, startEmulator, tempSqliteStore, validOrder } from "@surge/testing";
 import type { Express } from "express";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

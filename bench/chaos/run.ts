@@ -8,11 +8,12 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { createAwsClients, errorMessage, OrderQueue, type Reconciliation } from "@surge/core";
+import { Burst, type BurstMode, type BurstStats, type OrderTarget, parseBurstSpec } from "@surge/loadgen";
+import { type AuditVerdict, auditVerdict, reconcileThroughApi } from "@surge/loadgen/audit";
+import { type Stack, startStack } from "@surge/local/stack";
 import { Pool } from "undici";
-import { Burst, type BurstMode, type BurstStats, type OrderTarget, parseBurstSpec } from "../../api/src/burst/index.js";
-import { type AuditVerdict, auditVerdict, reconcileThroughApi } from "../../api/src/cli/audit-orders.js";
-import { type Stack, startStack } from "../../infra/src/local/stack.js";
 
 export interface ChaosOptions {
   repoRoot: string;
@@ -118,8 +119,6 @@ function freePort(): Promise<number> {
     });
   });
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Retries `fn` until it succeeds or `timeoutMs` passes (the API may be restarting). */
 async function retrying<T>(what: string, fn: () => Promise<T>, timeoutMs = 30_000): Promise<T> {

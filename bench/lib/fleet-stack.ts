@@ -12,7 +12,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { SqliteOrderStore } from "@surge/core";
-import { type Stack, startStack } from "../../infra/src/local/stack.js";
+import { type Stack, startStack } from "@surge/local/stack";
 
 export const repoRoot = resolve(import.meta.dirname, "../..");
 
@@ -139,5 +139,3 @@ export async function postOrders(url: string, count: number, parallel = 16): Pro
     }),
   );
 }
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

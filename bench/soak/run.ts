@@ -8,10 +8,11 @@ import { existsSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
+import { setTimeout as sleep } from "node:timers/promises";
 import { createAwsClients, errorMessage, OrderQueue, type Reconciliation } from "@surge/core";
-import { Burst, type BurstStats, HttpOrderTarget, parseBurstSpec } from "../../api/src/burst/index.js";
-import { type AuditVerdict, auditVerdict, reconcileThroughApi } from "../../api/src/cli/audit-orders.js";
-import { type Stack, startStack } from "../../infra/src/local/stack.js";
+import { Burst, type BurstStats, HttpOrderTarget, parseBurstSpec } from "@surge/loadgen";
+import { type AuditVerdict, auditVerdict, reconcileThroughApi } from "@surge/loadgen/audit";
+import { type Stack, startStack } from "@surge/local/stack";
 import { type ProcessSample, sampleFromMetrics, type TrendVerdict, trendOf } from "./analysis.js";
 
 export interface SoakOptions {
@@ -61,8 +62,6 @@ function freePort(): Promise<number> {
     });
   });
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function scrape(url: string, atSeconds: number): Promise<ProcessSample | undefined> {
   try {

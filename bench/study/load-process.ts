@@ -5,8 +5,8 @@
  * them. The parent sends `{apiUrl, spec}`; this process answers "started" the
  * moment the burst begins, then the final stats, and exits.
  */
-import type { BurstStats, UsersBurstSpec } from "../../api/src/burst/index.js";
-import { Burst, HttpOrderTarget } from "../../api/src/burst/index.js";
+import type { BurstStats, UsersBurstSpec } from "@surge/loadgen";
+import { Burst, HttpOrderTarget } from "@surge/loadgen";
 
 export type LoadMessage = { type: "started" } | { type: "done"; stats: BurstStats } | { type: "failed"; error: string };
 

@@ -1,4 +1,4 @@
-import type { BurstStats } from "../../api/src/burst/index.js";
+import type { BurstStats } from "@surge/loadgen";
 import {
   STUDY_PAYMENT,
   STUDY_SWEEP,
@@ -300,7 +300,7 @@ export function renderReport(result: StudyResult, files: { queueDepthSvg: string
     "",
     "Each experiment runs on a fresh local stack (`startStack`: the SNS/SQS emulator, the API and the worker tasks as " +
       "separate processes, embedded SQLite) on random ports, with the study's physics: 5 payment slots per process, " +
-      "3 s per payment. The load is the burst engine (`api/src/burst`) running Locust's user model in a process of " +
+      "3 s per payment. The load is the burst engine (`packages/loadgen/src`) running Locust's user model in a process of " +
       "its own, as Locust ran on its own machine: users spawned at the spawn rate, each placing an order of 1–5 random items and " +
       "then thinking U(100 ms, 500 ms).",
     "",

@@ -4,10 +4,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { createAwsClients, OrderQueue, type OrderStore, openOrderStore } from "@surge/core";
-import type { BurstStats, UsersBurstSpec } from "../../api/src/burst/index.js";
-import { type Stack, startStack } from "../../infra/src/local/stack.js";
+import type { BurstStats, UsersBurstSpec } from "@surge/loadgen";
+import { type Stack, startStack } from "@surge/local/stack";
 import { STUDY_PAYMENT, STUDY_THINK_MS } from "./figures.js";
 import type { LoadMessage } from "./load-process.js";
 
@@ -66,8 +67,6 @@ export function freePort(): Promise<number> {
     });
   });
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface StackContext {
   stack: Stack;

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { tempDir } from "@surge/core/testing";
+import { tempDir } from "@surge/testing";
 import { afterAll, describe, expect, it } from "vitest";
 import { type ChaosReport, formatChaosReport, runChaos } from "../chaos/run.js";
 

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { tempDir } from "@surge/core/testing";
+import { tempDir } from "@surge/testing";
 import { describe, expect, it } from "vitest";
 import { linearFit, metricValue, type ProcessSample, sampleFromMetrics, trendOf } from "../soak/analysis.js";
 import { formatSoakReport, runSoak } from "../soak/run.js";

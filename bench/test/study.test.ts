@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { tempDir } from "@surge/core/testing";
+import { tempDir } from "@surge/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checks, type StudyResult, stepFigures } from "../study/report.js";
 

@@ -17,7 +17,7 @@ export const GENERATED_DIRS = [
   "grafana/provisioning/datasources",
   "grafana/provisioning/dashboards",
   "grafana/provisioning/alerting",
-  "infra/prometheus/rules",
+  "grafana/prometheus/rules",
 ] as const;
 
 export function renderArtifacts(): Map<string, string> {
@@ -30,8 +30,8 @@ export function renderArtifacts(): Map<string, string> {
     ["grafana/provisioning/alerting/surge-rules.yaml", renderYaml(alertRulesFile())],
     ["grafana/provisioning/alerting/surge-contact-points.yaml", renderYaml(contactPointsFile())],
     ["grafana/provisioning/alerting/surge-policies.yaml", renderYaml(policiesFile())],
-    ["infra/prometheus/prometheus.yml", renderPrometheusConfig(LOCAL_DEFAULTS)],
-    ["infra/prometheus/rules/surge-recording.yml", renderRuleFile(recordingRules())],
-    ["infra/prometheus/rules/surge-alerts.yml", renderRuleFile(alertingRules())],
+    ["grafana/prometheus/prometheus.yml", renderPrometheusConfig(LOCAL_DEFAULTS)],
+    ["grafana/prometheus/rules/surge-recording.yml", renderRuleFile(recordingRules())],
+    ["grafana/prometheus/rules/surge-alerts.yml", renderRuleFile(alertingRules())],
   ]);
 }

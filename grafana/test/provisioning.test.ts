@@ -213,7 +213,7 @@ describe("Grafana provisioning", () => {
   });
 
   it("only reads environment variables the compose file gives Grafana", () => {
-    const compose = parse(readFileSync(join(repoRoot, "infra/compose.yaml"), "utf8")) as {
+    const compose = parse(readFileSync(join(repoRoot, "grafana/compose.yaml"), "utf8")) as {
       services: Record<string, { environment?: Record<string, string>; entrypoint?: string[]; volumes?: string[] }>;
     };
     const grafana = compose.services.grafana;

@@ -67,7 +67,7 @@ export function collectQueries(artifacts = renderedArtifacts()): QuerySite[] {
     }
   }
   for (const [path, content] of artifacts) {
-    if (path.startsWith("infra/prometheus/rules/")) {
+    if (path.startsWith("grafana/prometheus/rules/")) {
       for (const group of (parse(content) as RuleFile).groups) {
         for (const rule of group.rules) {
           sites.push(

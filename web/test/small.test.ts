@@ -1,5 +1,5 @@
+import { DASHBOARDS, QUEUE_AGE } from "@surge/grafana/common";
 import { describe, expect, it } from "vitest";
-import { DASHBOARDS, QUEUE_AGE } from "../../grafana/src/common";
 import { changes } from "../src/lib/audit";
 import { concurrencyJump, desiredCountJump } from "../src/lib/controls";
 import { dashboardUrl, GRAFANA_DASHBOARDS, QUEUE_AGE_THRESHOLDS, queueAgeSeverity } from "../src/lib/grafana";

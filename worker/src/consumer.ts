@@ -12,6 +12,7 @@ import {
   type ProcessOutcome,
   parseOrderMessage,
   processOrder,
+  sleep,
   withHeartbeat,
 } from "@surge/core";
 
@@ -361,18 +362,4 @@ function isAbort(error: unknown): boolean {
     error instanceof Error &&
     (error.name === "AbortError" || /consumer closing|shutdown deadline|aborted/i.test(error.message))
   );
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener(
-      "abort",
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      { once: true },
-    );
-  });
 }

@@ -1,6 +1,6 @@
 import { ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { createLogger, newOrderId, OrderQueue, type OrderStore, PAYMENT_FAULTS_SETTING, totalCents } from "@surge/core";
-import { createTestTopology, type Emulator, startEmulator, tempSqliteStore, waitFor } from "@surge/core/testing";
+import { createTestTopology, type Emulator, startEmulator, tempSqliteStore, waitFor } from "@surge/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createWorker, type WorkerDeps } from "../src/app.js";
 import { CircuitBreaker } from "../src/circuit-breaker.js";

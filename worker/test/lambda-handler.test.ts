@@ -10,7 +10,7 @@ import {
   PaymentProcessor,
   totalCents,
 } from "@surge/core";
-import { tempDir, tempPostgresStore, tempSqliteStore } from "@surge/core/testing";
+import { tempDir, tempPostgresStore, tempSqliteStore } from "@surge/testing";
 import type { Context, SNSEvent, SQSEvent, SQSRecord } from "aws-lambda";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { buildLambdaBundle } from "../src/lambda/build.js";
@@ -278,7 +278,7 @@ describe("the Lambda bundle", () => {
       expect(inputs.filter((p) => /@aws-sdk|@smithy|prom-client|zod\/v4\/classic/.test(p))).toEqual([]);
       // Each store is loaded only when the configuration asks for it: one dynamic import each, nothing static.
       for (const store of ["postgres", "sqlite"]) {
-        const path = relative(repoRoot, join(repoRoot, `core/src/store/${store}.ts`));
+        const path = relative(repoRoot, join(repoRoot, `packages/core/src/store/${store}.ts`));
         const importers = Object.entries(metafile.inputs).flatMap(([file, input]) =>
           input.imports.filter((i) => i.path === path).map((i) => ({ file: relative(repoRoot, file), kind: i.kind })),
         );

@@ -5,7 +5,7 @@
  */
 import { ReceiveMessageCommand, SendMessageBatchCommand } from "@aws-sdk/client-sqs";
 import { createLogger, newOrderId, OrderQueue, totalCents } from "@surge/core";
-import { createTestTopology, type Emulator, startEmulator, tempSqliteStore, waitFor } from "@surge/core/testing";
+import { createTestTopology, type Emulator, startEmulator, tempSqliteStore, waitFor } from "@surge/testing";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createWorker } from "../src/app.js";

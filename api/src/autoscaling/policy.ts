@@ -1,4 +1,4 @@
-import { ValidationError } from "@surge/core";
+import { parseOrThrow, ValidationError } from "@surge/core";
 import { z } from "zod";
 
 /**
@@ -75,14 +75,7 @@ export function parsePolicyUpdate(body: unknown, current: ScalingPolicy, maxWork
       .max(COOLDOWN_MAX_SECONDS, `must be an integer in 0..${COOLDOWN_MAX_SECONDS}`)
       .optional(),
   });
-  const parsed = schema.safeParse(body ?? {});
-  if (!parsed.success) {
-    const details = parsed.error.issues.map((i) => ({
-      field: i.path.length > 0 ? i.path.join(".") : "body",
-      message: i.code === "unrecognized_keys" ? `unknown field(s): ${i.keys.join(", ")}` : i.message,
-    }));
-    throw new ValidationError(`invalid autoscaling policy: ${details[0]?.field}: ${details[0]?.message}`, details);
-  }
+  const parsed = { data: parseOrThrow(schema, body ?? {}, "autoscaling policy") };
   const next: ScalingPolicy = { ...current, ...stripUndefined(parsed.data) };
   if (next.minTasks > next.maxTasks) {
     const field = parsed.data.minTasks !== undefined ? "minTasks" : "maxTasks";

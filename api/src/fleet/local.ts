@@ -33,7 +33,7 @@ const stateSchema = z.object({
 
 /**
  * The fleet on one machine: the stack runner's task supervisor, driven over
- * its loopback control endpoint (infra/src/local/fleet-control.ts) the way
+ * its loopback control endpoint (infra/local/src/fleet-control.ts) the way
  * EcsFleet drives the ECS API. Concurrency changes reach running tasks live.
  */
 export class LocalFleet implements Fleet {

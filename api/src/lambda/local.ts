@@ -15,7 +15,7 @@ export interface LocalLambdaInsightsOptions {
   timeoutMs?: number;
 }
 
-/** The control endpoint's shapes (infra/src/local/lambda/control.ts). */
+/** The control endpoint's shapes (infra/lambda-runtime/src/control.ts). */
 interface ControlState {
   function: {
     name: string;

@@ -1,6 +1,6 @@
 /**
  * Prometheus recording and alerting rules, as data. `npm run -w grafana generate`
- * renders them into infra/prometheus/rules/; tests render the alerting rules
+ * renders them into grafana/prometheus/rules/; tests render the alerting rules
  * again with short thresholds (same expressions, other numbers) to watch an
  * alert fire and resolve in a real Prometheus within seconds.
  */

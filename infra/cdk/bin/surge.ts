@@ -6,7 +6,7 @@ import { loadStageConfig } from "../lib/config.js";
 import { SurgeStack } from "../lib/surge-stack.js";
 
 /**
- * The CDK app: `npm run synth -w @surge/infra` (offline) or `npx cdk deploy -c stage=prod`
+ * The CDK app: `npm run synth -w @surge/cdk` (offline) or `npx cdk deploy -c stage=prod`
  * from infra/. One stack per stage; see README.md, "Deploying Surge to AWS".
  */
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");

@@ -2,7 +2,7 @@ import { z } from "zod";
 
 /**
  * Everything one stage of the deployment may change. Values come from CDK context:
- * the defaults below, then `context.stages.<stage>` in `infra/cdk.json`, then any
+ * the defaults below, then `context.stages.<stage>` in `infra/cdk/cdk.json`, then any
  * `-c key=value` on the command line (strings there, hence the coercions). A bad
  * value stops synth with a message naming the key, like the services' env.ts.
  */

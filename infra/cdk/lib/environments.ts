@@ -1,8 +1,8 @@
+import { apiEnvSchema } from "@surge/api/env";
+import { webEnvSchema } from "@surge/web/env";
+import { workerEnvSchema } from "@surge/worker/env";
+import { lambdaEnvSchema } from "@surge/worker/lambda-env";
 import type * as ecs from "aws-cdk-lib/aws-ecs";
-import { apiEnvSchema } from "../../../api/src/env.js";
-import { webEnvSchema } from "../../../web/src/env.js";
-import { workerEnvSchema } from "../../../worker/src/env.js";
-import { lambdaEnvSchema } from "../../../worker/src/lambda/env.js";
 import type { StageConfig } from "./config.js";
 import type { EnvKey, ServiceEnv } from "./service-env.js";
 import { LONG_POLL_SECONDS } from "./sizing.js";

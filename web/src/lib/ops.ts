@@ -7,15 +7,25 @@
  * goes through `section()`.
  */
 
-import type { AutoscalingState, ScalingActivity } from "../../../api/src/autoscaling/types";
-import type { TimelinePoint as BurstSecond, BurstStats } from "../../../api/src/burst/engine";
-import type { LatencySummaryMs } from "../../../api/src/burst/histogram";
-import type { BURST_BOUNDS, BurstSpec } from "../../../api/src/burst/spec";
-import type { LambdaLive, LambdaReportView, LambdaSummary } from "../../../api/src/lambda/insights";
-import type { AuditEntry } from "../../../api/src/ops/audit";
-import type { AlertsSection, AlertView } from "../../../api/src/ops/modules/alerts";
-import type { ScalingSignals } from "../../../api/src/ops/modules/autoscaling";
-import type { FleetView } from "../../../api/src/ops/modules/fleet";
+import type {
+  AlertsSection,
+  AlertView,
+  AuditEntry,
+  AutoscalingState,
+  FleetView,
+  LambdaLive,
+  LambdaReportView,
+  LambdaSummary,
+  ScalingActivity,
+  ScalingSignals,
+} from "@surge/api/contract";
+import type {
+  BURST_BOUNDS,
+  TimelinePoint as BurstSecond,
+  BurstSpec,
+  BurstStats,
+  LatencySummaryMs,
+} from "@surge/loadgen";
 
 export type {
   AlertsSection,

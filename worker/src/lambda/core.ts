@@ -6,7 +6,7 @@
  * function never calls. The stores are loaded by index.ts, the one the
  * configuration asks for.
  */
-export { errorMessage, isRetryable, ValidationError } from "../../../core/src/errors.js";
-export { createLogger } from "../../../core/src/log.js";
-export { PaymentProcessor } from "../../../core/src/payment.js";
-export { processOrder, withHeartbeat } from "../../../core/src/process-order.js";
+export { errorMessage, isRetryable, ValidationError } from "@surge/core/errors";
+export { createLogger } from "@surge/core/log";
+export { PaymentProcessor } from "@surge/core/payment";
+export { processOrder, withHeartbeat } from "@surge/core/process-order";

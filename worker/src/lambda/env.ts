@@ -9,7 +9,7 @@ const intVar = (defaultValue: number, min: number, max: number) =>
  * task, plus what the Lambda runtime sets for every function (on AWS or in the
  * local runtime). Parsed with zod/mini rather than core's parseEnv, whose
  * classic zod build would add ~30 ms to every cold start; the names, bounds and
- * defaults are the shared ones (core/src/env.ts).
+ * defaults are the shared ones (packages/core/src/env.ts).
  */
 const schema = z.object({
   PAYMENT_DURATION_MS: intVar(3000, 0, 600_000),

@@ -23,8 +23,8 @@ const log = createLogger(
 // Only the store the configuration asks for is loaded: on AWS (PostgreSQL) the SQLite driver, a native
 // module the deployment package does not carry, is never touched.
 const store: OrderStore = env.DATABASE_URL
-  ? new (await import("../../../core/src/store/postgres.js")).PostgresOrderStore(env.DATABASE_URL)
-  : new (await import("../../../core/src/store/sqlite.js")).SqliteOrderStore(join(env.DATA_DIR, "surge.db"));
+  ? new (await import("@surge/core/store/postgres")).PostgresOrderStore(env.DATABASE_URL)
+  : new (await import("@surge/core/store/sqlite")).SqliteOrderStore(join(env.DATA_DIR, "surge.db"));
 const payments = new PaymentProcessor({
   slots: env.PAYMENT_SLOTS,
   durationMs: env.PAYMENT_DURATION_MS,

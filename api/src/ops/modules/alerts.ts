@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { type OrderStore, ValidationError } from "@surge/core";
+import { type OrderStore, parseOrThrow } from "@surge/core";
 import { z } from "zod";
 import { actorOf, type OpsModule } from "../context.js";
 
@@ -123,16 +123,6 @@ const postableAlerts = z
   )
   .max(1000, "at most 1000 alerts per request");
 
-function parse<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
-  const result = schema.safeParse(body);
-  if (result.success) return result.data;
-  const details = result.error.issues.map((i) => ({
-    field: i.path.length > 0 ? i.path.join(".") : "body",
-    message: i.message,
-  }));
-  throw new ValidationError(`invalid ${what}: ${details[0]?.field}: ${details[0]?.message}`, details);
-}
-
 /** Stable id of an alert: its label set, order-independent. */
 export function alertId(labels: Record<string, string>): string {
   const canonical = Object.keys(labels)
@@ -208,7 +198,7 @@ export function alertsModule(store: OrderStore, options: AlertsModuleOptions = {
       });
 
       router.post("/alerts", async (req, res) => {
-        const payload = parse(webhookPayload, req.body, "alert notification");
+        const payload = parseOrThrow(webhookPayload, req.body, "alert notification");
         const source: AlertSource = payload.orgId !== undefined ? "grafana" : "alertmanager";
         const receivedAtMs = now();
         const counts = await save(
@@ -238,7 +228,7 @@ export function alertsModule(store: OrderStore, options: AlertsModuleOptions = {
       // Alertmanager's API: Prometheus re-sends every firing alert each minute with an
       // endsAt a few minutes ahead, and sends it once more with endsAt = now when it resolves.
       router.post("/alerts/api/v2/alerts", async (req, res) => {
-        const alerts = parse(postableAlerts, req.body, "alerts");
+        const alerts = parseOrThrow(postableAlerts, req.body, "alerts");
         const receivedAtMs = now();
         const counts = await save(
           alerts.map((a) => {

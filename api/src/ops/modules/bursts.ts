@@ -1,6 +1,4 @@
 import { errorMessage, LATENCY_BUCKETS_SECONDS, ValidationError } from "@surge/core";
-import type { Request, Response, Router } from "express";
-import { Counter, Gauge, Histogram } from "prom-client";
 import {
   BURST_BOUNDS,
   BURST_MODES,
@@ -14,7 +12,9 @@ import {
   parseBurstSpec,
   resolveOwnTarget,
   timelineCsv,
-} from "../../burst/index.js";
+} from "@surge/loadgen";
+import type { Request, Response, Router } from "express";
+import { Counter, Gauge, Histogram } from "prom-client";
 import { HttpError } from "../../http.js";
 import { actorOf, type OpsContext, type OpsModule } from "../context.js";
 

@@ -1,4 +1,4 @@
-import { PAYMENT_FAULTS_SETTING, type PaymentFaults, ValidationError } from "@surge/core";
+import { PAYMENT_FAULTS_SETTING, type PaymentFaults, parseOrThrow } from "@surge/core";
 import { z } from "zod";
 import { actorOf, type OpsModule } from "../context.js";
 
@@ -41,14 +41,7 @@ export function faultsModule(): OpsModule {
       });
 
       router.put("/faults", async (req, res) => {
-        const parsed = faultsSchema.safeParse(req.body ?? {});
-        if (!parsed.success) {
-          const details = parsed.error.issues.map((i) => ({
-            field: i.path.length > 0 ? i.path.join(".") : "body",
-            message: i.message,
-          }));
-          throw new ValidationError(`invalid faults: ${details[0]?.field}: ${details[0]?.message}`, details);
-        }
+        const parsed = { data: parseOrThrow(faultsSchema, req.body ?? {}, "faults") };
         const before = await read();
         const next: PaymentFaults = { ...before };
         const { paymentOutageSeconds, paymentFailureRate } = parsed.data;

@@ -1,4 +1,4 @@
-import { ValidationError } from "@surge/core";
+import { parseOrThrow } from "@surge/core";
 import { Counter, Gauge } from "prom-client";
 import { z } from "zod";
 import type { ActivityLog } from "../../autoscaling/activity-log.js";
@@ -37,14 +37,7 @@ export function parseFleetUpdate(body: unknown, maxTasks: number): { desiredCoun
     .refine((b) => b.desiredCount !== undefined || b.concurrency !== undefined, {
       message: "give desiredCount and/or concurrency",
     });
-  const parsed = schema.safeParse(body ?? {});
-  if (!parsed.success) {
-    const details = parsed.error.issues.map((i) => ({
-      field: i.path.length > 0 ? i.path.join(".") : "body",
-      message: i.code === "unrecognized_keys" ? `unknown field(s): ${i.keys.join(", ")}` : i.message,
-    }));
-    throw new ValidationError(`invalid fleet change: ${details[0]?.field}: ${details[0]?.message}`, details);
-  }
+  const parsed = { data: parseOrThrow(schema, body ?? {}, "fleet change") };
   const { desiredCount, concurrency } = parsed.data;
   return { ...(desiredCount !== undefined && { desiredCount }), ...(concurrency !== undefined && { concurrency }) };
 }

@@ -4,17 +4,18 @@ import {
   fargateCostFromTaskSeconds,
   lambdaCost,
   type OrderStore,
+  parseOrThrow,
   roundUsd,
   STUDY_PRICING,
   STUDY_TASK_SIZE,
   taskSecondsFromChanges,
   ValidationError,
 } from "@surge/core";
+import type { BurstStats } from "@surge/loadgen";
 import { Gauge } from "prom-client";
 import { z } from "zod";
 import { ACTIVITY_RECORD_KIND } from "../../autoscaling/activity-log.js";
 import type { ScalingActivity } from "../../autoscaling/types.js";
-import type { BurstStats } from "../../burst/engine.js";
 import { HttpError } from "../../http.js";
 import type { LambdaInsights } from "../../lambda/insights.js";
 import { PROCESSING_TARGETS, type ProcessingRouter } from "../../lambda/processing.js";
@@ -40,19 +41,6 @@ export interface LambdaModuleOptions {
 
 const SUMMARY_WINDOW_MAX_MS = 14 * 24 * 3600_000;
 const STATE_WINDOW_MS = 15 * 60_000;
-
-const issuesToDetails = (issues: ReadonlyArray<z.core.$ZodIssue>) =>
-  issues.map((i) => ({
-    field: i.path.length > 0 ? i.path.join(".") : "body",
-    message: i.code === "unrecognized_keys" ? `unknown field(s): ${i.keys.join(", ")}` : i.message,
-  }));
-
-function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
-  const parsed = schema.safeParse(value);
-  if (parsed.success) return parsed.data;
-  const details = issuesToDetails(parsed.error.issues);
-  throw new ValidationError(`invalid ${what}: ${details[0]?.field}: ${details[0]?.message}`, details);
-}
 
 const bounded = (min: number, max: number) =>
   z

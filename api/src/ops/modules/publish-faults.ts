@@ -1,4 +1,4 @@
-import { ValidationError } from "@surge/core";
+import { parseOrThrow } from "@surge/core";
 import { z } from "zod";
 import { PUBLISH_FAULTS_SETTING, type PublishFaults } from "../../publish-faults.js";
 import { actorOf, type OpsModule } from "../context.js";
@@ -34,14 +34,7 @@ export function publishFaultsModule(): OpsModule {
       });
 
       router.put("/faults/publish", async (req, res) => {
-        const parsed = schema.safeParse(req.body ?? {});
-        if (!parsed.success) {
-          const details = parsed.error.issues.map((i) => ({
-            field: i.path.length > 0 ? i.path.join(".") : "body",
-            message: i.message,
-          }));
-          throw new ValidationError(`invalid publish fault: ${details[0]?.field}: ${details[0]?.message}`, details);
-        }
+        const parsed = { data: parseOrThrow(schema, req.body ?? {}, "publish fault") };
         const before = await read();
         const { outageSeconds } = parsed.data;
         const next: PublishFaults = outageSeconds === 0 ? {} : { outageUntilMs: Date.now() + outageSeconds * 1000 };

@@ -4,7 +4,7 @@ import {
   type Logger,
   type OrderQueue,
   type OrderStore,
-  ValidationError,
+  parseOrThrow,
 } from "@surge/core";
 import { z } from "zod";
 import { actorOf, type OpsModule } from "../context.js";
@@ -26,16 +26,6 @@ const purgeSchema = z.strictObject({
   confirm: z.literal("purge", { error: 'must be the word "purge"' }),
   queue: z.enum(["orders", "dlq"]).default("orders"),
 });
-
-function parse<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
-  const parsed = schema.safeParse(body ?? {});
-  if (parsed.success) return parsed.data;
-  const details = parsed.error.issues.map((i) => ({
-    field: i.path.length > 0 ? i.path.join(".") : "body",
-    message: i.message,
-  }));
-  throw new ValidationError(`invalid ${what}: ${details[0]?.field}: ${details[0]?.message}`, details);
-}
 
 /**
  * The queue and its dead letters: depth for the state snapshot, the DLQ with
@@ -138,7 +128,7 @@ export function queueModule(options: QueueModuleOptions): OpsModule {
       });
 
       router.post("/dlq/redrive", async (req, res) => {
-        const { orderIds } = parse(redriveSchema, req.body, "redrive");
+        const { orderIds } = parseOrThrow(redriveSchema, req.body ?? {}, "redrive");
         const wanted = orderIds ? new Set(orderIds) : undefined;
         let skipped: Array<{ messageId: string; reason: string }> = [];
         const scan = await queue.scanDlq(1000);
@@ -178,7 +168,7 @@ export function queueModule(options: QueueModuleOptions): OpsModule {
       });
 
       router.post("/queue/purge", async (req, res) => {
-        const body = parse(purgeSchema, req.body, "purge");
+        const body = parseOrThrow(purgeSchema, req.body ?? {}, "purge");
         const actor = actorOf(res);
         const before = await (body.queue === "dlq" ? queue.depth(queue.dlqUrl) : queue.depth());
         await queue.purge(body.queue);

@@ -1,0 +1,116 @@
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { errorMessage } from "@surge/core";
+import { loadEnv } from "./env.js";
+import { startStack } from "./stack.js";
+
+/** `npm start`: the whole local stack on embedded defaults, no AWS account needed. */
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+let env: ReturnType<typeof loadEnv>;
+try {
+  env = loadEnv();
+} catch (error) {
+  console.error(errorMessage(error));
+  process.exit(2);
+}
+const bundles = ["api/dist/main.js", "worker/dist/main.js"];
+if (env.LAMBDA_ENABLED) bundles.push("worker/dist/lambda.js", "infra/lambda-runtime/dist/bootstrap.js");
+for (const bundle of bundles) {
+  if (!existsSync(join(repoRoot, bundle))) {
+    console.error(`${bundle} is missing: run \`npm run build\` first (npm start does it for you).`);
+    process.exit(2);
+  }
+}
+const opsToken = env.OPS_TOKEN ?? randomBytes(24).toString("base64url");
+
+const stack = await startStack({
+  repoRoot,
+  dataDir: env.DATA_DIR,
+  emulatorPort: env.EMULATOR_PORT,
+  apiPort: env.PORT,
+  opsToken,
+  workerTasks: env.WORKER_TASKS,
+  workerConcurrency: env.WORKER_CONCURRENCY,
+  maxWorkerTasks: env.MAX_WORKER_TASKS,
+  visibilityTimeoutSeconds: env.VISIBILITY_TIMEOUT_SECONDS,
+  maxReceiveCount: env.MAX_RECEIVE_COUNT,
+  names: { topic: env.ORDERS_TOPIC, queue: env.ORDERS_QUEUE, dlq: env.ORDERS_DLQ },
+  env: {},
+  fleetControlPort: env.FLEET_CONTROL_PORT,
+  prometheus: { port: env.PROMETHEUS_PORT },
+  console: { port: env.WEB_PORT, grafanaUrl: env.GRAFANA_URL },
+  ...(env.LAMBDA_ENABLED && {
+    lambda: {
+      controlPort: env.LAMBDA_CONTROL_PORT,
+      reservedConcurrency: env.LAMBDA_RESERVED_CONCURRENCY,
+      memoryMb: env.LAMBDA_MEMORY_MB,
+      timeoutSeconds: env.LAMBDA_TIMEOUT_SECONDS,
+      idleTimeoutSeconds: env.LAMBDA_IDLE_TIMEOUT_SECONDS,
+    },
+  }),
+}).catch((error: unknown) => {
+  console.error(`surge: could not start the local stack: ${errorMessage(error)}`);
+  process.exit(1);
+});
+
+const line = (label: string, value: string) => console.log(`  ${label.padEnd(14)} ${value}`);
+console.log("\nSurge is running (Ctrl-C stops everything)\n");
+if (stack.console?.url) line("console", `${stack.console.url} (sign in with the operator token below)`);
+else if (stack.console) line("console", `not running: ${stack.console.notRunning}`);
+line("API", stack.apiUrl);
+line("metrics", `${stack.apiUrl}/metrics`);
+line("SNS/SQS", `${stack.emulatorUrl} (fauxqs)`);
+line("queue", stack.topology.queueUrl);
+line("workers", `${env.WORKER_TASKS} task(s) × concurrency ${env.WORKER_CONCURRENCY}`);
+line("fleet control", `${stack.fleetControl.url} (loopback; the API's stand-in for the ECS API)`);
+if (stack.lambda) {
+  const fn = stack.lambda.fn;
+  line("Lambda", `${fn.functionName}: ${fn.memoryMb} MB, reserved concurrency ${fn.reservedConcurrency}`);
+  line("", `${stack.lambda.control.url} (state, REPORT lines, /metrics); route orders: PUT /ops/processing`);
+}
+line("store", env.DATABASE_URL ? "PostgreSQL (DATABASE_URL)" : `SQLite ${join(env.DATA_DIR, "surge.db")}`);
+line("logs", stack.logDir);
+if (stack.prometheus?.url) {
+  line("Prometheus", `${stack.prometheus.url} (alerts go to the console: GET /ops/alerts)`);
+} else if (stack.prometheus) {
+  line("Prometheus", `not running: ${stack.prometheus.notRunning}`);
+  if (stack.prometheus.binary) {
+    line("", "set PROMETHEUS_PORT to a free port, or stop what holds it");
+  } else {
+    line("", `its config is in ${stack.prometheus.configFile}; \`docker compose -f grafana/compose.yaml up\``);
+    line("", "runs Prometheus and Grafana with it (see the README, Observability)");
+  }
+}
+line("operator token", env.OPS_TOKEN ? "(from OPS_TOKEN)" : opsToken);
+if (env.extraOpsTokenLabels.length > 0)
+  line("more tokens", `${env.extraOpsTokenLabels.join(", ")} (OPS_TOKENS, OPS_READONLY_TOKENS)`);
+console.log(
+  `\nTry:\n  curl -si -X POST ${stack.apiUrl}/orders/async -H 'content-type: application/json' \\\n` +
+    `    -d '{"customerId":1,"items":[{"productId":"tv","quantity":1,"price":499}]}'\n`,
+);
+
+stack.supervisor.on("task-exited", ({ taskId, code, signal, expected }) => {
+  if (!expected) console.log(`surge: worker task ${taskId} died (${signal ?? `exit ${code}`}); replacing it`);
+});
+stack.api.options.onExit = (code, signal) => {
+  if (!stopping) console.log(`surge: API exited (${signal ?? `exit ${code}`}); restarting it`);
+};
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) {
+    console.log("surge: forced exit");
+    process.exit(1);
+  }
+  stopping = true;
+  console.log(
+    `\nsurge: ${signal}: stopping the API, ${stack.supervisor.snapshot().tasks.length} worker task(s) and the emulator…`,
+  );
+  await stack.close();
+  console.log("surge: stopped");
+  process.exit(0);
+}
+process.on("SIGINT", () => void shutdown("SIGINT"));
+process.on("SIGTERM", () => void shutdown("SIGTERM"));

@@ -1,0 +1,14 @@
+export * from "./cost.js";
+export * from "./env.js";
+export * from "./errors.js";
+export type * from "./lambda-stats.js";
+export * from "./log.js";
+export * from "./metrics.js";
+export * from "./order.js";
+export * from "./payment.js";
+export * from "./process-order.js";
+export * from "./queue.js";
+export * from "./semaphore.js";
+export * from "./sleep.js";
+export * from "./store/index.js";
+export * from "./validation.js";
