@@ -9,7 +9,7 @@
  * the concurrency, dead-letters a poison message and redrives it, routes orders
  * to Lambda, signs out and is refused. No browser console error is allowed, and
  * every page is photographed: into a temporary directory, or into SCREENSHOTS_DIR
- * when set (SCREENSHOTS_DIR=docs/screenshots refreshes the README's pictures), so
+ * when set (SCREENSHOTS_DIR=docs/screenshots refreshes docs/console.md's pictures), so
  * a test run leaves the working tree as it found it.
  */
 import { execFileSync } from "node:child_process";

@@ -112,7 +112,7 @@ function queueAgeRule(rule: QueueAgeRule): RuleBuilder {
       description:
         "The oldest accepted order not yet paid is {{ humanizeDuration $values.B.Value }} old. " +
         "Add worker tasks (console, or PUT /ops/fleet) or check autoscaling.",
-      runbook: "README.md#queue-age",
+      runbook: `docs/runbook.md#${rule.uid}`,
     });
 }
 

@@ -117,7 +117,8 @@ export const DEFAULT_ALERT_PARAMS: AlertParams = {
   apiDownFor: "1m",
 };
 
-const RUNBOOK = "README.md";
+// One heading per alert in the runbook, so each alert links to its own anchor.
+const RUNBOOK = "docs/runbook.md";
 const OVERVIEW = "/d/surge-overview";
 
 export function alertingRules(params: AlertParams = DEFAULT_ALERT_PARAMS): RuleGroup<AlertingRule> {
@@ -136,7 +137,7 @@ export function alertingRules(params: AlertParams = DEFAULT_ALERT_PARAMS): RuleG
             `An accepted order has waited more than ${params.queueAgeWarningSeconds} s for its payment ` +
             `for ${params.queueAgeWarningFor}. Processing is behind arrival: add worker tasks (PUT /ops/fleet) ` +
             "or check that autoscaling is on and below its maximum.",
-          runbook: `${RUNBOOK}#queue-age`,
+          runbook: `${RUNBOOK}#surgequeueagewarning`,
           dashboard: OVERVIEW,
         },
       },
@@ -150,7 +151,7 @@ export function alertingRules(params: AlertParams = DEFAULT_ALERT_PARAMS): RuleG
           description:
             `The oldest unpaid order is over ${params.queueAgeCriticalSeconds} s old. Customers have been told ` +
             "their order is accepted and nothing has paid it: scale out now, then find out why processing stalled.",
-          runbook: `${RUNBOOK}#queue-age`,
+          runbook: `${RUNBOOK}#surgequeueagecritical`,
           dashboard: OVERVIEW,
         },
       },
@@ -164,7 +165,7 @@ export function alertingRules(params: AlertParams = DEFAULT_ALERT_PARAMS): RuleG
           description:
             "Orders failed every delivery attempt and were dead-lettered. They are not lost: read the reasons " +
             "(GET /ops/dlq), fix the cause, then redrive them (POST /ops/dlq/redrive).",
-          runbook: `${RUNBOOK}#dead-letters`,
+          runbook: `${RUNBOOK}#surgedeadletters`,
           dashboard: OVERVIEW,
         },
       },
@@ -181,7 +182,7 @@ export function alertingRules(params: AlertParams = DEFAULT_ALERT_PARAMS): RuleG
             `For ${params.slowerThanArrivalFor} async orders have arrived faster than workers and Lambda pay ` +
             "them while the desired task count is at MAX_WORKER_TASKS: the backlog only grows and scaling " +
             "cannot fix it. Raise the maximum, move processing to Lambda (PUT /ops/processing) or shed load.",
-          runbook: `${RUNBOOK}#slower-than-arrival`,
+          runbook: `${RUNBOOK}#surgeprocessingslowerthanarrival`,
           dashboard: OVERVIEW,
         },
       },
@@ -196,7 +197,7 @@ export function alertingRules(params: AlertParams = DEFAULT_ALERT_PARAMS): RuleG
             "The supervisor lists this task as running but its /metrics has not answered for " +
             `${params.workerTaskDownFor}: the process is hung or its event loop is blocked. Its orders come ` +
             "back to the queue when their visibility times out; stop the task (it will be replaced).",
-          runbook: `${RUNBOOK}#worker-task-down`,
+          runbook: `${RUNBOOK}#surgeworkertaskdown`,
           dashboard: "/d/surge-workers",
         },
       },
@@ -210,7 +211,7 @@ export function alertingRules(params: AlertParams = DEFAULT_ALERT_PARAMS): RuleG
           description:
             `For ${params.fleetBelowDesiredFor} the fleet has run fewer tasks than desired: tasks are crashing ` +
             "and being replaced, or cannot start. Read the task logs and surge_fleet_task_restarts_total.",
-          runbook: `${RUNBOOK}#worker-task-down`,
+          runbook: `${RUNBOOK}#surgefleetbelowdesired`,
           dashboard: "/d/surge-workers",
         },
       },
@@ -226,7 +227,7 @@ export function alertingRules(params: AlertParams = DEFAULT_ALERT_PARAMS): RuleG
           description:
             `Outbox rows are waiting and nothing has been published for over ${params.outboxStalledSeconds} s: ` +
             "accepted orders are not reaching the queue. Check the API log for PublishBatch errors and SNS.",
-          runbook: `${RUNBOOK}#outbox-stalled`,
+          runbook: `${RUNBOOK}#surgeoutboxstalled`,
           dashboard: OVERVIEW,
         },
       },
@@ -241,7 +242,7 @@ export function alertingRules(params: AlertParams = DEFAULT_ALERT_PARAMS): RuleG
           description:
             `Prometheus has not scraped the API for ${params.apiDownFor}: orders are not accepted, and every ` +
             "alert on queue and outbox metrics is blind until it is back.",
-          runbook: `${RUNBOOK}#api-down`,
+          runbook: `${RUNBOOK}#surgeapidown`,
           dashboard: OVERVIEW,
         },
       },

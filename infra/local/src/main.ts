@@ -80,7 +80,7 @@ if (stack.prometheus?.url) {
     line("", "set PROMETHEUS_PORT to a free port, or stop what holds it");
   } else {
     line("", `its config is in ${stack.prometheus.configFile}; \`docker compose -f grafana/compose.yaml up\``);
-    line("", "runs Prometheus and Grafana with it (see the README, Observability)");
+    line("", "runs Prometheus and Grafana with it (see docs/observability.md)");
   }
 }
 line("operator token", env.OPS_TOKEN ? "(from OPS_TOKEN)" : opsToken);
