@@ -20,11 +20,12 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { createServer, type Server, type ServerResponse } from "node:http";
-import { type AddressInfo, createServer as createNetServer } from "node:net";
+import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
+import { freePort } from "@surge/testing";
 import { type Browser, chromium, type Page } from "playwright-core";
 
 const { values } = parseArgs({
@@ -47,17 +48,6 @@ if (!existsSync(serverScript)) {
   execFileSync("npx", ["turbo", "run", "build", "--filter=@surge/web", "--output-logs=errors-only"], {
     cwd: repoRoot,
     stdio: "inherit",
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const s = createNetServer();
-    s.on("error", fail);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => ok(port));
-    });
   });
 }
 

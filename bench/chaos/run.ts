@@ -6,13 +6,13 @@
  */
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createAwsClients, errorMessage, OrderQueue, type Reconciliation } from "@surge/core";
-import { Burst, type BurstMode, type BurstStats, type OrderTarget, parseBurstSpec } from "@surge/loadgen";
+import { Burst, type BurstMode, type BurstStats, type OrderTarget, parseBurstSpec, seededRandom } from "@surge/loadgen";
 import { type AuditVerdict, auditVerdict, reconcileThroughApi } from "@surge/loadgen/audit";
 import { type Stack, startStack } from "@surge/local/stack";
+import { freePort } from "@surge/testing";
 import { Pool } from "undici";
 
 export interface ChaosOptions {
@@ -98,28 +98,6 @@ class RecordingTarget implements OrderTarget {
   }
 }
 
-/** A small seeded PRNG (mulberry32): the same seed picks the same victims. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error())));
-    });
-  });
-}
-
 /** Retries `fn` until it succeeds or `timeoutMs` passes (the API may be restarting). */
 async function retrying<T>(what: string, fn: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -138,7 +116,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   for (const bundle of ["api/dist/main.js", "worker/dist/main.js"]) {
     if (!existsSync(join(options.repoRoot, bundle))) throw new Error(`${bundle} is missing: run \`npm run build\``);
   }
-  const random = seeded(options.seed);
+  const random = seededRandom(options.seed);
   const opsToken = randomBytes(24).toString("base64url");
   const apiPort = await freePort();
   const stack: Stack = await startStack({

@@ -1,6 +1,7 @@
 import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { createAwsClients } from "@surge/core";
+import { emulatorEnv } from "@surge/testing";
 
 /**
  * fauxqs in its own process, as in `npm start` (and as SNS/SQS are on AWS):
@@ -20,13 +21,7 @@ export async function startEmulatorProcess() {
   return {
     url,
     clients: createAwsClients({ endpoint: url, region: "us-east-1", credentials }),
-    env: {
-      AWS_ENDPOINT_URL: url,
-      AWS_REGION: "us-east-1",
-      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-    },
+    env: emulatorEnv(url, credentials),
     async stop() {
       child.kill("SIGTERM");
       await new Promise((r) => child.once("exit", r));

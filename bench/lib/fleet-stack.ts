@@ -8,11 +8,13 @@
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { SqliteOrderStore } from "@surge/core";
 import { type Stack, startStack } from "@surge/local/stack";
+import { freePort } from "@surge/testing";
+
+export { freePort };
 
 export const repoRoot = resolve(import.meta.dirname, "../..");
 
@@ -44,18 +46,6 @@ export function buildBundles(): void {
     { cwd: repoRoot, stdio: "inherit" },
   );
   if (out.status !== 0) throw new Error("building the API and worker bundles failed");
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === "object" && address ? resolvePort(address.port) : reject(new Error("no port")),
-      );
-    });
-  });
 }
 
 export async function startFleetStack(options: FleetStackOptions): Promise<FleetStack> {

@@ -5,7 +5,6 @@
  */
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -13,6 +12,7 @@ import { createAwsClients, errorMessage, OrderQueue, type Reconciliation } from 
 import { Burst, type BurstStats, HttpOrderTarget, parseBurstSpec } from "@surge/loadgen";
 import { type AuditVerdict, auditVerdict, reconcileThroughApi } from "@surge/loadgen/audit";
 import { type Stack, startStack } from "@surge/local/stack";
+import { freePort } from "@surge/testing";
 import { type ProcessSample, sampleFromMetrics, type TrendVerdict, trendOf } from "./analysis.js";
 
 export interface SoakOptions {
@@ -51,16 +51,6 @@ export interface SoakReport {
   audit: AuditVerdict;
   /** Every judged process steady, and every order accounted for. */
   steady: boolean;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error())));
-    });
-  });
 }
 
 async function scrape(url: string, atSeconds: number): Promise<ProcessSample | undefined> {

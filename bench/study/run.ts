@@ -1,7 +1,6 @@
 import { fork } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -9,8 +8,11 @@ import { fileURLToPath } from "node:url";
 import { createAwsClients, OrderQueue, type OrderStore, openOrderStore } from "@surge/core";
 import type { BurstStats, UsersBurstSpec } from "@surge/loadgen";
 import { type Stack, startStack } from "@surge/local/stack";
+import { freePort } from "@surge/testing";
 import { STUDY_PAYMENT, STUDY_THINK_MS } from "./figures.js";
 import type { LoadMessage } from "./load-process.js";
+
+export { freePort };
 
 /** A Locust run as the study specified it, in the study's own units (seconds, users per second). */
 export interface LoadTestSpec {
@@ -53,19 +55,6 @@ export interface AsyncStepResult {
   backlogAtBurstEnd: number;
   /** Real ms from the burst's end until nothing was left, when a full drain was observed. */
   drainObservedMs?: number;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
-      );
-    });
-  });
 }
 
 interface StackContext {

@@ -16,6 +16,7 @@
  *   end cut off as Locust does. It gives the counts, the mean (pulled below
  *   11.7 s by the first requests, which found free slots) and the extremes.
  */
+import { seededRandom } from "@surge/loadgen";
 
 export interface ClosedLoopModel {
   users: number;
@@ -60,7 +61,7 @@ export interface SimulatedRun {
  * spawnRate; an answer counts only if it arrives before the end.
  */
 export function simulateClosedLoop(m: ClosedLoopModel, replications = 200, seed = 1): SimulatedRun {
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   const runs: SimulatedRun[] = [];
   for (let r = 0; r < replications; r++) runs.push(simulateOnce(m, random));
   const mean = (f: (s: SimulatedRun) => number) => runs.reduce((sum, s) => sum + f(s), 0) / runs.length;
@@ -129,16 +130,4 @@ function insertSorted(list: number[], value: number): void {
 /** Processing rate of one worker task: min(in-flight per task, payment slots) payments every S seconds. */
 export function processingRatePerSecond(concurrency: number, slots: number, serviceSeconds: number): number {
   return Math.min(concurrency, slots) / serviceSeconds;
-}
-
-/** A seeded uniform [0, 1) source, so the theory column is the same on every run. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

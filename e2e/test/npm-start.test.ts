@@ -1,24 +1,11 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { createServer } from "node:net";
 import { join, resolve } from "node:path";
-import { tempDir, waitFor } from "@surge/testing";
+import { freePort, tempDir, waitFor } from "@surge/testing";
 import { afterEach, describe, expect, it } from "vitest";
 
 const repoRoot = resolve(import.meta.dirname, "../..");
 const stackBundle = join(repoRoot, "infra/local/dist/local.js");
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
-      );
-    });
-  });
-}
 
 /** Every descendant pid of `pid`, from /proc (the stack's children and theirs). */
 function descendants(pid: number): number[] {

@@ -7,9 +7,9 @@
  * Prometheus on a random loopback port with its TSDB in a temp dir.
  */
 import { randomBytes } from "node:crypto";
-import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import type { Server } from "node:http";
-import { type AddressInfo, createServer } from "node:net";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { type Api, createApi } from "@surge/api/app";
 import { createScaling } from "@surge/api/autoscaling";
@@ -33,50 +33,12 @@ import { type FleetControlServer, startFleetControl } from "@surge/local/fleet-c
 import { type StackLambda, startStackLambda } from "@surge/local/lambda";
 import { findOnPath, type PrometheusProcess, startPrometheus, writePrometheusFiles } from "@surge/local/prometheus";
 import { TaskSupervisor } from "@surge/local/supervisor";
-import { type Emulator, startEmulator, tempDir, uniqueName } from "@surge/testing";
-import { build } from "esbuild";
+import { type Emulator, freePort, startEmulator, tempDir, uniqueName, workerScript } from "@surge/testing";
+
+export { freePort };
 
 export const OPERATOR_TOKEN = "grafana-test-operator-token-0123";
 const silentLog = createLogger({ service: "test" }, { write: () => {} });
-
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolvePort(port));
-    });
-    server.on("error", reject);
-  });
-}
-
-let bundled: Promise<string> | undefined;
-/**
- * The worker bundled fresh from source (as scripts/bundle.mjs does), so these
- * tests never scrape a stale dist/. Next to node_modules so better-sqlite3 resolves.
- */
-function workerScript(): Promise<string> {
-  bundled ??= (async () => {
-    const dir = join(repoRoot, "node_modules/.cache/surge-grafana-test");
-    mkdirSync(dir, { recursive: true });
-    const out = join(dir, `worker-${process.pid}.js`);
-    await build({
-      entryPoints: [join(repoRoot, "worker/src/main.ts")],
-      outfile: `${out}.tmp`,
-      bundle: true,
-      platform: "node",
-      target: "node20",
-      format: "esm",
-      logLevel: "warning",
-      external: ["better-sqlite3", "pg-native", "fsevents"],
-      banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-    });
-    renameSync(`${out}.tmp`, out);
-    process.once("exit", () => rmSync(out, { force: true }));
-    return out;
-  })();
-  return bundled;
-}
 
 export interface ObservedStackOptions {
   workerTasks: number;

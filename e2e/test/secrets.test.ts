@@ -5,10 +5,9 @@
  * bundle, not in the console's session cookie. The console also refuses cross-site changes.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { type Stack, startStack } from "@surge/local/stack";
-import { tempDir, validOrder, waitFor } from "@surge/testing";
+import { freePort, tempDir, validOrder, waitFor } from "@surge/testing";
 import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -21,16 +20,6 @@ const OPERATOR = canary("op");
 const SECOND = canary("second");
 const VIEWER = canary("viewer");
 const TOKENS = { OPERATOR, SECOND, VIEWER };
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolvePort(address.port) : reject(new Error())));
-    });
-  });
-}
 
 function filesUnder(dir: string): string[] {
   if (!existsSync(dir)) return [];

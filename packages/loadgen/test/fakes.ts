@@ -1,6 +1,8 @@
 /** Fakes for the burst engine's tests: a manual clock, a scripted order API, a seeded random source. */
 import type { BurstMode, Clock, OrderTarget } from "../src/index.js";
 
+export { seededRandom } from "../src/random.js";
+
 interface Timer {
   at: number;
   seq: number;
@@ -108,16 +110,4 @@ export class FakeTarget implements OrderTarget {
   async close(): Promise<void> {
     this.closed = true;
   }
-}
-
-/** A deterministic uniform [0, 1) source (mulberry32), so think times repeat run to run. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

@@ -26,6 +26,17 @@ export interface Emulator {
   stop(): Promise<void>;
 }
 
+/** The standard AWS SDK environment that points a child process at an emulator on `url`. */
+export function emulatorEnv(url: string, credentials: { accessKeyId: string; secretAccessKey: string }) {
+  return {
+    AWS_ENDPOINT_URL: url,
+    AWS_REGION: "us-east-1",
+    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+  };
+}
+
 export async function startEmulator(): Promise<Emulator> {
   const server = await startFauxqs({ port: 0, logger: false });
   const url = `http://127.0.0.1:${server.port}`;
@@ -34,13 +45,7 @@ export async function startEmulator(): Promise<Emulator> {
     url,
     server,
     clients: createAwsClients({ endpoint: url, region: "us-east-1", credentials }),
-    env: {
-      AWS_ENDPOINT_URL: url,
-      AWS_REGION: "us-east-1",
-      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-    },
+    env: emulatorEnv(url, credentials),
     stop: () => server.stop(),
   };
 }

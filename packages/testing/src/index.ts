@@ -1,3 +1,4 @@
 export * from "./harness.js";
+export * from "./ports.js";
 export * from "./raw-http.js";
 export * from "./worker-tasks.js";

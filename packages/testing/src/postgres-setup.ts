@@ -1,11 +1,11 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 
 import "./harness.js"; // declares the provided `postgresUrl`
+import { freePort } from "./ports.js";
 
 function pgBin(name: string): string {
   for (const dir of (process.env.PATH ?? "").split(":")) if (existsSync(join(dir, name))) return join(dir, name);
@@ -13,18 +13,6 @@ function pgBin(name: string): string {
   const versions = existsSync(root) ? readdirSync(root).sort().reverse() : [];
   for (const v of versions) if (existsSync(join(root, v, "bin", name))) return join(root, v, "bin", name);
   throw new Error(`PostgreSQL's ${name} is not installed (apt-get install postgresql); .ci/run installs it`);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
-      );
-    });
-  });
 }
 
 /**
