@@ -8,7 +8,8 @@ import {
 } from "@surge/core";
 import express, { type Express } from "express";
 import type { QueueAgeSource } from "./cloudwatch-queue-age.js";
-import { errorHandler, HttpError, requestMetrics } from "./http.js";
+import { type RateLimit, rateLimit, securityHeaders } from "./http/security.js";
+import { errorHandler, HttpError, requestMetrics } from "./http/server.js";
 import type { ProcessingRouter } from "./lambda/processing.js";
 import { type ApiMetrics, createApiMetrics } from "./metrics.js";
 import { AuditLog } from "./ops/audit.js";
@@ -19,12 +20,11 @@ import { publishFaultsModule } from "./ops/modules/publish-faults.js";
 import { queueModule } from "./ops/modules/queue.js";
 import { type OpsToken, opsRouter } from "./ops/router.js";
 import { OpsState } from "./ops/state.js";
-import { OutboxRelay, type OutboxRelayOptions } from "./outbox-relay.js";
+import { OutboxRelay, type OutboxRelayOptions } from "./outbox/relay.js";
+import { type RepublisherOptions, StaleOrderRepublisher } from "./outbox/republisher.js";
 import { FaultInjectingTopic } from "./publish-faults.js";
-import { type RepublisherOptions, StaleOrderRepublisher } from "./republisher.js";
 import { healthRoutes } from "./routes/health.js";
 import { orderRoutes } from "./routes/orders.js";
-import { type RateLimit, rateLimit, securityHeaders } from "./security.js";
 
 export interface ApiDeps {
   store: OrderStore;

@@ -5,11 +5,11 @@ import { createApi } from "./app.js";
 import { createScaling } from "./autoscaling/index.js";
 import { CloudWatchQueueAge } from "./cloudwatch-queue-age.js";
 import { loadEnv } from "./env.js";
-import { hardenServer } from "./http.js";
+import { hardenServer } from "./http/server.js";
 import { createLambdaInsights, ProcessingRouter } from "./lambda/index.js";
 import { burstsModule } from "./ops/modules/bursts.js";
 import { lambdaModule } from "./ops/modules/lambda.js";
-import { PublisherThread } from "./publisher/publisher-thread.js";
+import { PublisherThread } from "./outbox/publisher-thread.js";
 
 const env = loadEnv();
 const log = createLogger({ service: "api" }, { level: env.LOG_LEVEL });

@@ -2,7 +2,7 @@ import type { AddressInfo } from "node:net";
 import { createLogger, OrderQueue, type OrderStore, OrderTopic } from "@surge/core";
 import { createTestTopology, type Emulator } from "@surge/testing";
 import { type ApiDeps, createApi } from "../src/app.js";
-import { hardenServer } from "../src/http.js";
+import { hardenServer } from "../src/http/server.js";
 
 export const OPS_TOKEN = "test-operator-token-0123456789";
 export const silentLog = createLogger({ service: "test" }, { write: () => {} });

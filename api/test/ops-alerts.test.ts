@@ -4,7 +4,7 @@ import { createLogger } from "@surge/core";
 import { tempSqliteStore } from "@surge/testing";
 import express from "express";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { errorHandler } from "../src/http.js";
+import { errorHandler } from "../src/http/server.js";
 import { createApiMetrics } from "../src/metrics.js";
 import { AuditLog } from "../src/ops/audit.js";
 import { type AlertsSection, alertId, alertsModule } from "../src/ops/modules/alerts.js";

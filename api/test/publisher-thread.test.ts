@@ -1,7 +1,7 @@
 import { OrderQueue, type PublishEntry } from "@surge/core";
 import { createTestTopology, type Emulator, startEmulator, tempSqliteStore, validOrder, waitFor } from "@surge/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PublisherThread } from "../src/publisher/publisher-thread.js";
+import { PublisherThread } from "../src/outbox/publisher-thread.js";
 import { postJson, startTestApi } from "./helpers.js";
 
 let emulator: Emulator;

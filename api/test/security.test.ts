@@ -15,6 +15,7 @@ import { POLICY_DEFAULTS } from "../src/autoscaling/policy.js";
 import { type ApiEnv, loadEnv } from "../src/env.js";
 import { CachedFleet } from "../src/fleet/cache.js";
 import type { Fleet, FleetState } from "../src/fleet/types.js";
+import { TokenBucketLimiter } from "../src/http/security.js";
 import { ProcessingRouter } from "../src/lambda/processing.js";
 import { AuditLog } from "../src/ops/audit.js";
 import { autoscalingModule } from "../src/ops/modules/autoscaling.js";
@@ -22,7 +23,6 @@ import { burstsModule } from "../src/ops/modules/bursts.js";
 import { fleetModule } from "../src/ops/modules/fleet.js";
 import { lambdaModule } from "../src/ops/modules/lambda.js";
 import type { OpsToken } from "../src/ops/router.js";
-import { TokenBucketLimiter } from "../src/security.js";
 import { OPS_TOKEN, postJson, silentLog, startTestApi } from "./helpers.js";
 
 const READONLY_TOKEN = "test-readonly-token-abcdefghij";

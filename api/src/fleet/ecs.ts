@@ -13,7 +13,7 @@ import {
   UpdateServiceCommand,
 } from "@aws-sdk/client-ecs";
 import { errorMessage } from "@surge/core";
-import { HttpError } from "../http.js";
+import { HttpError } from "../http/server.js";
 import { type Fleet, type FleetState, type FleetTask, type FleetTaskStatus, FleetUnavailableError } from "./types.js";
 
 export interface EcsFleetOptions {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { HttpError } from "../http.js";
+import { HttpError } from "../http/server.js";
 import { type Fleet, type FleetState, FleetUnavailableError } from "./types.js";
 
 export interface LocalFleetOptions {

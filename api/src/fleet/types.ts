@@ -1,4 +1,4 @@
-import { HttpError } from "../http.js";
+import { HttpError } from "../http/server.js";
 
 /** Where a task is in its life, in ECS's terms folded to three: starting, serving, draining. */
 export type FleetTaskStatus = "pending" | "running" | "stopping";

@@ -1,4 +1,4 @@
-import { HttpError } from "../http.js";
+import { HttpError } from "../http/server.js";
 
 /**
  * What the ops plane knows about the Lambda path, from wherever the function

@@ -1,6 +1,6 @@
 import { timingSafeEqual } from "node:crypto";
 import express, { type RequestHandler, Router } from "express";
-import { HttpError } from "../http.js";
+import { HttpError } from "../http/server.js";
 import { type Actor, actorOf, type OpsContext, type OpsModule } from "./context.js";
 
 export interface OpsToken {

@@ -11,7 +11,7 @@ import {
   withHeartbeat,
 } from "@surge/core";
 import express, { Router } from "express";
-import { HttpError, requireJson } from "../http.js";
+import { HttpError, requireJson } from "../http/server.js";
 import type { ApiMetrics } from "../metrics.js";
 
 export interface OrderRouteDeps {

@@ -15,7 +15,7 @@ import {
 } from "@surge/loadgen";
 import type { Request, Response, Router } from "express";
 import { Counter, Gauge, Histogram } from "prom-client";
-import { HttpError } from "../../http.js";
+import { HttpError } from "../../http/server.js";
 import { actorOf, type OpsContext, type OpsModule } from "../context.js";
 
 /** The store record kind bursts are kept under. */

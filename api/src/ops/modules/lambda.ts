@@ -16,7 +16,7 @@ import { Gauge } from "prom-client";
 import { z } from "zod";
 import { ACTIVITY_RECORD_KIND } from "../../autoscaling/activity-log.js";
 import type { ScalingActivity } from "../../autoscaling/types.js";
-import { HttpError } from "../../http.js";
+import { HttpError } from "../../http/server.js";
 import type { LambdaInsights } from "../../lambda/insights.js";
 import { PROCESSING_TARGETS, type ProcessingRouter } from "../../lambda/processing.js";
 import { actorOf, type OpsModule } from "../context.js";

@@ -6,7 +6,7 @@ import {
   type ProcessingPlatform,
   type PublishedRoute,
 } from "@surge/core";
-import type { ApiMetrics } from "./metrics.js";
+import type { ApiMetrics } from "../metrics.js";
 
 export interface OutboxRelayOptions {
   /** Rows leased per round. Default 200. */

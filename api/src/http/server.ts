@@ -9,7 +9,7 @@ import {
   ValidationError,
 } from "@surge/core";
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from "express";
-import type { ApiMetrics, RejectReason } from "./metrics.js";
+import type { ApiMetrics, RejectReason } from "../metrics.js";
 
 /** An error that already knows its HTTP status. */
 export class HttpError extends Error {
