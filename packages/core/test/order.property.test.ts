@@ -141,12 +141,15 @@ describe("order schema (properties)", () => {
         fc.boolean(),
         (input, key, value, inItem) => {
           const body = structuredClone(input) as unknown as Record<string, unknown>;
+          // An own property, as JSON.parse makes one: `obj["__proto__"] = v` would set the prototype instead.
+          const set = (target: object) =>
+            Object.defineProperty(target, key, { value, enumerable: true, configurable: true, writable: true });
           if (inItem) {
             if (["productId", "quantity", "price"].includes(key)) return;
-            (input.items[0] as unknown as Record<string, unknown>)[key] = value;
+            set(input.items[0] as object);
             body.items = input.items;
           } else {
-            body[key] = value;
+            set(body);
           }
           expect(validationErrorOf(body)).toBeInstanceOf(ValidationError);
         },
