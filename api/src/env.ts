@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { isIP } from "node:net";
-import { intVar, numberVar, parseEnv, sharedEnvShape } from "@surge/core";
+import { intVar, numberVar, parseEnv, sharedEnvShape, TASK_CONCURRENCY_MAX, TASK_CONCURRENCY_MIN } from "@surge/core";
 import { z } from "zod";
 
 const schema = z.object({
@@ -46,7 +46,7 @@ const schema = z.object({
   /** Initial desired worker task count. */
   WORKER_TASKS: intVar(1, 0, 1000),
   /** Initial per-task concurrency. */
-  WORKER_CONCURRENCY: intVar(5, 1, 200),
+  WORKER_CONCURRENCY: intVar(5, TASK_CONCURRENCY_MIN, TASK_CONCURRENCY_MAX),
   /** Upper bound for the desired task count (manual and autoscaled). */
   MAX_WORKER_TASKS: intVar(50, 1, 1000),
   /** Outbox rows leased per relay round. */

@@ -105,7 +105,7 @@ describe("ops routes for the fleet and the autoscaler", () => {
     expect((await call("GET", "/ops/autoscaling")).body.enabled).toBe(true);
   });
 
-  it("GET /ops/fleet reports desired, running, pending, concurrency, who controls it, and tasks", async () => {
+  it("GET /ops/fleet reports desired, running, pending, concurrency and its bound, who controls it, and tasks", async () => {
     const res = await call("GET", "/ops/fleet");
     expect(res.status).toBe(200);
     expect(res.body).toEqual({
@@ -117,6 +117,7 @@ describe("ops routes for the fleet and the autoscaler", () => {
       restarts: 3,
       controlledBy: "autoscaler",
       maxTasks: MAX_TASKS,
+      maxConcurrency: 200,
       tasks: [],
     });
   });

@@ -35,6 +35,7 @@ function snapshot() {
       tasks: [],
       controlledBy: "operator",
       maxTasks: 50,
+      maxConcurrency: 200,
     },
   };
 }

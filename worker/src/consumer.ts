@@ -13,6 +13,8 @@ import {
   parseOrderMessage,
   processOrder,
   sleep,
+  TASK_CONCURRENCY_MAX,
+  TASK_CONCURRENCY_MIN,
   withHeartbeat,
 } from "@surge/core";
 
@@ -66,9 +68,6 @@ export interface ConsumerEvents {
   error: [{ error: unknown; where: string }];
   idle: [];
 }
-
-export const CONCURRENCY_MIN = 1;
-export const CONCURRENCY_MAX = 200;
 
 interface InFlight {
   message: Message;
@@ -351,8 +350,10 @@ export class OrderConsumer extends EventEmitter<ConsumerEvents> {
 }
 
 export function validateConcurrency(value: number): number {
-  if (!Number.isInteger(value) || value < CONCURRENCY_MIN || value > CONCURRENCY_MAX) {
-    throw new RangeError(`concurrency must be an integer in ${CONCURRENCY_MIN}..${CONCURRENCY_MAX}, got ${value}`);
+  if (!Number.isInteger(value) || value < TASK_CONCURRENCY_MIN || value > TASK_CONCURRENCY_MAX) {
+    throw new RangeError(
+      `concurrency must be an integer in ${TASK_CONCURRENCY_MIN}..${TASK_CONCURRENCY_MAX}, got ${value}`,
+    );
   }
   return value;
 }

@@ -1,11 +1,11 @@
 import { hostname } from "node:os";
-import { intVar, parseEnv, sharedEnvShape } from "@surge/core";
+import { intVar, parseEnv, sharedEnvShape, TASK_CONCURRENCY_MAX, TASK_CONCURRENCY_MIN } from "@surge/core";
 import { z } from "zod";
 
 const schema = z.object({
   ...sharedEnvShape,
   /** Orders one task works on at once. */
-  WORKER_CONCURRENCY: intVar(5, 1, 200),
+  WORKER_CONCURRENCY: intVar(5, TASK_CONCURRENCY_MIN, TASK_CONCURRENCY_MAX),
   /** Names this task in leases, charges, logs and metrics. */
   TASK_ID: z.string().min(1).max(64).default(`${hostname()}-${process.pid}`),
   /** The orders queue's visibility timeout, in seconds; the heartbeat extends by this much. */

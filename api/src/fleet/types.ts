@@ -60,5 +60,3 @@ export class FleetUnavailableError extends HttpError {
 }
 
 /** Per-task concurrency bounds (the worker's WORKER_CONCURRENCY). */
-export const CONCURRENCY_MIN = 1;
-export const CONCURRENCY_MAX = 200;

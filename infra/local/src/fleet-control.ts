@@ -1,9 +1,9 @@
 import { timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { fieldProblems } from "@surge/core";
+import { fieldProblems, TASK_CONCURRENCY_MAX, TASK_CONCURRENCY_MIN } from "@surge/core";
 import { z } from "zod";
-import { type FleetSnapshot, TASK_CONCURRENCY_MAX, TASK_CONCURRENCY_MIN, type TaskSupervisor } from "./supervisor.js";
+import type { FleetSnapshot, TaskSupervisor } from "./supervisor.js";
 
 export interface FleetControlOptions {
   supervisor: TaskSupervisor;

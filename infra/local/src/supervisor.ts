@@ -2,6 +2,7 @@ import { type ChildProcess, fork } from "node:child_process";
 import { EventEmitter } from "node:events";
 import { createWriteStream, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { TASK_CONCURRENCY_MAX, TASK_CONCURRENCY_MIN } from "@surge/core";
 
 export interface SupervisorOptions {
   /** The worker bundle to run (worker/dist/main.js). */
@@ -60,8 +61,6 @@ export interface FleetSnapshot {
 }
 
 /** Per-task concurrency bounds: the worker's own (WORKER_CONCURRENCY 1..200). */
-export const TASK_CONCURRENCY_MIN = 1;
-export const TASK_CONCURRENCY_MAX = 200;
 
 interface Task extends TaskInfo {
   child: ChildProcess;

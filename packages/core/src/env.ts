@@ -19,6 +19,10 @@ export const intVar = (defaultValue: number, min: number, max: number) =>
 export const numberVar = (defaultValue: number, min: number, max: number) =>
   z.coerce.number().min(min).max(max).default(defaultValue);
 
+/** Orders one worker task works on at once (WORKER_CONCURRENCY): one bound for the env, the fleet API and the console. */
+export const TASK_CONCURRENCY_MIN = 1;
+export const TASK_CONCURRENCY_MAX = 200;
+
 /** Environment shared by every deployable that touches orders. */
 export const sharedEnvShape = {
   PAYMENT_DURATION_MS: intVar(3000, 0, 600_000),

@@ -1,10 +1,10 @@
-import { parseOrThrow } from "@surge/core";
+import { parseOrThrow, TASK_CONCURRENCY_MAX, TASK_CONCURRENCY_MIN } from "@surge/core";
 import { Counter, Gauge } from "prom-client";
 import { z } from "zod";
 import type { ActivityLog } from "../../autoscaling/activity-log.js";
 import type { Autoscaler, Controller } from "../../autoscaling/types.js";
 import type { CachedFleet } from "../../fleet/cache.js";
-import { CONCURRENCY_MAX, CONCURRENCY_MIN, type FleetState } from "../../fleet/types.js";
+import type { FleetState } from "../../fleet/types.js";
 import { actorOf, type OpsModule } from "../context.js";
 
 export interface FleetModuleOptions {
@@ -16,7 +16,7 @@ export interface FleetModuleOptions {
 }
 
 /** What GET/PUT /ops/fleet answer and the `fleet` section of the state snapshot holds. */
-export type FleetView = FleetState & { controlledBy: Controller; maxTasks: number };
+export type FleetView = FleetState & { controlledBy: Controller; maxTasks: number; maxConcurrency: number };
 
 export const SCALING_DIRECTIONS = ["out", "in"] as const;
 export const SCALING_ACTORS = ["operator", "autoscaler"] as const;
@@ -24,14 +24,14 @@ export const SCALING_ACTORS = ["operator", "autoscaler"] as const;
 /** Validates `PUT /ops/fleet`: each bound error names the field and the bound. */
 export function parseFleetUpdate(body: unknown, maxTasks: number): { desiredCount?: number; concurrency?: number } {
   const countBound = `must be an integer in 0..${maxTasks} (MAX_WORKER_TASKS)`;
-  const concurrencyBound = `must be an integer in ${CONCURRENCY_MIN}..${CONCURRENCY_MAX}`;
+  const concurrencyBound = `must be an integer in ${TASK_CONCURRENCY_MIN}..${TASK_CONCURRENCY_MAX}`;
   const schema = z
     .strictObject({
       desiredCount: z.int(countBound).min(0, countBound).max(maxTasks, countBound).optional(),
       concurrency: z
         .int(concurrencyBound)
-        .min(CONCURRENCY_MIN, concurrencyBound)
-        .max(CONCURRENCY_MAX, concurrencyBound)
+        .min(TASK_CONCURRENCY_MIN, concurrencyBound)
+        .max(TASK_CONCURRENCY_MAX, concurrencyBound)
         .optional(),
     })
     .refine((b) => b.desiredCount !== undefined || b.concurrency !== undefined, {
@@ -52,7 +52,7 @@ export function fleetModule(options: FleetModuleOptions): OpsModule {
 
   const view = async (state?: FleetState): Promise<FleetView> => {
     const [fleetState, auto] = await Promise.all([state ?? fleet.describe(), autoscaler.state()]);
-    return { ...fleetState, controlledBy: auto.controlledBy, maxTasks };
+    return { ...fleetState, controlledBy: auto.controlledBy, maxTasks, maxConcurrency: TASK_CONCURRENCY_MAX };
   };
 
   return {

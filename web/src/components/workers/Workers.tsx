@@ -78,7 +78,7 @@ function FleetControls({ fleet, autoscaling }: { fleet: FleetView; autoscaling: 
   }, [fleet.desiredCount, fleet.concurrency, dirty]);
 
   const countValid = Number.isInteger(desired) && desired >= 0 && desired <= fleet.maxTasks;
-  const concurrencyValid = Number.isInteger(concurrency) && concurrency >= 1 && concurrency <= 200;
+  const concurrencyValid = Number.isInteger(concurrency) && concurrency >= 1 && concurrency <= fleet.maxConcurrency;
   const changed = desired !== fleet.desiredCount || concurrency !== fleet.concurrency;
 
   const send = async () => {
@@ -149,14 +149,16 @@ function FleetControls({ fleet, autoscaling }: { fleet: FleetView; autoscaling: 
               id="concurrency"
               value={concurrency}
               min={1}
-              max={200}
+              max={fleet.maxConcurrency}
               disabled={!canOperate}
               onChange={(v) => {
                 setConcurrency(v);
                 setDirty(true);
               }}
             />
-            <span className={concurrencyValid ? "help" : "problem"}>1–200 messages in flight per task</span>
+            <span className={concurrencyValid ? "help" : "problem"}>
+              1–{fleet.maxConcurrency} messages in flight per task
+            </span>
           </div>
           <div className="row">
             <button
