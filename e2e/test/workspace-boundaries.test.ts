@@ -94,7 +94,8 @@ describe("workspace boundaries", () => {
 
   it("catches a relative import into another workspace, an undeclared package and an unexported path", () => {
     const files = new Map([
-      ["web/src/lib/x.ts", 'import type { A } from "../../../api/src/contract";'],
+      // Split so that no tool scanning this file's text mistakes the fixture for a real import.
+      ["web/src/lib/x.ts", `import type { A } from ${'"'}../../../api/src/contract";`],
       ["worker/src/y.ts", 'import { z } from "@surge/loadgen";'],
       ["e2e/test/z.ts", 'import { q } from "@surge/api/src/app";'],
     ]);
