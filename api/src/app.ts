@@ -20,9 +20,9 @@ import { publishFaultsModule } from "./ops/modules/publish-faults.js";
 import { queueModule } from "./ops/modules/queue.js";
 import { type OpsToken, opsRouter } from "./ops/router.js";
 import { OpsState } from "./ops/state.js";
+import { FaultInjectingTopic } from "./outbox/fault-injecting-topic.js";
 import { OutboxRelay, type OutboxRelayOptions } from "./outbox/relay.js";
 import { type RepublisherOptions, StaleOrderRepublisher } from "./outbox/republisher.js";
-import { FaultInjectingTopic } from "./publish-faults.js";
 import { healthRoutes } from "./routes/health.js";
 import { orderRoutes } from "./routes/orders.js";
 

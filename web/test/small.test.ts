@@ -2,8 +2,8 @@ import { DASHBOARDS, QUEUE_AGE } from "@surge/grafana/common";
 import { describe, expect, it } from "vitest";
 import { changes } from "../src/lib/audit";
 import { concurrencyJump, desiredCountJump } from "../src/lib/controls";
+import { histogram } from "../src/lib/equal-width-bins";
 import { dashboardUrl, GRAFANA_DASHBOARDS, QUEUE_AGE_THRESHOLDS, queueAgeSeverity } from "../src/lib/grafana";
-import { histogram } from "../src/lib/histogram";
 
 describe("Grafana links and thresholds", () => {
   it("use the dashboards' UIDs and the alerts' queue-age thresholds", () => {

@@ -18,8 +18,12 @@ export interface FleetTask {
   revision?: string;
 }
 
-/** The fleet as its scheduler reports it (an ECS service, or the local supervisor). */
-export interface FleetState {
+/**
+ * The fleet as its scheduler reports it (an ECS service, or the local supervisor).
+ * `Task` is what each task is described as: FleetTask over the ops API; the local
+ * supervisor's snapshot carries its own richer TaskInfo (pid, metrics port).
+ */
+export interface FleetState<Task = FleetTask> {
   desiredCount: number;
   running: number;
   pending: number;
@@ -29,7 +33,7 @@ export interface FleetState {
   concurrency: number;
   /** Tasks that died unasked and were replaced (locally since the stack started; on ECS, failed tasks of live deployments). */
   restarts: number;
-  tasks: FleetTask[];
+  tasks: Task[];
 }
 
 /**
@@ -58,5 +62,3 @@ export class FleetUnavailableError extends HttpError {
     if (options?.cause !== undefined) this.cause = options.cause;
   }
 }
-
-/** Per-task concurrency bounds (the worker's WORKER_CONCURRENCY). */

@@ -98,7 +98,3 @@ export class LambdaUnavailableError extends HttpError {
     if (options?.cause !== undefined) this.cause = options.cause;
   }
 }
-
-export function emptyStats(): DurationStats {
-  return { count: 0, min: 0, mean: 0, p50: 0, p95: 0, p99: 0, max: 0 };
-}

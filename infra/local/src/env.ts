@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import { parseTokenList } from "@surge/api/env";
-import { intVar, parseEnv, sharedEnvShape } from "@surge/core";
+import { intVar, parseEnv, sharedEnvShape, TASK_CONCURRENCY_MAX, TASK_CONCURRENCY_MIN } from "@surge/core";
 import { z } from "zod";
 
 const schema = z.object({
@@ -22,7 +22,7 @@ const schema = z.object({
   OPS_TOKENS: z.string().optional(),
   OPS_READONLY_TOKENS: z.string().optional(),
   WORKER_TASKS: intVar(1, 0, 1000),
-  WORKER_CONCURRENCY: intVar(5, 1, 200),
+  WORKER_CONCURRENCY: intVar(5, TASK_CONCURRENCY_MIN, TASK_CONCURRENCY_MAX),
   MAX_WORKER_TASKS: intVar(50, 1, 1000),
   /** The orders queue's visibility timeout, in seconds. */
   VISIBILITY_TIMEOUT_SECONDS: intVar(30, 1, 43_200),

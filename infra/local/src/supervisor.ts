@@ -2,6 +2,7 @@ import { type ChildProcess, fork } from "node:child_process";
 import { EventEmitter } from "node:events";
 import { createWriteStream, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import type { FleetState } from "@surge/api/fleet/types";
 import { TASK_CONCURRENCY_MAX, TASK_CONCURRENCY_MIN } from "@surge/core";
 
 export interface SupervisorOptions {
@@ -48,19 +49,8 @@ export interface TaskInfo {
   metricsPort?: number;
 }
 
-export interface FleetSnapshot {
-  desiredCount: number;
-  running: number;
-  pending: number;
-  /** Tasks told to stop (SIGTERM) that are still finishing their in-flight orders. */
-  stopping: number;
-  concurrency: number;
-  /** Tasks that died without being asked to and were replaced, since the supervisor started. */
-  restarts: number;
-  tasks: TaskInfo[];
-}
-
-/** Per-task concurrency bounds: the worker's own (WORKER_CONCURRENCY 1..200). */
+/** The supervisor's view of its fleet: the api's FleetState, each task as the supervisor knows it. */
+export type FleetSnapshot = FleetState<TaskInfo>;
 
 interface Task extends TaskInfo {
   child: ChildProcess;

@@ -1,11 +1,8 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, type Registry } from "prom-client";
 import type { PaymentProcessor } from "./payment.js";
 
-/**
- * Metric names shared by more than one deployable. Prefix `surge_`, base units
- * in the name, `_total` on counters, no unbounded labels (never an order id).
- */
-export const METRIC_PREFIX = "surge_";
+// Metric names shared by more than one deployable. Prefix `surge_`, base units
+// in the name, `_total` on counters, no unbounded labels (never an order id).
 
 /** Latency buckets in seconds: from a 1 ms accept to a 20-minute backlog drain. */
 export const LATENCY_BUCKETS_SECONDS = [

@@ -1,7 +1,7 @@
 "use client";
 
 import { useCallback, useEffect, useRef, useState } from "react";
-import { ops } from "./api";
+import { ops } from "./ops-client";
 
 export interface OpsResource<T> {
   data: T | undefined;

@@ -3,8 +3,8 @@
 import Link from "next/link";
 import { usePathname } from "next/navigation";
 import { createContext, type ReactNode, useContext, useEffect, useState } from "react";
-import { setCsrfToken } from "../client/api";
 import { LiveProvider, useLive } from "../client/live";
+import { setCsrfToken } from "../client/ops-client";
 import { ago, clock, count, seconds } from "../lib/format";
 import { type OpsSnapshot, pick } from "../lib/ops";
 

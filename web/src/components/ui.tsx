@@ -1,7 +1,7 @@
 "use client";
 
 import { type ReactNode, useEffect, useId, useRef, useState } from "react";
-import { describeError, OpsError } from "../client/api";
+import { describeError, OpsError } from "../client/ops-client";
 import { type DashboardKey, dashboardUrl, GRAFANA_DASHBOARDS, type Severity } from "../lib/grafana";
 import { useConsole } from "./Shell";
 

@@ -115,8 +115,3 @@ export function ago(at: string | number | null | undefined, nowMs: number): stri
   if (s < 1) return "just now";
   return `${seconds(Math.round(s))} ago`;
 }
-
-/** "1 task" / "4 tasks". */
-export function plural(n: number, one: string, many = `${one}s`): string {
-  return `${count(n)} ${n === 1 ? one : many}`;
-}

@@ -9,7 +9,7 @@ import {
 } from "../lib/derive";
 import type { BurstSummary, OpsSnapshot, ScalingActivity } from "../lib/ops";
 import { type Marker, Timeline, type TimelineColumns, type TimelinePoint } from "../lib/timeline";
-import { opsFetch } from "./api";
+import { opsFetch } from "./surge-api";
 
 /**
  * The console server's one subscription to the API's `/ops/stream`, fanned

@@ -1,6 +1,6 @@
 import { parseOrThrow } from "@surge/core";
 import { z } from "zod";
-import { PUBLISH_FAULTS_SETTING, type PublishFaults } from "../../publish-faults.js";
+import { PUBLISH_FAULTS_SETTING, type PublishFaults } from "../../outbox/fault-injecting-topic.js";
 import { actorOf, type OpsModule } from "../context.js";
 
 const schema = z.strictObject({

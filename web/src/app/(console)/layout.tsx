@@ -3,9 +3,9 @@ import { redirect } from "next/navigation";
 import type { ReactNode } from "react";
 import { Shell } from "../../components/Shell";
 import { env } from "../../env";
-import { ApiUnavailableError, whoami } from "../../server/api";
 import { sessionFromCookies } from "../../server/guard";
 import { hub } from "../../server/hub";
+import { ApiUnavailableError, whoami } from "../../server/surge-api";
 
 export const dynamic = "force-dynamic";
 

@@ -1,7 +1,7 @@
 "use client";
 
 import { useEffect, useState } from "react";
-import { describeError, ops } from "../../client/api";
+import { describeError, ops } from "../../client/ops-client";
 import { useOps } from "../../client/use-ops";
 import { count, dateTime, num, percent, seconds, usd } from "../../lib/format";
 import type { BurstSummary, CostView, ObservedCostView } from "../../lib/ops";

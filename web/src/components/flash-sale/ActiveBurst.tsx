@@ -1,7 +1,7 @@
 "use client";
 
 import { useState } from "react";
-import { describeError, ops } from "../../client/api";
+import { describeError, ops } from "../../client/ops-client";
 import { count, ms, num, percent, perSecond, seconds } from "../../lib/format";
 import type { BurstStats, BurstSummary, LatencySummaryMs } from "../../lib/ops";
 import { useConsole } from "../Shell";

@@ -1,7 +1,7 @@
 "use client";
 
 import { useState } from "react";
-import { describeError, OpsError, ops } from "../../client/api";
+import { describeError, OpsError, ops } from "../../client/ops-client";
 import type { BurstBounds, BurstSummary } from "../../lib/ops";
 import { PRESETS, STUDY_WAIT_MS } from "../../lib/study";
 import { useConsole } from "../Shell";

@@ -1,8 +1,8 @@
 "use client";
 
 import { useEffect, useState, useSyncExternalStore } from "react";
-import { describeError, ops } from "../../client/api";
 import { useLive } from "../../client/live";
+import { describeError, ops } from "../../client/ops-client";
 import { useOps } from "../../client/use-ops";
 import { defaultPair } from "../../lib/comparison";
 import { count, dateTime, ms, percent, perSecond } from "../../lib/format";

@@ -1,11 +1,11 @@
 "use client";
 
 import { useState } from "react";
-import { describeError, ops } from "../../client/api";
 import { useLive } from "../../client/live";
+import { describeError, ops } from "../../client/ops-client";
 import { useOps } from "../../client/use-ops";
+import { histogram } from "../../lib/equal-width-bins";
 import { clock, count, ms, num, percent } from "../../lib/format";
-import { histogram } from "../../lib/histogram";
 import { type LambdaView, PROCESSING_TARGETS, type ProcessingTarget, pick, section } from "../../lib/ops";
 import { STUDY_LAMBDA } from "../../lib/study";
 import { useConsole } from "../Shell";

@@ -1,8 +1,8 @@
 "use client";
 
 import { useState } from "react";
-import { describeError, ops } from "../../client/api";
 import { useLive } from "../../client/live";
+import { describeError, ops } from "../../client/ops-client";
 import { useOps } from "../../client/use-ops";
 import { ago, count, dateTime, seconds, usd } from "../../lib/format";
 import { queueAgeSeverity } from "../../lib/grafana";

@@ -1,8 +1,8 @@
 "use client";
 
 import { useEffect, useState } from "react";
-import { describeError, OpsError, ops } from "../../client/api";
 import { useLive, useLiveStore } from "../../client/live";
+import { describeError, OpsError, ops } from "../../client/ops-client";
 import { useOps } from "../../client/use-ops";
 import { concurrencyJump, desiredCountJump } from "../../lib/controls";
 import { ago, clock, count, num, seconds } from "../../lib/format";

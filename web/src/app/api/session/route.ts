@@ -1,6 +1,6 @@
 import { env } from "../../../env";
-import { ApiUnavailableError, whoami } from "../../../server/api";
 import { cookieSecure, crossSiteProblem, jsonError, sealer, sessionCookie } from "../../../server/guard";
+import { ApiUnavailableError, whoami } from "../../../server/surge-api";
 import { SignInThrottle } from "../../../server/throttle";
 
 export const dynamic = "force-dynamic";

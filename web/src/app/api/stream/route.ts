@@ -1,6 +1,6 @@
-import { ApiUnavailableError, whoami } from "../../../server/api";
 import { jsonError, sessionFromRequest } from "../../../server/guard";
 import { hub } from "../../../server/hub";
+import { ApiUnavailableError, whoami } from "../../../server/surge-api";
 
 export const dynamic = "force-dynamic";
 

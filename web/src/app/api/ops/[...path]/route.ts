@@ -1,6 +1,6 @@
-import { ApiUnavailableError, opsFetch } from "../../../../server/api";
 import { crossSiteProblem, csrfProblem, jsonError, sessionFromRequest } from "../../../../server/guard";
 import { allowedRoute, forwardedQuery } from "../../../../server/routes";
+import { ApiUnavailableError, opsFetch } from "../../../../server/surge-api";
 
 export const dynamic = "force-dynamic";
 
