@@ -8,30 +8,15 @@ import { HttpError } from "../http/server.js";
 
 export type LambdaSource = "local" | "aws";
 
-import type { DurationStats, InvocationBin } from "@surge/core";
+import type { DurationStats, InvocationBin, LambdaWindowSummary } from "@surge/core";
 
 export type { DurationStats, InvocationBin };
 
-/** The function over a window: the answers to the study's questions, from REPORT lines. */
-export interface LambdaSummary {
+/** The function over a window: the answers to the study's questions, from REPORT lines, wherever it runs. */
+export type LambdaSummary = Omit<LambdaWindowSummary, "billedDurationMs"> & {
   source: LambdaSource;
   functionName: string;
-  sinceMs: number;
-  untilMs: number;
-  invocations: number;
-  coldStarts: number;
-  warmStarts: number;
-  coldStartShare: number;
-  errors: number;
-  throttles: number;
-  initDurationMs: DurationStats;
-  durationMs: DurationStats;
-  /** Σ billed duration × memory size, the basis of Lambda's compute charge. */
-  billedGbSeconds: number;
-  maxMemoryUsedMb: number;
-  binSeconds: number;
-  bins: InvocationBin[];
-}
+};
 
 /** The function now: cheap enough for the one-second /ops/stream. */
 export interface LambdaLive {

@@ -1,27 +1,7 @@
-import type { DurationStats, InvocationBin } from "@surge/core";
+import type { DurationStats, InvocationBin, LambdaWindowSummary } from "@surge/core";
 import type { LambdaReport } from "./report.js";
 
-export type { DurationStats, InvocationBin };
-
-/** What the function did in a window: the local answer to the Logs Insights queries over REPORT lines. */
-export interface LambdaWindowSummary {
-  sinceMs: number;
-  untilMs: number;
-  invocations: number;
-  coldStarts: number;
-  warmStarts: number;
-  coldStartShare: number;
-  errors: number;
-  throttles: number;
-  initDurationMs: DurationStats;
-  durationMs: DurationStats;
-  billedDurationMs: number;
-  /** Σ billed duration × memory size: what Lambda's compute charge is computed on. */
-  billedGbSeconds: number;
-  maxMemoryUsedMb: number;
-  binSeconds: number;
-  bins: InvocationBin[];
-}
+export type { DurationStats, InvocationBin, LambdaWindowSummary };
 
 /** Nearest-rank percentile of ascending `sorted` (p in 0..100). */
 export function percentile(sorted: ReadonlyArray<number>, p: number): number {

@@ -23,3 +23,23 @@ export interface InvocationBin {
   /** coldStarts ÷ invocations, 0..1 (0 for an empty bin). */
   coldStartShare: number;
 }
+
+/** What the function did in a window: the local answer to the Logs Insights queries over REPORT lines. */
+export interface LambdaWindowSummary {
+  sinceMs: number;
+  untilMs: number;
+  invocations: number;
+  coldStarts: number;
+  warmStarts: number;
+  coldStartShare: number;
+  errors: number;
+  throttles: number;
+  initDurationMs: DurationStats;
+  durationMs: DurationStats;
+  billedDurationMs: number;
+  /** Σ billed duration × memory size: what Lambda's compute charge is computed on. */
+  billedGbSeconds: number;
+  maxMemoryUsedMb: number;
+  binSeconds: number;
+  bins: InvocationBin[];
+}
