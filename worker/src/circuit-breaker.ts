@@ -2,7 +2,7 @@ import { EventEmitter } from "node:events";
 
 export type CircuitState = "closed" | "open" | "half-open";
 
-export interface CircuitBreakerOptions {
+interface CircuitBreakerOptions {
   /** Consecutive "processor unavailable" failures that open the circuit. Default 3. */
   failureThreshold?: number;
   /** First open period, in ms; doubles each time a probe fails. Default 5000. */

@@ -20,7 +20,7 @@ import {
 
 import { CircuitBreaker } from "./circuit-breaker.js";
 
-export interface ConsumerOptions {
+interface ConsumerOptions {
   /** Who this task is: holds order leases and names its charges. */
   taskId: string;
   /** Orders this task works on at once (WORKER_CONCURRENCY). Default 5; 1..200; settable live. */
@@ -52,7 +52,7 @@ export type ProcessedOutcome =
   | "dead_lettered"
   | "released";
 
-export interface ConsumerEvents {
+interface ConsumerEvents {
   processed: [
     {
       outcome: ProcessedOutcome;

@@ -21,7 +21,7 @@ const schema = z.object({
   RETRY_BASE_DELAY_SECONDS: intVar(2, 0, 900),
 });
 
-export type WorkerEnv = z.infer<typeof schema>;
+type WorkerEnv = z.infer<typeof schema>;
 
 export function loadEnv(env: NodeJS.ProcessEnv = process.env): WorkerEnv {
   return parseEnv(schema, env);

@@ -3,12 +3,12 @@ import type { InvocationResult } from "./function.js";
 import { TooManyRequestsError } from "./function.js";
 
 /** Anything that can be invoked like a LocalLambdaFunction (throws TooManyRequestsError when at capacity). */
-export interface Invocable {
+interface Invocable {
   invoke(event: unknown, options?: { requestId?: string }): Promise<InvocationResult>;
 }
 
 /** One asynchronous invocation request: an SNS delivery, or an `Event` invoke. */
-export interface AsyncEvent {
+interface AsyncEvent {
   /** Identifies the event across its retries (the SNS MessageId). */
   id: string;
   payload: unknown;
@@ -49,7 +49,7 @@ interface Entry {
   onSettled: (outcome: AsyncOutcome) => void;
 }
 
-export interface AsyncInvokerEvents {
+interface AsyncInvokerEvents {
   retry: [{ id: string; reason: "throttle" | "error"; delayMs: number }];
   settled: [{ id: string; outcome: AsyncOutcome }];
 }

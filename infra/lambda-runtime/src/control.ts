@@ -6,7 +6,7 @@ import type { AsyncInvoker } from "./async-invoker.js";
 import { type LocalLambdaFunction, TooManyRequestsError } from "./function.js";
 import type { SnsQueueSource } from "./sns-source.js";
 
-export interface LambdaControlOptions {
+interface LambdaControlOptions {
   fn: LocalLambdaFunction;
   invoker: AsyncInvoker;
   source?: SnsQueueSource | undefined;

@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
 import type { Writable } from "node:stream";
 
-export interface EnvironmentOptions {
+interface EnvironmentOptions {
   /** The runtime's bootstrap (infra/lambda-runtime/dist/bootstrap.js). */
   bootstrapScript: string;
   /** The function module (worker/dist/lambda.js) and the export that handles events. */
@@ -24,7 +24,7 @@ export interface EnvironmentOptions {
   log: Writable;
 }
 
-export type EnvironmentState = "initializing" | "idle" | "busy" | "stopping" | "dead";
+type EnvironmentState = "initializing" | "idle" | "busy" | "stopping" | "dead";
 
 export type EnvironmentResult =
   | { ok: true; result: unknown; durationMs: number; maxMemoryUsedMb: number }

@@ -56,7 +56,7 @@ export interface InvocationResult {
   report: LambdaReport;
 }
 
-export interface EnvironmentView {
+interface EnvironmentView {
   id: string;
   pid: number | undefined;
   state: string;
@@ -67,7 +67,7 @@ export interface EnvironmentView {
   initPhases?: { nodeStartMs: number; handlerLoadMs: number };
 }
 
-export interface FunctionEvents {
+interface FunctionEvents {
   report: [LambdaReport];
   throttle: [{ atMs: number }];
   "environment-started": [{ id: string; initDurationMs: number }];

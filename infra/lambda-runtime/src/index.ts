@@ -19,7 +19,7 @@ export { billedDurationMs, type LambdaReport, parseReportLine, reportLine } from
 export { snsEventFromEnvelope } from "./sns-source.js";
 export { durationStats, type LambdaWindowSummary, percentile, summarize } from "./summary.js";
 
-export interface LocalLambdaRuntimeOptions {
+interface LocalLambdaRuntimeOptions {
   function: LocalLambdaOptions;
   async?: AsyncInvokerOptions;
   /** The SNS subscription queue to take events from; without it, only the Invoke API feeds the function. */

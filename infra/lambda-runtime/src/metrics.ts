@@ -4,7 +4,7 @@ import type { AsyncInvoker } from "./async-invoker.js";
 import type { LocalLambdaFunction } from "./function.js";
 
 /** Init durations cluster around Node's start-up: fine buckets from 10 ms to the 10 s init limit. */
-export const INIT_BUCKETS_SECONDS = [0.01, 0.025, 0.05, 0.06, 0.075, 0.1, 0.125, 0.15, 0.2, 0.3, 0.5, 1, 2.5, 5, 10];
+const INIT_BUCKETS_SECONDS = [0.01, 0.025, 0.05, 0.06, 0.075, 0.1, 0.125, 0.15, 0.2, 0.3, 0.5, 1, 2.5, 5, 10];
 
 const STARTS = ["cold", "warm"] as const;
 const OUTCOMES = ["success", "error"] as const;

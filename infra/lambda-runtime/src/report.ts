@@ -8,8 +8,8 @@
  *   REPORT RequestId: <id>\tDuration: 3005.31 ms\tBilled Duration: 3064 ms\tMemory Size: 512 MB\tMax Memory Used: 18 MB\tInit Duration: 58.36 ms\t
  */
 
-export type StartType = "cold" | "warm";
-export type InvocationOutcome = "success" | "error";
+type StartType = "cold" | "warm";
+type InvocationOutcome = "success" | "error";
 
 /** One invocation as its REPORT line tells it, plus what the runtime knows beside it. */
 export interface LambdaReport {
@@ -89,7 +89,7 @@ export function reportLine(r: {
 }
 
 /** The fields of a REPORT line, as CloudWatch Logs Insights discovers them (`@duration`, `@initDuration`…). */
-export interface ParsedReport {
+interface ParsedReport {
   requestId: string;
   durationMs: number;
   billedDurationMs: number;

@@ -25,7 +25,7 @@ interface SnsEnvelope {
 }
 
 /** Not an SNS notification: nothing a Lambda subscribed to SNS would ever receive. */
-export class NotAnSnsNotificationError extends Error {
+class NotAnSnsNotificationError extends Error {
   override readonly name = "NotAnSnsNotificationError";
 }
 
@@ -64,7 +64,7 @@ export function snsEventFromEnvelope(body: string | undefined, subscriptionArn: 
   return { Records: [record] };
 }
 
-export interface SnsQueueSourceOptions {
+interface SnsQueueSourceOptions {
   sqs: SQSClient;
   /** The queue subscribed to the topic for Lambda (raw delivery off: bodies are SNS envelopes). */
   queueUrl: string;

@@ -5,7 +5,7 @@ import { LatencyRecorder, type LatencySummaryMs } from "./histogram.js";
 import { BURST_BOUNDS, type BurstChange, type BurstMode, type BurstSpec } from "./spec.js";
 import type { OrderTarget } from "./target.js";
 
-export type BurstStatus = "running" | "completed" | "stopped" | "interrupted";
+type BurstStatus = "running" | "completed" | "stopped" | "interrupted";
 
 /** One second of a burst, counted by the time each answer arrived. */
 export interface TimelinePoint {
@@ -33,7 +33,7 @@ export interface TimelinePoint {
 }
 
 /** A live change of users, spawn rate or arrival rate. */
-export interface BurstChangeRecord {
+interface BurstChangeRecord {
   atSecond: number;
   by: string;
   before: BurstChange;
@@ -84,7 +84,7 @@ export interface BurstStats {
   changes: BurstChangeRecord[];
 }
 
-export interface BurstEvents {
+interface BurstEvents {
   /** Every answer (success or failure) as it arrives. */
   response: [{ mode: BurstMode; ok: boolean; latencyMs: number }];
   second: [TimelinePoint];
@@ -92,7 +92,7 @@ export interface BurstEvents {
   end: [BurstStats];
 }
 
-export interface BurstOptions {
+interface BurstOptions {
   spec: BurstSpec;
   target: OrderTarget;
   /** The base URL the target points at, for the record. */
@@ -597,7 +597,7 @@ export class BurstChangeError extends RangeError {
 }
 
 /** The burst already ended. */
-export class BurstNotRunningError extends Error {
+class BurstNotRunningError extends Error {
   override readonly name = "BurstNotRunningError";
 }
 
@@ -614,7 +614,7 @@ function boundedPositive(value: number, max: number, field: string): number {
 }
 
 /** The study's locustfile: a customer buying 1–5 random items. */
-export function randomOrder(random: () => number): OrderInput {
+function randomOrder(random: () => number): OrderInput {
   const count = 1 + Math.floor(random() * 5);
   return {
     customerId: 1 + Math.floor(random() * 1_000_000),

@@ -25,7 +25,7 @@ export const BURST_MODES = ["sync", "async"] as const;
 export type BurstMode = (typeof BURST_MODES)[number];
 
 /** Defaults of the optional fields: the study's locustfile (`between(0.1, 0.5)`), a browser-like timeout. */
-export const BURST_DEFAULTS = {
+const BURST_DEFAULTS = {
   waitMinMs: 100,
   waitMaxMs: 500,
   timeoutMs: 60_000,

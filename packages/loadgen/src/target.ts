@@ -8,7 +8,7 @@ export interface OrderTarget {
   close(): Promise<void>;
 }
 
-export interface HttpOrderTargetOptions {
+interface HttpOrderTargetOptions {
   /** How long an idle keep-alive connection is kept for the next request, in ms. Default 30000. */
   keepAliveTimeoutMs?: number;
   /** Sent as `user-agent`, so the API's logs can tell burst traffic apart. Default `surge-burst`. */

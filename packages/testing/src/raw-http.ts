@@ -12,7 +12,7 @@ export interface RawResponse {
   body: string;
 }
 
-export interface RawRequest {
+interface RawRequest {
   method?: string;
   path?: string;
   headers?: Record<string, string>;
@@ -22,7 +22,7 @@ export interface RawRequest {
 }
 
 /** Builds a well-formed request head and body from parts (Connection: close, so the answer ends the exchange). */
-export function buildRequest(host: string, request: RawRequest): Buffer[] {
+function buildRequest(host: string, request: RawRequest): Buffer[] {
   const body = typeof request.body === "string" ? Buffer.from(request.body) : Buffer.from(request.body ?? []);
   const headers: Record<string, string> = { host, connection: "close", ...request.headers };
   if (request.body !== undefined) {

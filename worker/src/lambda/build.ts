@@ -11,7 +11,7 @@ import { type BuildResult, build, type Plugin } from "esbuild";
  *
  *   node --import tsx src/lambda/build.ts [outfile]   (npm run build does it)
  */
-export const LAMBDA_ENTRY = fileURLToPath(new URL("./index.ts", import.meta.url));
+const LAMBDA_ENTRY = fileURLToPath(new URL("./index.ts", import.meta.url));
 
 /** Native packages become a lazy `require()` where they are used, never a top-level `import`. */
 const lazyNative: Plugin = {

@@ -28,7 +28,7 @@ const schema = z.object({
   AWS_LAMBDA_LOG_STREAM_NAME: z._default(z.string().check(z.minLength(1)), `local-${process.pid}`),
 });
 
-export type LambdaEnv = z.infer<typeof schema>;
+type LambdaEnv = z.infer<typeof schema>;
 
 /** Parses once at init; a bad value fails the init naming every offending variable, like parseEnv. */
 export function loadLambdaEnv(env: NodeJS.ProcessEnv = process.env): LambdaEnv {

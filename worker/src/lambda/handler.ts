@@ -3,7 +3,7 @@ import type { Context, SNSEvent, SQSBatchResponse, SQSEvent, SQSRecord } from "a
 import { errorMessage, isRetryable, processOrder, withHeartbeat } from "./core.js";
 import { parseOrderMessage } from "./message.js";
 
-export interface LambdaHandlerDeps {
+interface LambdaHandlerDeps {
   store: OrderStore;
   /** This execution environment's payment processor: its own slots, like any other process. */
   payments: PaymentProcessor;
@@ -28,9 +28,9 @@ export interface LambdaHandlerDeps {
 }
 
 /** What became of one order message in one invocation. */
-export type RecordOutcome = "paid" | "duplicate" | "rejected" | "failed" | "dead";
+type RecordOutcome = "paid" | "duplicate" | "rejected" | "failed" | "dead";
 
-export interface RecordResult {
+interface RecordResult {
   outcome: RecordOutcome;
   orderId?: string;
   error?: string;

@@ -60,7 +60,7 @@ export function formatAudit(r: Reconciliation, verdict = auditVerdict(r)): strin
   ].join("\n");
 }
 
-export class AuditUnavailableError extends Error {
+class AuditUnavailableError extends Error {
   override readonly name = "AuditUnavailableError";
 }
 
@@ -83,7 +83,7 @@ export async function reconcileThroughApi(url: string, token: string | undefined
 }
 
 /** The reconciliation straight from the store, for when the API is down. */
-export async function reconcileFromStore(options: { dataDir?: string; databaseUrl?: string }): Promise<Reconciliation> {
+async function reconcileFromStore(options: { dataDir?: string; databaseUrl?: string }): Promise<Reconciliation> {
   const store = openOrderStore({ dataDir: options.dataDir ?? "./var", databaseUrl: options.databaseUrl });
   try {
     return await store.reconcile();

@@ -48,7 +48,7 @@ Through the ops plane (the default) the burst shows in the console, the audit lo
 /metrics, and this summary is the API's own record of it. Exit codes: 0 ok, 1 failures
 over --fail-ratio, 2 bad arguments, 3 the API refused or could not be reached.`;
 
-export interface FlashsaleArgs {
+interface FlashsaleArgs {
   /** The burst body, exactly as POST /ops/bursts takes it. */
   body: Record<string, unknown>;
   url: string;
@@ -61,12 +61,12 @@ export interface FlashsaleArgs {
 }
 
 /** A problem with the command line: printed with the usage, exit code 2. */
-export class UsageError extends Error {
+class UsageError extends Error {
   override readonly name = "UsageError";
 }
 
 /** Turns argv into a burst body and CLI settings. Bounds are checked by the same parser the API uses. */
-export function parseFlashsaleArgs(argv: ReadonlyArray<string>, env: CliEnv): FlashsaleArgs | "help" {
+function parseFlashsaleArgs(argv: ReadonlyArray<string>, env: CliEnv): FlashsaleArgs | "help" {
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse(argv);
@@ -185,7 +185,7 @@ function parse(argv: ReadonlyArray<string>) {
 }
 
 /** The API refused the burst or could not be reached: exit code 3. */
-export class ApiError extends Error {
+class ApiError extends Error {
   override readonly name = "ApiError";
 }
 
@@ -255,7 +255,7 @@ async function direct(args: FlashsaleArgs, io: Io, progress: (s: BurstStats) => 
 }
 
 /** The whole CLI; returns the exit code. */
-export async function runFlashsale(argv: ReadonlyArray<string>, env: CliEnv, io: Io): Promise<number> {
+async function runFlashsale(argv: ReadonlyArray<string>, env: CliEnv, io: Io): Promise<number> {
   let args: FlashsaleArgs | "help";
   try {
     args = parseFlashsaleArgs(argv, env);
