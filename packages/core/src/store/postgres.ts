@@ -2,16 +2,21 @@ import pg from "pg";
 import type { Order, OrderStatus } from "../order.js";
 import type { ProcessingPlatform } from "../queue.js";
 import {
+  ageSeconds,
   type ChargeRow,
-  leaseRemaining,
   type OrderRow,
+  type OutboxRow,
   ordersByPlatform,
   outboxPayload,
   type RecordRow,
   rowToCharge,
   rowToOrder,
+  rowToOutboxEntry,
   rowToRecord,
+  toReconciliation,
+  unclaimed,
 } from "./rows.js";
+import { RECONCILE_SQL, tablesSql } from "./schema.js";
 import {
   type Charge,
   type ClaimResult,
@@ -28,57 +33,9 @@ import {
 const schemaSql = (schema: string) => `
 CREATE SCHEMA IF NOT EXISTS ${schema};
 SET search_path TO ${schema};
-CREATE TABLE IF NOT EXISTS orders (
-  id TEXT PRIMARY KEY,
-  customer_id BIGINT NOT NULL,
-  items TEXT NOT NULL,
-  total_cents BIGINT NOT NULL,
-  mode TEXT NOT NULL,
-  status TEXT NOT NULL,
-  attempts INTEGER NOT NULL DEFAULT 0,
-  accepted_at BIGINT NOT NULL,
-  updated_at BIGINT NOT NULL,
-  paid_at BIGINT,
-  charge_id TEXT,
-  last_error TEXT,
-  lease_holder TEXT,
-  lease_until BIGINT,
-  idempotency_key TEXT,
-  UNIQUE (customer_id, idempotency_key)
-);
--- Where the relay last published the order: NULL for the worker fleet (the default route), 'lambda'.
+${tablesSql("postgres")}
+-- Databases from before Lambda routing was recorded.
 ALTER TABLE orders ADD COLUMN IF NOT EXISTS platform TEXT;
-CREATE INDEX IF NOT EXISTS orders_mode_status_accepted ON orders (mode, status, accepted_at);
-CREATE INDEX IF NOT EXISTS orders_accepted ON orders (accepted_at);
-CREATE INDEX IF NOT EXISTS orders_paid ON orders (paid_at);
-CREATE TABLE IF NOT EXISTS outbox (
-  id BIGSERIAL PRIMARY KEY,
-  order_id TEXT NOT NULL,
-  payload TEXT NOT NULL,
-  created_at BIGINT NOT NULL,
-  lease_until BIGINT NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS payments (
-  id TEXT PRIMARY KEY,
-  idempotency_key TEXT NOT NULL,
-  order_id TEXT NOT NULL,
-  amount_cents BIGINT NOT NULL,
-  processor_id TEXT NOT NULL,
-  created_at BIGINT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS payments_idempotency_key ON payments (idempotency_key);
-CREATE TABLE IF NOT EXISTS records (
-  kind TEXT NOT NULL,
-  id TEXT NOT NULL,
-  at BIGINT NOT NULL,
-  data TEXT NOT NULL,
-  PRIMARY KEY (kind, id)
-);
-CREATE INDEX IF NOT EXISTS records_kind_at ON records (kind, at);
-CREATE TABLE IF NOT EXISTS settings (
-  key TEXT PRIMARY KEY,
-  value TEXT NOT NULL
-);
 `;
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -193,10 +150,7 @@ export class PostgresOrderStore implements OrderStore {
     const [row] = await this.#q<OrderRow & { lease_until: string | null }>("SELECT * FROM orders WHERE id = $1", [
       orderId,
     ]);
-    if (!row) return { kind: "missing" };
-    if (row.status === "paid") return { kind: "paid", order: rowToOrder(row) };
-    if (row.status === "dead") return { kind: "dead", order: rowToOrder(row) };
-    return { kind: "busy", leaseRemainingMs: leaseRemaining(row.lease_until, now) };
+    return unclaimed(row, now);
   }
 
   async renewLease(orderId: string, holder: string, leaseMs: number): Promise<boolean> {
@@ -257,14 +211,7 @@ export class PostgresOrderStore implements OrderStore {
          WHERE status = 'dead' AND ($2::text[] IS NULL OR id = ANY($2::text[])) RETURNING id, accepted_at`,
         [now, orderIds ? [...orderIds] : null],
       );
-      for (const row of rows) {
-        await client.query("INSERT INTO outbox (order_id, payload, created_at) VALUES ($1, $2, $3)", [
-          row.id,
-          outboxPayload(row.id, Number(row.accepted_at)),
-          now,
-        ]);
-      }
-      return rows.map((r) => r.id);
+      return enqueue(client, rows, now);
     });
   }
 
@@ -283,14 +230,7 @@ export class PostgresOrderStore implements OrderStore {
         [now, now - olderThanMs, limit],
       );
       rows.sort((a, b) => Number(a.accepted_at) - Number(b.accepted_at));
-      for (const row of rows) {
-        await client.query("INSERT INTO outbox (order_id, payload, created_at) VALUES ($1, $2, $3)", [
-          row.id,
-          outboxPayload(row.id, Number(row.accepted_at)),
-          now,
-        ]);
-      }
-      return rows.map((r) => r.id);
+      return enqueue(client, rows, now);
     });
   }
 
@@ -329,15 +269,13 @@ export class PostgresOrderStore implements OrderStore {
 
   async claimOutbox(limit: number, leaseMs: number): Promise<OutboxEntry[]> {
     const now = Date.now();
-    const rows = await this.#q<{ id: string; order_id: string; payload: string; created_at: string }>(
+    const rows = await this.#q<OutboxRow>(
       `UPDATE outbox SET lease_until = $1 WHERE id IN
          (SELECT id FROM outbox WHERE lease_until < $2 ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
        RETURNING *`,
       [now + leaseMs, now, limit],
     );
-    return rows
-      .map((r) => ({ id: Number(r.id), orderId: r.order_id, payload: r.payload, createdAtMs: Number(r.created_at) }))
-      .sort((a, b) => a.id - b.id);
+    return rows.map(rowToOutboxEntry).sort((a, b) => a.id - b.id);
   }
 
   async completeOutbox(ids: ReadonlyArray<number>, routes?: ReadonlyArray<PublishedRoute>): Promise<void> {
@@ -368,7 +306,7 @@ export class PostgresOrderStore implements OrderStore {
     );
     return {
       pending: Number(row?.pending ?? 0),
-      oldestAgeSeconds: row?.oldest ? Math.max(0, (Date.now() - Number(row.oldest)) / 1000) : 0,
+      oldestAgeSeconds: ageSeconds(row?.oldest),
     };
   }
 
@@ -387,28 +325,13 @@ export class PostgresOrderStore implements OrderStore {
     const [row] = await this.#q<{ oldest: string | null }>(
       "SELECT MIN(accepted_at) AS oldest FROM orders WHERE mode = 'async' AND status IN ('queued', 'processing', 'failed')",
     );
-    return row?.oldest ? Math.max(0, (Date.now() - Number(row.oldest)) / 1000) : 0;
+    return ageSeconds(row?.oldest);
   }
 
   async reconcile(): Promise<Reconciliation> {
     const byStatus = await this.countByStatus();
-    const [row] = await this.#q<Record<string, string>>(`SELECT
-      (SELECT COUNT(*) FROM payments) AS charges,
-      (SELECT COUNT(*) FROM (SELECT order_id FROM payments GROUP BY order_id HAVING COUNT(*) > 1) t) AS paid_twice,
-      (SELECT COUNT(*) FROM orders o WHERE o.status = 'paid'
-         AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.order_id = o.id)) AS paid_without_charge,
-      (SELECT COUNT(*) FROM orders WHERE status = 'dead' AND last_error IS NULL) AS dead_unexplained,
-      (SELECT COUNT(*) FROM outbox) AS outbox_pending`);
-    return {
-      accepted: Object.values(byStatus).reduce((a, b) => a + b, 0),
-      byStatus,
-      inProgress: byStatus.queued + byStatus.processing + byStatus.failed,
-      charges: Number(row?.charges ?? 0),
-      paidTwice: Number(row?.paid_twice ?? 0),
-      paidWithoutCharge: Number(row?.paid_without_charge ?? 0),
-      deadUnexplained: Number(row?.dead_unexplained ?? 0),
-      outboxPending: Number(row?.outbox_pending ?? 0),
-    };
+    const [row] = await this.#q<Record<string, string>>(RECONCILE_SQL);
+    return toReconciliation(byStatus, row);
   }
 
   async putRecord<T>(kind: string, id: string, data: T, atMs = Date.now()): Promise<void> {
@@ -469,4 +392,20 @@ export class PostgresOrderStore implements OrderStore {
     await this.#ready.catch(() => {});
     await this.#pool.end();
   }
+}
+
+/** Puts orders back in the outbox (inside the caller's transaction) and returns their ids in order. */
+async function enqueue(
+  client: pg.PoolClient,
+  rows: ReadonlyArray<{ id: string; accepted_at: string }>,
+  nowMs: number,
+): Promise<string[]> {
+  for (const row of rows) {
+    await client.query("INSERT INTO outbox (order_id, payload, created_at) VALUES ($1, $2, $3)", [
+      row.id,
+      outboxPayload(row.id, Number(row.accepted_at)),
+      nowMs,
+    ]);
+  }
+  return rows.map((r) => r.id);
 }

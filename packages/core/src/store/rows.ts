@@ -1,6 +1,6 @@
 import type { Order, OrderItem, OrderMode, OrderStatus } from "../order.js";
 import type { ProcessingPlatform } from "../queue.js";
-import type { Charge, PublishedRoute, StoredRecord } from "./types.js";
+import type { Charge, ClaimResult, OutboxEntry, PublishedRoute, Reconciliation, StoredRecord } from "./types.js";
 
 /** A row of `orders` as both SQL dialects return it (PostgreSQL BIGINTs arrive as strings). */
 export interface OrderRow {
@@ -58,9 +58,48 @@ export function outboxPayload(orderId: string, acceptedAtMs: number): string {
   return JSON.stringify({ orderId, acceptedAt: new Date(acceptedAtMs).toISOString() });
 }
 
-/** Orders whose lease is held, and by whom, decide why a claim did not succeed. */
-export function leaseRemaining(leaseUntil: number | string | null, nowMs: number): number {
-  return Math.max(0, Number(leaseUntil ?? 0) - nowMs);
+/** Why a claim did not take the order, from its row as it is now. */
+export function unclaimed(
+  row: (OrderRow & { lease_until: number | string | null }) | undefined,
+  nowMs: number,
+): ClaimResult {
+  if (!row) return { kind: "missing" };
+  if (row.status === "paid") return { kind: "paid", order: rowToOrder(row) };
+  if (row.status === "dead") return { kind: "dead", order: rowToOrder(row) };
+  return { kind: "busy", leaseRemainingMs: Math.max(0, Number(row.lease_until ?? 0) - nowMs) };
+}
+
+export function rowToOutboxEntry(row: OutboxRow): OutboxEntry {
+  return { id: Number(row.id), orderId: row.order_id, payload: row.payload, createdAtMs: Number(row.created_at) };
+}
+
+/** Seconds since a stored epoch-ms time; 0 when there is none. */
+export function ageSeconds(atMs: number | string | null | undefined, nowMs = Date.now()): number {
+  return atMs ? Math.max(0, (nowMs - Number(atMs)) / 1000) : 0;
+}
+
+/** `reconcile()` from the status counts and the row of RECONCILE_SQL. */
+export function toReconciliation(
+  byStatus: Record<OrderStatus, number>,
+  row: Record<string, number | string> | undefined,
+): Reconciliation {
+  return {
+    accepted: Object.values(byStatus).reduce((a, b) => a + b, 0),
+    byStatus,
+    inProgress: byStatus.queued + byStatus.processing + byStatus.failed,
+    charges: Number(row?.charges ?? 0),
+    paidTwice: Number(row?.paid_twice ?? 0),
+    paidWithoutCharge: Number(row?.paid_without_charge ?? 0),
+    deadUnexplained: Number(row?.dead_unexplained ?? 0),
+    outboxPending: Number(row?.outbox_pending ?? 0),
+  };
+}
+
+export interface OutboxRow {
+  id: number | string;
+  order_id: string;
+  payload: string;
+  created_at: number | string;
 }
 
 export interface RecordRow {

@@ -5,16 +5,21 @@ import type Database from "better-sqlite3";
 import type { Order, OrderStatus } from "../order.js";
 import type { ProcessingPlatform } from "../queue.js";
 import {
+  ageSeconds,
   type ChargeRow,
-  leaseRemaining,
   type OrderRow,
+  type OutboxRow,
   ordersByPlatform,
   outboxPayload,
   type RecordRow,
   rowToCharge,
   rowToOrder,
+  rowToOutboxEntry,
   rowToRecord,
+  toReconciliation,
+  unclaimed,
 } from "./rows.js";
+import { RECONCILE_SQL, tablesSql } from "./schema.js";
 import {
   type Charge,
   type ClaimResult,
@@ -28,59 +33,7 @@ import {
   type StoredRecord,
 } from "./types.js";
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS orders (
-  id TEXT PRIMARY KEY,
-  customer_id INTEGER NOT NULL,
-  items TEXT NOT NULL,
-  total_cents INTEGER NOT NULL,
-  mode TEXT NOT NULL,
-  status TEXT NOT NULL,
-  attempts INTEGER NOT NULL DEFAULT 0,
-  accepted_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL,
-  paid_at INTEGER,
-  charge_id TEXT,
-  last_error TEXT,
-  lease_holder TEXT,
-  lease_until INTEGER,
-  idempotency_key TEXT,
-  -- Where the relay last published the order: NULL for the worker fleet (the default route), 'lambda'.
-  platform TEXT,
-  UNIQUE (customer_id, idempotency_key)
-);
-CREATE INDEX IF NOT EXISTS orders_mode_status_accepted ON orders (mode, status, accepted_at);
-CREATE INDEX IF NOT EXISTS orders_accepted ON orders (accepted_at);
-CREATE INDEX IF NOT EXISTS orders_paid ON orders (paid_at);
-CREATE TABLE IF NOT EXISTS outbox (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  order_id TEXT NOT NULL,
-  payload TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  lease_until INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS payments (
-  id TEXT PRIMARY KEY,
-  idempotency_key TEXT NOT NULL,
-  order_id TEXT NOT NULL,
-  amount_cents INTEGER NOT NULL,
-  processor_id TEXT NOT NULL,
-  created_at INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS payments_idempotency_key ON payments (idempotency_key);
-CREATE TABLE IF NOT EXISTS records (
-  kind TEXT NOT NULL,
-  id TEXT NOT NULL,
-  at INTEGER NOT NULL,
-  data TEXT NOT NULL,
-  PRIMARY KEY (kind, id)
-);
-CREATE INDEX IF NOT EXISTS records_kind_at ON records (kind, at);
-CREATE TABLE IF NOT EXISTS settings (
-  key TEXT PRIMARY KEY,
-  value TEXT NOT NULL
-);
-`;
+const SCHEMA = tablesSql("sqlite");
 
 /** PRAGMA user_version once SCHEMA and every column added since are in place. */
 const SCHEMA_VERSION = 2;
@@ -164,10 +117,7 @@ export class SqliteOrderStore implements OrderStore {
       insertCharge:
         db.prepare(`INSERT INTO payments (id, idempotency_key, order_id, amount_cents, processor_id, created_at)
         VALUES (@chargeId, @idempotencyKey, @orderId, @amountCents, @processorId, @createdAtMs)`),
-      claimOutbox: db.prepare<
-        [{ leaseUntil: number; now: number; limit: number }],
-        { id: number; order_id: string; payload: string; created_at: number }
-      >(
+      claimOutbox: db.prepare<[{ leaseUntil: number; now: number; limit: number }], OutboxRow>(
         `UPDATE outbox SET lease_until = @leaseUntil WHERE id IN
           (SELECT id FROM outbox WHERE lease_until < @now ORDER BY id LIMIT @limit) RETURNING *`,
       ),
@@ -296,11 +246,7 @@ export class SqliteOrderStore implements OrderStore {
     const now = Date.now();
     const claimed = this.#stmts.claim.get({ holder, leaseUntil: now + leaseMs, now, id: orderId });
     if (claimed) return { kind: "claimed", order: rowToOrder(claimed) };
-    const row = this.#stmts.byId.get(orderId);
-    if (!row) return { kind: "missing" };
-    if (row.status === "paid") return { kind: "paid", order: rowToOrder(row) };
-    if (row.status === "dead") return { kind: "dead", order: rowToOrder(row) };
-    return { kind: "busy", leaseRemainingMs: leaseRemaining(row.lease_until, now) };
+    return unclaimed(this.#stmts.byId.get(orderId), now);
   }
 
   async renewLease(orderId: string, holder: string, leaseMs: number): Promise<boolean> {
@@ -392,7 +338,7 @@ export class SqliteOrderStore implements OrderStore {
   async claimOutbox(limit: number, leaseMs: number): Promise<OutboxEntry[]> {
     const now = Date.now();
     return this.#withoutFsync(() => this.#stmts.claimOutbox.all({ leaseUntil: now + leaseMs, now, limit }))
-      .map((r) => ({ id: r.id, orderId: r.order_id, payload: r.payload, createdAtMs: r.created_at }))
+      .map(rowToOutboxEntry)
       .sort((a, b) => a.id - b.id);
   }
 
@@ -430,7 +376,7 @@ export class SqliteOrderStore implements OrderStore {
     const row = this.#stmts.outboxStats.get();
     return {
       pending: row?.pending ?? 0,
-      oldestAgeSeconds: row?.oldest ? Math.max(0, (Date.now() - row.oldest) / 1000) : 0,
+      oldestAgeSeconds: ageSeconds(row?.oldest),
     };
   }
 
@@ -447,25 +393,12 @@ export class SqliteOrderStore implements OrderStore {
   }
 
   async oldestWaitingAgeSeconds(): Promise<number> {
-    const oldest = this.#stmts.oldestWaiting.get()?.oldest;
-    return oldest ? Math.max(0, (Date.now() - oldest) / 1000) : 0;
+    return ageSeconds(this.#stmts.oldestWaiting.get()?.oldest);
   }
 
   async reconcile(): Promise<Reconciliation> {
-    const db = this.#db;
     const byStatus = await this.countByStatus();
-    const one = (sql: string) => (db.prepare(sql).get() as { n: number }).n;
-    return {
-      accepted: Object.values(byStatus).reduce((a, b) => a + b, 0),
-      byStatus,
-      inProgress: byStatus.queued + byStatus.processing + byStatus.failed,
-      charges: one("SELECT COUNT(*) AS n FROM payments"),
-      paidTwice: one("SELECT COUNT(*) AS n FROM (SELECT order_id FROM payments GROUP BY order_id HAVING COUNT(*) > 1)"),
-      paidWithoutCharge: one(`SELECT COUNT(*) AS n FROM orders o WHERE o.status = 'paid'
-        AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.order_id = o.id)`),
-      deadUnexplained: one("SELECT COUNT(*) AS n FROM orders WHERE status = 'dead' AND last_error IS NULL"),
-      outboxPending: one("SELECT COUNT(*) AS n FROM outbox"),
-    };
+    return toReconciliation(byStatus, this.#db.prepare<[], Record<string, number>>(RECONCILE_SQL).get());
   }
 
   async putRecord<T>(kind: string, id: string, data: T, atMs = Date.now()): Promise<void> {
