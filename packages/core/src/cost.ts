@@ -14,7 +14,7 @@
  * so 0.002555 shows as 0.00256 the way the study's arithmetic does.
  */
 
-export interface LambdaPricing {
+interface LambdaPricing {
   /** USD per million requests. Study: 0.20. */
   requestUsdPerMillion: number;
   /** USD per GB-second of billed duration. Study: 0.0000166667. */
@@ -25,7 +25,7 @@ export interface LambdaPricing {
   freeGbSecondsPerMonth: number;
 }
 
-export interface FargatePricing {
+interface FargatePricing {
   /** USD per vCPU per hour. Study: 0.04656. */
   vcpuHourUsd: number;
   /** USD per GB of memory per hour. Study: 0.00511. */
@@ -33,12 +33,12 @@ export interface FargatePricing {
 }
 
 /** One Fargate task's size. Study: 256 CPU units (0.25 vCPU) and 512 MB. */
-export interface FargateTaskSize {
+interface FargateTaskSize {
   vcpu: number;
   memoryGb: number;
 }
 
-export interface Pricing {
+interface Pricing {
   lambda: LambdaPricing;
   fargate: FargatePricing;
 }
@@ -58,7 +58,7 @@ export const STUDY_PRICING: Pricing = {
 export const STUDY_TASK_SIZE: FargateTaskSize = { vcpu: 0.25, memoryGb: 0.5 };
 
 /** The study's month: 30 days ("Daily: $0.68 … Monthly: $0.68 × 30"). */
-export const STUDY_HOURS_PER_MONTH = 720;
+const STUDY_HOURS_PER_MONTH = 720;
 
 /** Lambda bills memory in GB of 1024 MB: 512 MB is 0.5 GB. */
 export function memoryGb(memoryMb: number): number {
@@ -78,7 +78,7 @@ export function roundUsd(usd: number, decimals = 2): number {
   return sign * Number(`${shifted}e-${decimals}`);
 }
 
-export interface LambdaCost {
+interface LambdaCost {
   invocations: number;
   gbSeconds: number;
   /** Requests beyond the free tier. */
@@ -140,7 +140,7 @@ export function fargateTaskHourUsd(
   return { vcpuUsd, memoryUsd, totalUsd: vcpuUsd + memoryUsd };
 }
 
-export interface FargateCost {
+interface FargateCost {
   taskHours: number;
   vcpuHours: number;
   gbHours: number;
@@ -174,7 +174,7 @@ export function fargateCostFromSchedule(
 }
 
 /** A change in the number of running tasks at a moment (a scaling activity). */
-export interface TaskCountChange {
+interface TaskCountChange {
   atMs: number;
   tasks: number;
 }
@@ -238,7 +238,7 @@ export interface CostInput {
 
 type ResolvedCostInput = Required<CostInput>;
 
-export function resolveCostInput(input: CostInput): ResolvedCostInput {
+function resolveCostInput(input: CostInput): ResolvedCostInput {
   const resolved: ResolvedCostInput = {
     ordersPerMonth: input.ordersPerMonth,
     paymentDurationMs: input.paymentDurationMs ?? 3000,
@@ -280,7 +280,7 @@ export function lambdaMonthlyCost(input: CostInput): LambdaCost & { billedDurati
   };
 }
 
-export interface FargateMonthly extends FargateCost {
+interface FargateMonthly extends FargateCost {
   /** Task-hours the minimum capacity runs whatever the volume. */
   baselineTaskHours: number;
   /** Task-hours of payment work the volume needs at the target utilization. */
@@ -361,7 +361,7 @@ function solveIncreasing(f: (x: number) => number, lo = 0): number {
   return hi;
 }
 
-export interface CostComparison {
+interface CostComparison {
   input: ResolvedCostInput;
   lambda: LambdaCost & { billedDurationMs: number };
   fargate: FargateMonthly;

@@ -5,7 +5,7 @@ import { parseOrThrow } from "./validation.js";
 /** The largest accepted order body, in bytes (the contract's 64 KiB). */
 export const MAX_ORDER_BODY_BYTES = 64 * 1024;
 
-export const ORDER_STATUSES = ["queued", "processing", "paid", "failed", "dead"] as const;
+const ORDER_STATUSES = ["queued", "processing", "paid", "failed", "dead"] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 /** A UTF-16 surrogate without its pair: not encodable as UTF-8, so a store would replace it with U+FFFD. */
@@ -23,7 +23,7 @@ const storableText = (maxLength: number) =>
     .max(maxLength)
     .refine((s) => !s.includes("\u0000") && !LONE_SURROGATE.test(s), "must be well-formed Unicode without NUL");
 
-export const orderItemSchema = z.strictObject({
+const orderItemSchema = z.strictObject({
   productId: storableText(128),
   quantity: z.int().min(1).max(100),
   price: z.number().min(0).max(1_000_000),

@@ -3,7 +3,7 @@ import { PaymentDeclinedError, PaymentUnavailableError } from "./errors.js";
 import { Semaphore } from "./semaphore.js";
 import type { Charge, OrderStore } from "./store/types.js";
 
-export interface PaymentProcessorOptions {
+interface PaymentProcessorOptions {
   /** Payments this processor runs at once (the study: 5). */
   slots: number;
   /** How long one payment takes, in ms (the study: 3000). */
@@ -24,7 +24,7 @@ export interface PaymentFaults {
   failureRate?: number;
 }
 
-export interface PaymentFaultSource {
+interface PaymentFaultSource {
   current(): Promise<PaymentFaults>;
 }
 
@@ -59,14 +59,14 @@ export class StoredPaymentFaults implements PaymentFaultSource {
   }
 }
 
-export interface ChargeRequest {
+interface ChargeRequest {
   /** The processor's idempotency key: a second charge with the same key is a replay, not a payment. */
   idempotencyKey: string;
   orderId: string;
   amountCents: number;
 }
 
-export interface ChargeResult {
+interface ChargeResult {
   charge: Charge;
   replayed: boolean;
   slotWaitMs: number;

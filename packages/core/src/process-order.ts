@@ -9,7 +9,7 @@ import type { Order } from "./order.js";
 import type { PaymentProcessor } from "./payment.js";
 import type { OrderStore } from "./store/types.js";
 
-export interface ProcessOrderDeps {
+interface ProcessOrderDeps {
   store: OrderStore;
   payments: PaymentProcessor;
   /** Who holds the order's lease while it is processed (task id, "api-<pid>", Lambda request id). */

@@ -36,7 +36,7 @@ export function createAwsClients(config: SQSClientConfig & SNSClientConfig = {})
   };
 }
 
-export interface QueueNames {
+interface QueueNames {
   topic: string;
   queue: string;
   dlq: string;
@@ -57,7 +57,7 @@ export type ProcessingPlatform = "workers" | "lambda";
  * The SNS message attribute that routes an order to its platform. The outbox
  * relay sets it; the subscriptions' filter policies deliver on it.
  */
-export const ROUTE_ATTRIBUTE = "target";
+const ROUTE_ATTRIBUTE = "target";
 
 /**
  * The orders queue takes orders routed to the workers, and messages without a
@@ -91,17 +91,20 @@ export async function ensureTopology(
   );
   const dlqUrl = required(dlq.QueueUrl, "CreateQueue(dlq).QueueUrl");
   const dlqArn = await queueArn(sqs, dlqUrl);
-  const queue = await sqs.send(
-    new CreateQueueCommand({
-      QueueName: names.queue,
-      Attributes: {
-        VisibilityTimeout: String(options.visibilityTimeoutSeconds),
-        ReceiveMessageWaitTimeSeconds: "20",
-        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: options.maxReceiveCount }),
-      },
-    }),
-  );
-  const queueUrl = required(queue.QueueUrl, "CreateQueue.QueueUrl");
+  const createWorkQueue = async (name: string, what: string): Promise<string> => {
+    const created = await sqs.send(
+      new CreateQueueCommand({
+        QueueName: name,
+        Attributes: {
+          VisibilityTimeout: String(options.visibilityTimeoutSeconds),
+          ReceiveMessageWaitTimeSeconds: "20",
+          RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: options.maxReceiveCount }),
+        },
+      }),
+    );
+    return required(created.QueueUrl, what);
+  };
+  const queueUrl = await createWorkQueue(names.queue, "CreateQueue.QueueUrl");
   const topic = await sns.send(new CreateTopicCommand({ Name: names.topic }));
   const topicArn = required(topic.TopicArn, "CreateTopic.TopicArn");
   const workersSubscription = await subscribeQueue(sns, topicArn, await queueArn(sqs, queueUrl), {
@@ -109,17 +112,7 @@ export async function ensureTopology(
   });
   if (!options.lambdaQueue) return { topicArn, queueUrl, dlqUrl };
 
-  const lambdaQueue = await sqs.send(
-    new CreateQueueCommand({
-      QueueName: options.lambdaQueue,
-      Attributes: {
-        VisibilityTimeout: String(options.visibilityTimeoutSeconds),
-        ReceiveMessageWaitTimeSeconds: "20",
-        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: options.maxReceiveCount }),
-      },
-    }),
-  );
-  const lambdaQueueUrl = required(lambdaQueue.QueueUrl, "CreateQueue(lambda).QueueUrl");
+  const lambdaQueueUrl = await createWorkQueue(options.lambdaQueue, "CreateQueue(lambda).QueueUrl");
   const lambdaSubscription = await subscribeQueue(sns, topicArn, await queueArn(sqs, lambdaQueueUrl), {
     RawMessageDelivery: "false",
   });
@@ -304,12 +297,10 @@ export class OrderQueue {
   }
 
   async changeVisibility(receiptHandle: string, visibilityTimeoutSeconds: number): Promise<void> {
-    await this.sqs.send(
-      new ChangeMessageVisibilityCommand({
-        QueueUrl: this.queueUrl,
-        ReceiptHandle: receiptHandle,
-        VisibilityTimeout: Math.max(0, Math.min(43_200, Math.round(visibilityTimeoutSeconds))),
-      }),
+    await this.changeVisibilityOn(
+      this.queueUrl,
+      receiptHandle,
+      Math.max(0, Math.min(43_200, Math.round(visibilityTimeoutSeconds))),
     );
   }
 
