@@ -15,7 +15,7 @@ import { POLICY_DEFAULTS } from "../src/autoscaling/policy.js";
 import { type ApiEnv, loadEnv } from "../src/env.js";
 import { CachedFleet } from "../src/fleet/cache.js";
 import type { Fleet, FleetState } from "../src/fleet/types.js";
-import { TokenBucketLimiter } from "../src/http/security.js";
+import { TokenBucketStore } from "../src/http/security.js";
 import { ProcessingRouter } from "../src/lambda/processing.js";
 import { AuditLog } from "../src/ops/audit.js";
 import { autoscalingModule } from "../src/ops/modules/autoscaling.js";
@@ -380,7 +380,7 @@ describe("per-client rate limits", () => {
 describe("token bucket", () => {
   it("refills at the rate, caps at the burst, and answers how long to wait", () => {
     let nowMs = 0;
-    const limiter = new TokenBucketLimiter({ perSecond: 2, burst: 3, now: () => nowMs });
+    const limiter = new TokenBucketStore({ perSecond: 2, burst: 3, now: () => nowMs });
     expect([limiter.take("a"), limiter.take("a"), limiter.take("a")]).toEqual([0, 0, 0]);
     expect(limiter.take("a")).toBeCloseTo(0.5);
     nowMs = 500;
@@ -392,7 +392,7 @@ describe("token bucket", () => {
 
   it("tracks at most maxClients, dropping idle buckets first", () => {
     let nowMs = 0;
-    const limiter = new TokenBucketLimiter({ perSecond: 1, burst: 2, maxClients: 100, now: () => nowMs });
+    const limiter = new TokenBucketStore({ perSecond: 1, burst: 2, maxClients: 100, now: () => nowMs });
     limiter.take("busy");
     limiter.take("busy");
     for (let i = 0; i < 10_000; i++) {
@@ -400,7 +400,7 @@ describe("token bucket", () => {
       limiter.take(`client-${i}`);
       expect(limiter.clients).toBeLessThanOrEqual(100);
     }
-    expect(() => new TokenBucketLimiter({ perSecond: 0, burst: 1 })).toThrow(RangeError);
+    expect(() => new TokenBucketStore({ perSecond: 0, burst: 1 })).toThrow(RangeError);
   });
 });
 

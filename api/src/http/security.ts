@@ -1,34 +1,28 @@
-/**
- * The API's defences against hostile clients that are not about one request's content:
- * response headers a browser enforces, and per-client rate limits on order intake and the ops plane.
- */
+// express-rate-limit's own MemoryStore counts fixed windows and holds every address seen in one, so
+// the limiter keeps its token-bucket store: a sustained rate plus a burst, with a bounded client map.
 import type { Request, RequestHandler } from "express";
+import {
+  type AugmentedRequest,
+  type ClientRateLimitInfo,
+  rateLimit as expressRateLimit,
+  ipKeyGenerator,
+  type Store,
+} from "express-rate-limit";
+import helmet from "helmet";
 
-/**
- * Helmet's defaults, narrowed for a JSON API that no browser should ever render, frame or
- * cache: nothing here serves HTML, so the CSP allows nothing at all.
- */
-const SECURITY_HEADERS: Readonly<Record<string, string>> = {
-  "content-security-policy": "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
-  "cross-origin-opener-policy": "same-origin",
-  "cross-origin-resource-policy": "same-origin",
-  "origin-agent-cluster": "?1",
-  "referrer-policy": "no-referrer",
-  // Browsers ignore it over plain HTTP; behind the ALB's TLS listener it pins HTTPS.
-  "strict-transport-security": "max-age=31536000; includeSubDomains",
-  "x-content-type-options": "nosniff",
-  "x-dns-prefetch-control": "off",
-  "x-download-options": "noopen",
-  "x-frame-options": "DENY",
-  "x-permitted-cross-domain-policies": "none",
-  "x-xss-protection": "0",
-};
+const helmetHeaders = helmet({
+  // Nothing here serves HTML, so the CSP allows nothing at all, and nothing may frame it.
+  contentSecurityPolicy: {
+    useDefaults: false,
+    directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"] },
+  },
+  xFrameOptions: { action: "deny" },
+});
 
-/** Sets the security headers on every answer; order views and ops state are never cached by anyone. */
-export const securityHeaders: RequestHandler = (_req, res, next) => {
-  for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
+/** Helmet's headers for a JSON API no browser should render or frame; nobody caches an answer. */
+export const securityHeaders: RequestHandler = (req, res, next) => {
   res.setHeader("cache-control", "no-store");
-  next();
+  helmetHeaders(req, res, next);
 };
 
 export interface RateLimit {
@@ -38,7 +32,7 @@ export interface RateLimit {
   burst: number;
 }
 
-export interface RateLimiterOptions extends RateLimit {
+interface RateLimiterOptions extends RateLimit {
   /** Clients tracked at once; idle (full) buckets are dropped first, then the least recently used. Default 10000. */
   maxClients?: number;
   /** Default Date.now. */
@@ -50,11 +44,9 @@ interface Bucket {
   updatedMs: number;
 }
 
-/**
- * One token bucket per client: `burst` tokens, refilled at `perSecond`. Memory is bounded by
- * `maxClients`, so a flood from many addresses cannot grow the map without end.
- */
-export class TokenBucketLimiter {
+/** One token bucket per client; at most `maxClients`, so a flood from many addresses stays bounded. */
+export class TokenBucketStore implements Store {
+  readonly localKeys = true;
   readonly #buckets = new Map<string, Bucket>();
   readonly #options: Required<Omit<RateLimiterOptions, "now">> & { now: () => number };
 
@@ -90,6 +82,24 @@ export class TokenBucketLimiter {
     return (1 - bucket.tokens) / perSecond;
   }
 
+  /** The library's view: a refused request counts `burst + 1` hits and resets when a token is back. */
+  async increment(key: string): Promise<ClientRateLimitInfo> {
+    const waitSeconds = this.take(key);
+    const { burst, now } = this.#options;
+    return waitSeconds === 0
+      ? { totalHits: 1, resetTime: undefined }
+      : { totalHits: burst + 1, resetTime: new Date(now() + waitSeconds * 1000) };
+  }
+
+  async decrement(key: string): Promise<void> {
+    const bucket = this.#buckets.get(key);
+    if (bucket) bucket.tokens = Math.min(this.#options.burst, bucket.tokens + 1);
+  }
+
+  async resetKey(key: string): Promise<void> {
+    this.#buckets.delete(key);
+  }
+
   #evict(nowMs: number): void {
     const { perSecond, burst, maxClients } = this.#options;
     for (const [key, b] of this.#buckets) {
@@ -105,29 +115,27 @@ export class TokenBucketLimiter {
 }
 
 /**
- * Express middleware: `429 {error}` with `Retry-After` (whole seconds, at least 1) once a client
- * has used its bucket. The client is `req.ip`, which honours `trust proxy` (TRUST_PROXY): behind a
- * load balancer it must trust the balancer, or every customer shares the balancer's address.
+ * `429 {error}` with `Retry-After` (whole seconds, at least 1) once a client has used its bucket.
+ * The client is `req.ip`, so behind a load balancer `trust proxy` (TRUST_PROXY) must trust it.
  */
-export function rateLimit(
-  name: string,
-  limit: RateLimiterOptions,
-  clientOf: (req: Request) => string = (req) => req.ip ?? req.socket.remoteAddress ?? "unknown",
-): RequestHandler {
+export function rateLimit(name: string, limit: RateLimit): RequestHandler {
   if (limit.perSecond === 0) return (_req, _res, next) => next();
-  const limiter = new TokenBucketLimiter(limit);
-  return (req, res, next) => {
-    const waitSeconds = limiter.take(clientOf(req));
-    if (waitSeconds === 0) {
-      next();
-      return;
-    }
-    const retryAfter = Math.max(1, Math.ceil(waitSeconds));
-    res
-      .status(429)
-      .set("retry-after", String(retryAfter))
-      .json({
-        error: `rate limit exceeded: ${name} allows ${limit.perSecond} requests/s per client (bursts of ${limit.burst}); retry in ${retryAfter} s`,
-      });
-  };
+  return expressRateLimit({
+    store: new TokenBucketStore(limit),
+    limit: limit.burst,
+    standardHeaders: false,
+    legacyHeaders: false,
+    // Per address, as before: no IPv6 subnet grouping.
+    keyGenerator: (req: Request) => ipKeyGenerator(req.ip ?? req.socket.remoteAddress ?? "unknown", false),
+    handler: (req, res) => {
+      const resetMs = (req as AugmentedRequest).rateLimit?.resetTime?.getTime() ?? Date.now();
+      const retryAfter = Math.max(1, Math.ceil((resetMs - Date.now()) / 1000));
+      res
+        .status(429)
+        .set("retry-after", String(retryAfter))
+        .json({
+          error: `rate limit exceeded: ${name} allows ${limit.perSecond} requests/s per client (bursts of ${limit.burst}); retry in ${retryAfter} s`,
+        });
+    },
+  });
 }
