@@ -29,7 +29,7 @@ export function PageHead({
   );
 }
 
-export function GrafanaLink({ dashboard }: { dashboard: DashboardKey }) {
+function GrafanaLink({ dashboard }: { dashboard: DashboardKey }) {
   const { grafanaUrl } = useConsole();
   if (!grafanaUrl) return null;
   return (
@@ -223,7 +223,7 @@ export function ConfirmDialog({
 }
 
 /** A short-lived result line after an action: what happened, or why it failed. */
-export function useNotice(): [ReactNode, (kind: "ok" | "error", text: string) => void] {
+function useNotice(): [ReactNode, (kind: "ok" | "error", text: string) => void] {
   const [notice, setNotice] = useState<{ kind: "ok" | "error"; text: string; at: number }>();
   useEffect(() => {
     if (!notice || notice.kind === "error") return;
@@ -239,6 +239,31 @@ export function useNotice(): [ReactNode, (kind: "ok" | "error", text: string) =>
     </div>
   ) : null;
   return [node, (kind, text) => setNotice({ kind, text, at: Date.now() })];
+}
+
+/**
+ * One control action at a time: `busy` while it runs, then a notice with the text it
+ * resolves to, or with why it failed (after `onError`, e.g. to mark the fields the API named).
+ */
+export function useAction(): {
+  busy: boolean;
+  notice: ReactNode;
+  run: (action: () => Promise<string>, onError?: (e: unknown) => void) => Promise<void>;
+} {
+  const [busy, setBusy] = useState(false);
+  const [notice, notify] = useNotice();
+  const run = async (action: () => Promise<string>, onError?: (e: unknown) => void) => {
+    setBusy(true);
+    try {
+      notify("ok", await action());
+    } catch (e) {
+      notify("error", describeError(e));
+      onError?.(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { busy, notice, run };
 }
 
 /** Why the controls are disabled for this sign-in, when they are. */

@@ -5,6 +5,7 @@ import { useOps } from "../../client/use-ops";
 import { changes } from "../../lib/audit";
 import { dateTime } from "../../lib/format";
 import type { AuditEntry } from "../../lib/ops";
+import { TextField } from "../fields";
 import { Empty, PageHead, Resource } from "../ui";
 
 const ACTIONS = [
@@ -41,26 +42,22 @@ export function Audit() {
               ))}
             </select>
           </label>
-          <label className="field">
-            <span>Who (token label)</span>
-            <input
-              type="text"
-              value={actor}
-              onChange={(e) => setActor(e.target.value)}
-              placeholder="operator"
-              name="audit-actor"
-            />
-          </label>
-          <label className="field">
-            <span>Contains</span>
-            <input
-              type="search"
-              value={text}
-              onChange={(e) => setText(e.target.value)}
-              placeholder="desiredCount, 4, purge…"
-              name="audit-text"
-            />
-          </label>
+          <TextField
+            label="Who (token label)"
+            type="text"
+            value={actor}
+            onValue={setActor}
+            placeholder="operator"
+            name="audit-actor"
+          />
+          <TextField
+            label="Contains"
+            type="search"
+            value={text}
+            onValue={setText}
+            placeholder="desiredCount, 4, purge…"
+            name="audit-text"
+          />
         </div>
       </form>
       <section className="panel" aria-label="Audit entries">

@@ -1,12 +1,13 @@
 "use client";
 
 import { useState } from "react";
-import { describeError, ops } from "../../client/ops-client";
+import { ops } from "../../client/ops-client";
 import { count, ms, num, percent, perSecond, seconds } from "../../lib/format";
 import type { BurstStats, BurstSummary, LatencySummaryMs } from "../../lib/ops";
+import { TextField } from "../fields";
 import { useConsole } from "../Shell";
 import { Sparkline } from "../Sparkline";
-import { useNotice } from "../ui";
+import { useAction } from "../ui";
 
 const PERCENTILES: Array<[string, keyof LatencySummaryMs]> = [
   ["50%", "p50"],
@@ -97,45 +98,29 @@ export function PercentileTable({ latency }: { latency: LatencySummaryMs }) {
 /** The burst running now: live stats, its last minute, change users or rate, stop. */
 export function ActiveBurst({ burst, onStopped }: { burst: BurstStats; onStopped: () => void }) {
   const { canOperate } = useConsole();
-  const [notice, notify] = useNotice();
+  const { busy, notice, run } = useAction();
   const [users, setUsers] = useState<string>("");
   const [spawnRate, setSpawnRate] = useState<string>("");
   const [rate, setRate] = useState<string>("");
-  const [busy, setBusy] = useState(false);
   const spec = burst.spec;
   const progress = Math.min(1, burst.elapsedSeconds / spec.durationSeconds);
 
-  const change = async (body: Record<string, number>) => {
-    setBusy(true);
-    try {
+  const change = (body: Record<string, number>) =>
+    run(async () => {
       await ops.patch(`/bursts/${burst.id}`, body);
-      notify(
-        "ok",
-        `Changed: ${Object.entries(body)
-          .map(([k, v]) => `${k} ${v}`)
-          .join(", ")}`,
-      );
       setUsers("");
       setSpawnRate("");
       setRate("");
-    } catch (e) {
-      notify("error", describeError(e));
-    } finally {
-      setBusy(false);
-    }
-  };
-  const stop = async () => {
-    setBusy(true);
-    try {
+      return `Changed: ${Object.entries(body)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(", ")}`;
+    });
+  const stop = () =>
+    run(async () => {
       await ops.delete(`/bursts/${burst.id}`);
-      notify("ok", "Burst stopped.");
       onStopped();
-    } catch (e) {
-      notify("error", describeError(e));
-    } finally {
-      setBusy(false);
-    }
-  };
+      return "Burst stopped.";
+    });
 
   const timeline = burst.timeline;
   return (
@@ -225,41 +210,38 @@ export function ActiveBurst({ burst, onStopped }: { burst: BurstStats; onStopped
       >
         {spec.model === "users" ? (
           <>
-            <label className="field" style={{ width: 140 }}>
-              <span>Users now</span>
-              <input
-                type="number"
-                name="change-users"
-                min={1}
-                placeholder={String(burst.users?.target ?? spec.users)}
-                value={users}
-                onChange={(e) => setUsers(e.target.value)}
-              />
-            </label>
-            <label className="field" style={{ width: 140 }}>
-              <span>Spawn rate (users/s)</span>
-              <input
-                type="number"
-                step={0.1}
-                name="change-spawn-rate"
-                placeholder={String(burst.users?.spawnRate ?? spec.spawnRate)}
-                value={spawnRate}
-                onChange={(e) => setSpawnRate(e.target.value)}
-              />
-            </label>
-          </>
-        ) : (
-          <label className="field" style={{ width: 160 }}>
-            <span>Arrival rate (orders/s)</span>
-            <input
+            <TextField
+              label="Users now"
+              width={140}
+              type="number"
+              name="change-users"
+              min={1}
+              placeholder={String(burst.users?.target ?? spec.users)}
+              value={users}
+              onValue={setUsers}
+            />
+            <TextField
+              label="Spawn rate (users/s)"
+              width={140}
               type="number"
               step={0.1}
-              name="change-rate"
-              placeholder={String(burst.ratePerSecond ?? spec.ratePerSecond)}
-              value={rate}
-              onChange={(e) => setRate(e.target.value)}
+              name="change-spawn-rate"
+              placeholder={String(burst.users?.spawnRate ?? spec.spawnRate)}
+              value={spawnRate}
+              onValue={setSpawnRate}
             />
-          </label>
+          </>
+        ) : (
+          <TextField
+            label="Arrival rate (orders/s)"
+            width={160}
+            type="number"
+            step={0.1}
+            name="change-rate"
+            placeholder={String(burst.ratePerSecond ?? spec.ratePerSecond)}
+            value={rate}
+            onValue={setRate}
+          />
         )}
         <button type="submit" disabled={!canOperate || busy || (users === "" && spawnRate === "" && rate === "")}>
           Apply while running

@@ -2,14 +2,14 @@
 
 import { useState } from "react";
 import { useLive } from "../../client/live";
-import { describeError, ops } from "../../client/ops-client";
+import { ops } from "../../client/ops-client";
 import { useOps } from "../../client/use-ops";
 import { histogram } from "../../lib/equal-width-bins";
 import { clock, count, ms, num, percent } from "../../lib/format";
 import { type LambdaView, PROCESSING_TARGETS, type ProcessingTarget, pick, section } from "../../lib/ops";
 import { STUDY_LAMBDA } from "../../lib/study";
 import { useConsole } from "../Shell";
-import { ConfirmDialog, Empty, Loading, PageHead, ReadOnlyNote, Resource, Tile, useNotice } from "../ui";
+import { ConfirmDialog, Empty, Loading, PageHead, ReadOnlyNote, Resource, Tile, useAction } from "../ui";
 
 const TARGET_TEXT: Record<ProcessingTarget, string> = {
   workers: "Workers (ECS tasks polling SQS)",
@@ -22,8 +22,7 @@ function RoutingSwitch() {
   const { state } = useLive();
   const processing = pick(state, "processing");
   const [pending, setPending] = useState<ProcessingTarget>();
-  const [busy, setBusy] = useState(false);
-  const [notice, notify] = useNotice();
+  const { busy, notice, run } = useAction();
   if (!processing) {
     const s = section(state, "processing");
     return (
@@ -32,17 +31,12 @@ function RoutingSwitch() {
       </p>
     );
   }
-  const apply = async (target: ProcessingTarget) => {
+  const apply = (target: ProcessingTarget) => {
     setPending(undefined);
-    setBusy(true);
-    try {
+    return run(async () => {
       await ops.put("/processing", { target });
-      notify("ok", `New orders now go to: ${TARGET_TEXT[target]}. Orders already queued finish where they are.`);
-    } catch (e) {
-      notify("error", describeError(e));
-    } finally {
-      setBusy(false);
-    }
+      return `New orders now go to: ${TARGET_TEXT[target]}. Orders already queued finish where they are.`;
+    });
   };
   return (
     <div className="stack">

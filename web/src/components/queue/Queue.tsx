@@ -2,13 +2,13 @@
 
 import { useState } from "react";
 import { useLive } from "../../client/live";
-import { describeError, ops } from "../../client/ops-client";
+import { ops } from "../../client/ops-client";
 import { useOps } from "../../client/use-ops";
 import { ago, count, dateTime, seconds, usd } from "../../lib/format";
 import { queueAgeSeverity } from "../../lib/grafana";
 import { type DlqView, pick } from "../../lib/ops";
 import { useConsole, useNow } from "../Shell";
-import { ConfirmDialog, Empty, PageHead, ReadOnlyNote, Resource, Tile, useNotice } from "../ui";
+import { ConfirmDialog, Empty, PageHead, ReadOnlyNote, Resource, Tile, useAction } from "../ui";
 
 interface RedriveResult {
   redriven: number;
@@ -23,9 +23,8 @@ export function Queue() {
   const queue = pick(state, "queue");
   const dlq = useOps<DlqView>("/dlq?limit=200", 5000);
   const [selected, setSelected] = useState<Set<string>>(new Set());
-  const [busy, setBusy] = useState(false);
   const [confirm, setConfirm] = useState<"all" | "purge" | "purge-dlq" | undefined>();
-  const [notice, notify] = useNotice();
+  const { busy, notice, run } = useAction();
 
   const messages = dlq.data?.messages ?? [];
   const redrivable = messages.filter((m) => m.orderId);
@@ -36,44 +35,28 @@ export function Queue() {
     setSelected(next);
   };
 
-  const redrive = async (orderIds?: string[]) => {
+  const redrive = (orderIds?: string[]) => {
     setConfirm(undefined);
-    setBusy(true);
-    try {
+    return run(async () => {
       const r = await ops.post<RedriveResult>("/dlq/redrive", orderIds ? { orderIds } : {});
-      notify(
-        "ok",
-        `Redrove ${r.redriven} order(s)${r.skipped.length ? `; ${r.skipped.length} message(s) skipped (no order in them)` : ""}. They are queued again and will be paid like new ones.`,
-      );
       setSelected(new Set());
       await dlq.refresh();
-    } catch (e) {
-      notify("error", describeError(e));
-    } finally {
-      setBusy(false);
-    }
+      return `Redrove ${r.redriven} order(s)${r.skipped.length ? `; ${r.skipped.length} message(s) skipped (no order in them)` : ""}. They are queued again and will be paid like new ones.`;
+    });
   };
 
-  const purge = async (which: "orders" | "dlq") => {
+  const purge = (which: "orders" | "dlq") => {
     setConfirm(undefined);
-    setBusy(true);
-    try {
+    return run(async () => {
       const r = await ops.post<{ messagesBefore: number; ordersMarkedDead: number }>("/queue/purge", {
         confirm: "purge",
         queue: which,
       });
-      notify(
-        "ok",
-        which === "orders"
-          ? `Purged ${r.messagesBefore} message(s). ${r.ordersMarkedDead} waiting order(s) are now dead — explained and redrivable, not lost.`
-          : `Purged the DLQ (${r.messagesBefore} message(s)).`,
-      );
       await dlq.refresh();
-    } catch (e) {
-      notify("error", describeError(e));
-    } finally {
-      setBusy(false);
-    }
+      return which === "orders"
+        ? `Purged ${r.messagesBefore} message(s). ${r.ordersMarkedDead} waiting order(s) are now dead — explained and redrivable, not lost.`
+        : `Purged the DLQ (${r.messagesBefore} message(s)).`;
+    });
   };
 
   const selectedIds = [...selected];

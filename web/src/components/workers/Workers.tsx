@@ -2,13 +2,14 @@
 
 import { useEffect, useState } from "react";
 import { useLive, useLiveStore } from "../../client/live";
-import { describeError, OpsError, ops } from "../../client/ops-client";
+import { OpsError, ops } from "../../client/ops-client";
 import { useOps } from "../../client/use-ops";
 import { concurrencyJump, desiredCountJump } from "../../lib/controls";
 import { ago, clock, count, num, seconds } from "../../lib/format";
 import { type AutoscalingView, type FleetView, pick, type ScalingActivity } from "../../lib/ops";
+import { NumberField } from "../fields";
 import { useConsole, useNow } from "../Shell";
-import { ConfirmDialog, Empty, ErrorBox, Loading, PageHead, ReadOnlyNote, Resource, Tile, useNotice } from "../ui";
+import { ConfirmDialog, Empty, ErrorBox, Loading, PageHead, ReadOnlyNote, Resource, Tile, useAction } from "../ui";
 import { CapacityPlanner } from "./CapacityPlanner";
 
 function Stepper({
@@ -65,9 +66,8 @@ function FleetControls({ fleet, autoscaling }: { fleet: FleetView; autoscaling: 
   const [desired, setDesired] = useState(fleet.desiredCount);
   const [concurrency, setConcurrency] = useState(fleet.concurrency);
   const [dirty, setDirty] = useState(false);
-  const [busy, setBusy] = useState(false);
   const [confirm, setConfirm] = useState<string[]>();
-  const [notice, notify] = useNotice();
+  const { busy, notice, run } = useAction();
 
   // Follow the live values until the operator starts editing.
   useEffect(() => {
@@ -81,28 +81,20 @@ function FleetControls({ fleet, autoscaling }: { fleet: FleetView; autoscaling: 
   const concurrencyValid = Number.isInteger(concurrency) && concurrency >= 1 && concurrency <= fleet.maxConcurrency;
   const changed = desired !== fleet.desiredCount || concurrency !== fleet.concurrency;
 
-  const send = async () => {
+  const send = () => {
     setConfirm(undefined);
-    setBusy(true);
     const body: Record<string, number> = {};
     if (desired !== fleet.desiredCount) body.desiredCount = desired;
     if (concurrency !== fleet.concurrency) body.concurrency = concurrency;
-    try {
+    return run(async () => {
       const after = await ops.put<FleetView>("/fleet", body);
-      notify(
-        "ok",
-        `Asked for ${after.desiredCount} task(s) × concurrency ${after.concurrency}. ${
-          body.desiredCount !== undefined && autoscaling?.enabled
-            ? "Dynamic scaling is suspended until you hand control back."
-            : ""
-        }`,
-      );
       setDirty(false);
-    } catch (e) {
-      notify("error", describeError(e));
-    } finally {
-      setBusy(false);
-    }
+      return `Asked for ${after.desiredCount} task(s) × concurrency ${after.concurrency}. ${
+        body.desiredCount !== undefined && autoscaling?.enabled
+          ? "Dynamic scaling is suspended until you hand control back."
+          : ""
+      }`;
+    });
   };
 
   const apply = () => {
@@ -196,20 +188,13 @@ function FleetControls({ fleet, autoscaling }: { fleet: FleetView; autoscaling: 
 
 function ControlOwner({ autoscaling }: { autoscaling: AutoscalingView }) {
   const { canOperate } = useConsole();
-  const [busy, setBusy] = useState(false);
-  const [notice, notify] = useNotice();
+  const { busy, notice, run } = useAction();
   const now = useNow();
-  const handBack = async () => {
-    setBusy(true);
-    try {
+  const handBack = () =>
+    run(async () => {
       await ops.put("/autoscaling", { enabled: true });
-      notify("ok", "The autoscaler controls the desired count again.");
-    } catch (e) {
-      notify("error", describeError(e));
-    } finally {
-      setBusy(false);
-    }
-  };
+      return "The autoscaler controls the desired count again.";
+    });
   return (
     <div className="stack">
       <p style={{ margin: 0 }}>
@@ -257,9 +242,8 @@ function PolicyEditor({ autoscaling, maxTasks }: { autoscaling: AutoscalingView;
   };
   const [draft, setDraft] = useState<PolicyDraft>(live);
   const [dirty, setDirty] = useState(false);
-  const [busy, setBusy] = useState(false);
   const [problems, setProblems] = useState<Record<string, string>>({});
-  const [notice, notify] = useNotice();
+  const { busy, notice, run } = useAction();
   const liveKey = JSON.stringify(live);
   // biome-ignore lint/correctness/useExhaustiveDependencies: follow the live policy (by value) until edited
   useEffect(() => {
@@ -271,33 +255,29 @@ function PolicyEditor({ autoscaling, maxTasks }: { autoscaling: AutoscalingView;
     setDirty(true);
     setProblems({});
   };
-  const save = async () => {
-    setBusy(true);
-    try {
-      await ops.put("/autoscaling", draft);
-      notify("ok", "Policy saved.");
-      setDirty(false);
-    } catch (e) {
-      notify("error", describeError(e));
-      if (e instanceof OpsError) setProblems(Object.fromEntries(e.details.map((d) => [d.field, d.message])));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const save = () =>
+    run(
+      async () => {
+        await ops.put("/autoscaling", draft);
+        setDirty(false);
+        return "Policy saved.";
+      },
+      (e) => {
+        if (e instanceof OpsError) setProblems(Object.fromEntries(e.details.map((d) => [d.field, d.message])));
+      },
+    );
   const field = (key: Exclude<keyof PolicyDraft, "enabled">, label: string, unit: string, help: string) => (
-    <label className={`field ${problems[key] ? "invalid" : ""}`}>
-      <span>
-        {label} <span className="faint">({unit})</span>
-      </span>
-      <input
-        type="number"
-        name={key}
-        value={Number.isFinite(draft[key]) ? draft[key] : ""}
-        onChange={(e) => set({ [key]: e.target.value === "" ? Number.NaN : Number(e.target.value) })}
-        disabled={!canOperate}
-      />
-      {problems[key] ? <span className="problem">{problems[key]}</span> : <span className="help">{help}</span>}
-    </label>
+    <NumberField
+      id={`policy-${key}`}
+      name={key}
+      label={label}
+      unit={unit}
+      value={draft[key]}
+      onChange={(v) => set({ [key]: v })}
+      problem={problems[key]}
+      help={help}
+      disabled={!canOperate}
+    />
   );
   return (
     <form
