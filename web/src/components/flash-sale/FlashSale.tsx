@@ -4,13 +4,14 @@ import { useEffect, useState, useSyncExternalStore } from "react";
 import { useLive } from "../../client/live";
 import { describeError, ops } from "../../client/ops-client";
 import { useOps } from "../../client/use-ops";
+import { type BurstDraft, burstBody, DEFAULT_DRAFT } from "../../lib/burst-draft";
 import { defaultPair } from "../../lib/comparison";
 import { count, dateTime, ms, percent, perSecond } from "../../lib/format";
 import { type BurstBounds, type BurstSummary, pick } from "../../lib/ops";
 import { useConsole } from "../Shell";
 import { Empty, PageHead, ReadOnlyNote, Resource } from "../ui";
 import { ActiveBurst, LocustStats, PercentileTable } from "./ActiveBurst";
-import { type BurstDraft, BurstForm, burstBody, DEFAULT_DRAFT } from "./BurstForm";
+import { BurstForm } from "./BurstForm";
 import { ComparisonTable } from "./Comparison";
 
 type RunnerState =
