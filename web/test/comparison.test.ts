@@ -2,6 +2,22 @@ import { describe, expect, it } from "vitest";
 import { compare, defaultPair, figures, improvement } from "../src/lib/comparison";
 import type { BurstSummary } from "../src/lib/ops";
 
+const lat = (avg: number, max: number) => ({
+  min: 0,
+  avg,
+  p50: avg,
+  p66: 0,
+  p75: 0,
+  p80: 0,
+  p90: 0,
+  p95: 0,
+  p98: 0,
+  p99: max,
+  p999: 0,
+  p9999: 0,
+  max,
+});
+
 function burst(over: Partial<BurstSummary> & { mode: "sync" | "async"; id: string }): BurstSummary {
   const { mode, ...rest } = over;
   return {
@@ -31,42 +47,12 @@ function burst(over: Partial<BurstSummary> & { mode: "sync" | "async"; id: strin
     inFlight: 0,
     dropped: 0,
     abandoned: 0,
-    latencyMs: {
-      min: 0,
-      avg: 0,
-      p50: 0,
-      p66: 0,
-      p75: 0,
-      p80: 0,
-      p90: 0,
-      p95: 0,
-      p98: 0,
-      p99: 0,
-      p999: 0,
-      p9999: 0,
-      max: 0,
-    },
+    latencyMs: lat(0, 0),
     errors: {},
     changes: [],
     ...rest,
   } as BurstSummary;
 }
-
-const lat = (avg: number, max: number) => ({
-  min: 0,
-  avg,
-  p50: avg,
-  p66: 0,
-  p75: 0,
-  p80: 0,
-  p90: 0,
-  p95: 0,
-  p98: 0,
-  p99: max,
-  p999: 0,
-  p9999: 0,
-  max,
-});
 
 describe("sync vs async comparison", () => {
   it("fed the study's own runs, prints the study's improvements", () => {
