@@ -61,7 +61,7 @@ const schema = z.object({
   API_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
 });
 
-export type ConsoleEnv = z.infer<typeof schema>;
+type ConsoleEnv = z.infer<typeof schema>;
 
 export function parseConsoleEnv(env: NodeJS.ProcessEnv): ConsoleEnv {
   const result = schema.safeParse(env);

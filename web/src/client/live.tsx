@@ -8,7 +8,7 @@ import type { HubMessage, UpstreamStatus } from "../server/hub";
 /** The browser's side of the live feed: is the console server's stream open? */
 export type Connection = "connecting" | "open" | "reconnecting";
 
-export interface LiveView {
+interface LiveView {
   state: OpsSnapshot | undefined;
   status: UpstreamStatus | undefined;
   connection: Connection;
@@ -25,7 +25,7 @@ export interface LiveView {
  * snapshot through `useLive()` (re-rendered once a second); the chart reads the
  * Timeline's typed arrays directly and redraws on `subscribe`, outside React.
  */
-export class LiveStore {
+class LiveStore {
   timeline = new Timeline(3600);
   #view: LiveView = {
     state: undefined,

@@ -3,7 +3,7 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { ops } from "./ops-client";
 
-export interface OpsResource<T> {
+interface OpsResource<T> {
   data: T | undefined;
   error: unknown;
   /** True until the first answer (success or failure). */

@@ -8,7 +8,7 @@ import { setCsrfToken } from "../client/ops-client";
 import { ago, clock, count, seconds } from "../lib/format";
 import { type OpsSnapshot, pick } from "../lib/ops";
 
-export interface ConsoleSession {
+interface ConsoleSession {
   label: string;
   role: "operator" | "read-only";
   csrf: string;

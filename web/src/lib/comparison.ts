@@ -5,7 +5,7 @@
 import type { BurstSummary } from "./ops";
 import { STUDY_COMPARISON } from "./study";
 
-export interface BurstFigures {
+interface BurstFigures {
   totalRequests: number;
   successRatio: number;
   throughputPerSecond: number;
@@ -36,7 +36,7 @@ export function figures(burst: BurstSummary): BurstFigures {
   };
 }
 
-export type Direction = "higher" | "lower";
+type Direction = "higher" | "lower";
 
 export interface ComparisonRow {
   key: keyof BurstFigures;
@@ -84,7 +84,7 @@ export function compare(sync: BurstSummary, async: BurstSummary): ComparisonRow[
 }
 
 /** Two bursts are "the same burst" when their load (model, users or rate, spawn rate, duration) matches. */
-export function sameLoad(a: BurstSummary, b: BurstSummary): boolean {
+function sameLoad(a: BurstSummary, b: BurstSummary): boolean {
   const x = a.spec;
   const y = b.spec;
   if (x.model !== y.model || x.durationSeconds !== y.durationSeconds) return false;

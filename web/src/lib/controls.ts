@@ -3,7 +3,7 @@
  * "40" for "4" is 10× the cost and 10× the load on the payment processor;
  * "0" stops all processing while orders keep arriving.
  */
-export interface JumpCheck {
+interface JumpCheck {
   big: boolean;
   /** What the confirmation says, when big. */
   reason?: string;

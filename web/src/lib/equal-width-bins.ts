@@ -2,7 +2,7 @@
  * Equal-width bins for a small set of durations (init durations of recent
  * cold starts), with edges on round numbers so the axis reads cleanly.
  */
-export interface Bin {
+interface Bin {
   from: number;
   to: number;
   count: number;
@@ -11,7 +11,7 @@ export interface Bin {
 const STEPS = [1, 2, 5];
 
 /** A round bin width giving at most `maxBins` bins over [min, max]. */
-export function binWidth(min: number, max: number, maxBins: number): number {
+function binWidth(min: number, max: number, maxBins: number): number {
   const span = Math.max(max - min, 1e-9);
   const raw = span / Math.max(1, maxBins);
   const exp = 10 ** Math.floor(Math.log10(raw));

@@ -4,7 +4,7 @@
  * because a missing figure that reads as zero is how incidents get missed.
  */
 
-export const UNKNOWN = "—";
+const UNKNOWN = "—";
 
 const known = (value: number | null | undefined): value is number =>
   typeof value === "number" && Number.isFinite(value);

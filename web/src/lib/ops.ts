@@ -64,21 +64,21 @@ export interface QueueSection {
 }
 
 /** The `bursts` section. */
-export interface BurstsSection {
+interface BurstsSection {
   active: BurstStats | null;
   last: BurstSummary | null;
   bounds: BurstBounds;
 }
 
 /** The `rates` section: exact from the store over a short sliding window. */
-export interface RatesSection {
+interface RatesSection {
   windowSeconds: number;
   acceptedPerSecond: number;
   processedPerSecond: number;
 }
 
 /** The `latency` section: end-to-end (202 → paid) over the last minute, exact from the store; null with no payment. */
-export interface LatencySection {
+interface LatencySection {
   windowSeconds: number;
   samples: number;
   endToEndP50Seconds: number | null;
@@ -87,7 +87,7 @@ export interface LatencySection {
 }
 
 /** The `faults` section: game-day fault injection in force. */
-export interface FaultsSection {
+interface FaultsSection {
   paymentOutage: boolean;
   paymentOutageRemainingSeconds: number;
   paymentOutageUntil?: string;
@@ -95,7 +95,7 @@ export interface FaultsSection {
 }
 
 /** The `lambda` section: the function now, and its last 15 minutes. */
-export type LambdaSection = LambdaLive & { lastFifteenMinutes: Omit<LambdaSummary, "bins"> };
+type LambdaSection = LambdaLive & { lastFifteenMinutes: Omit<LambdaSummary, "bins"> };
 
 /** GET /ops/lambda. */
 export interface LambdaView {
@@ -111,7 +111,7 @@ export const PROCESSING_TARGETS = ["workers", "lambda", "both"] as const;
 export type ProcessingTarget = (typeof PROCESSING_TARGETS)[number];
 
 /** The `processing` section and GET /ops/processing. */
-export interface ProcessingSection {
+interface ProcessingSection {
   target: ProcessingTarget;
   lambdaConfigured: boolean;
 }
@@ -152,7 +152,7 @@ export interface ObservedCostView {
 }
 
 /** One DLQ message (GET /ops/dlq). */
-export interface DeadLetterView {
+interface DeadLetterView {
   messageId: string;
   body: string;
   orderId?: string;
@@ -190,7 +190,7 @@ export interface OpsSnapshot {
   [section: string]: unknown;
 }
 
-export interface SectionError {
+interface SectionError {
   error: string;
 }
 

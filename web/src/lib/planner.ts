@@ -25,7 +25,7 @@ export interface PlannerInput {
   targetAgeSeconds: number;
 }
 
-export interface PlannerResult {
+interface PlannerResult {
   /** Orders one task pays per second. */
   perTaskPerSecond: number;
   /** Orders the fleet pays per second. */

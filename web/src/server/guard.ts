@@ -11,7 +11,7 @@ import { type Session, SessionSealer, safeEqual } from "./session";
  * never answers.
  */
 
-export const CSRF_HEADER = "x-surge-csrf";
+const CSRF_HEADER = "x-surge-csrf";
 const COOKIE_PLAIN = "surge_session";
 /** `__Host-`: the browser only accepts it Secure, on path /, without a Domain — no subdomain can plant one. */
 const COOKIE_HOST = "__Host-surge_session";
@@ -37,7 +37,7 @@ export function sealer(): SessionSealer {
 }
 
 /** The console's own origin, as the browser sees it. */
-export function ownOrigin(headers: Headers): string {
+function ownOrigin(headers: Headers): string {
   const configured = env().CONSOLE_ORIGIN;
   if (configured) return configured;
   const host = headers.get("x-forwarded-host") ?? headers.get("host") ?? "";
@@ -51,7 +51,7 @@ export function cookieSecure(headers: Headers): boolean {
   return ownOrigin(headers).startsWith("https:");
 }
 
-export function sessionCookieName(secure: boolean): string {
+function sessionCookieName(secure: boolean): string {
   return secure ? COOKIE_HOST : COOKIE_PLAIN;
 }
 

@@ -24,7 +24,7 @@ import { opsFetch } from "./surge-api";
  * one leaves — an operator's token is not used on their behalf once they've gone.
  */
 
-export type UpstreamState = "idle" | "connecting" | "live" | "down";
+type UpstreamState = "idle" | "connecting" | "live" | "down";
 
 export interface UpstreamStatus {
   state: UpstreamState;

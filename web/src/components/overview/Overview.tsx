@@ -28,7 +28,7 @@ const rate = (v: number) => `${num(v, 2)}/s`;
 const plain = (v: number) => num(v, 2);
 
 /** The Overview's panels: the five things the study taught us to watch, on one time axis. */
-export const OVERVIEW_PANELS: PanelSpec[] = [
+const OVERVIEW_PANELS: PanelSpec[] = [
   {
     id: "rates",
     title: "orders/s — accepted vs paid",

@@ -5,7 +5,7 @@ import { count, num, perSecond, seconds } from "../../lib/format";
 import { lesson, type PlannerInput, plan } from "../../lib/planner";
 import { STUDY_LESSON, STUDY_PAYMENT } from "../../lib/study";
 
-export interface LiveFigures {
+interface LiveFigures {
   arrivalPerSecond: number | undefined;
   tasks: number;
   concurrency: number;
