@@ -1,64 +1,34 @@
-import { type Emulator, startEmulator, tempSqliteStore } from "@surge/testing";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ActivityLog } from "../src/autoscaling/activity-log.js";
 import { BacklogSource } from "../src/autoscaling/backlog.js";
 import { LocalAutoscaler } from "../src/autoscaling/local.js";
 import { POLICY_DEFAULTS } from "../src/autoscaling/policy.js";
 import { CachedFleet } from "../src/fleet/cache.js";
-import type { Fleet, FleetState } from "../src/fleet/types.js";
 import { AuditLog } from "../src/ops/audit.js";
 import { autoscalingModule } from "../src/ops/modules/autoscaling.js";
 import { fleetModule } from "../src/ops/modules/fleet.js";
-import { OPS_TOKEN, silentLog, startTestApi } from "./helpers.js";
-
-/** A scheduler that starts tasks the moment they are asked for: these tests are about the ops plane. */
-class InstantFleet implements Fleet {
-  readonly kind = "local" as const;
-  state: FleetState = { desiredCount: 2, running: 2, pending: 0, stopping: 0, concurrency: 5, restarts: 3, tasks: [] };
-  async describe() {
-    return { ...this.state };
-  }
-  async setDesiredCount(count: number) {
-    this.state = { ...this.state, desiredCount: count, running: count };
-    return this.describe();
-  }
-  async setConcurrency(concurrency: number) {
-    this.state = { ...this.state, concurrency };
-    return this.describe();
-  }
-}
+import { apiPerTest, InstantFleet, OPS_TOKEN, silentLog } from "./helpers.js";
 
 const MAX_TASKS = 50;
 
 describe("ops routes for the fleet and the autoscaler", () => {
-  let emulator: Emulator;
-  let t: ReturnType<typeof tempSqliteStore>;
-  let api: Awaited<ReturnType<typeof startTestApi>>;
   let fleet: InstantFleet;
-
-  beforeAll(async () => {
-    emulator = await startEmulator();
-  });
-  afterAll(async () => {
-    await emulator.stop();
-  });
-  beforeEach(async () => {
-    t = tempSqliteStore();
-    fleet = new InstantFleet();
+  const s = apiPerTest((store) => {
+    fleet = new InstantFleet({ desiredCount: 2, running: 2, restarts: 3 });
     const cached = new CachedFleet(fleet, 0);
-    const activities = new ActivityLog(t.store);
-    const backlog = new BacklogSource({ store: t.store });
+    const activities = new ActivityLog(store);
+    const backlog = new BacklogSource({ store: store });
     const autoscaler = new LocalAutoscaler({
-      store: t.store,
+      store: store,
       fleet: cached,
       backlog,
       activities,
-      audit: new AuditLog(t.store),
+      audit: new AuditLog(store),
       log: silentLog,
       defaults: { ...POLICY_DEFAULTS, enabled: true, maxTasks: 40 },
       evaluationIntervalMs: 60_000,
     });
-    api = await startTestApi(t.store, emulator, {
+    return {
       opsModules: [
         fleetModule({ fleet: cached, autoscaler, activities, maxTasks: MAX_TASKS }),
         autoscalingModule({
@@ -70,15 +40,11 @@ describe("ops routes for the fleet and the autoscaler", () => {
           backlogCacheMs: 0,
         }),
       ],
-    });
-  });
-  afterEach(async () => {
-    await api.close();
-    await t.remove();
+    };
   });
 
   const call = async (method: string, path: string, body?: unknown, token: string | null = OPS_TOKEN) => {
-    const res = await fetch(`${api.url}${path}`, {
+    const res = await fetch(`${s.api.url}${path}`, {
       method,
       headers: { "content-type": "application/json", ...(token !== null && { authorization: `Bearer ${token}` }) },
       ...(body !== undefined && { body: JSON.stringify(body) }),
@@ -206,7 +172,7 @@ describe("ops routes for the fleet and the autoscaler", () => {
     expect(state.body.fleet).toMatchObject({ desiredCount: 3, running: 3, controlledBy: "operator" });
     expect(state.body.autoscaling).toMatchObject({ enabled: false, kind: "local", signals: { backlog: 0 } });
 
-    const text = await (await fetch(`${api.url}/metrics`)).text();
+    const text = await (await fetch(`${s.api.url}/metrics`)).text();
     const value = (series: string) =>
       Number(new RegExp(`^${series.replace(/[{}]/g, "\\$&")} (\\S+)$`, "m").exec(text)?.[1]);
     expect(value("surge_fleet_desired_tasks")).toBe(3);

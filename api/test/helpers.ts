@@ -1,7 +1,9 @@
 import type { AddressInfo } from "node:net";
 import { createLogger, OrderQueue, type OrderStore, OrderTopic } from "@surge/core";
-import { createTestTopology, type Emulator } from "@surge/testing";
+import { createTestTopology, type Emulator, startEmulator, tempSqliteStore } from "@surge/testing";
+import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
 import { type ApiDeps, createApi } from "../src/app.js";
+import type { Fleet, FleetState } from "../src/fleet/types.js";
 import { hardenServer } from "../src/http/server.js";
 
 export const OPS_TOKEN = "test-operator-token-0123456789";
@@ -45,6 +47,60 @@ export async function startTestApi(
       await api.close();
     },
   };
+}
+
+/** A scheduler that starts tasks the moment they are asked for, for tests about the ops plane. */
+export class InstantFleet implements Fleet {
+  readonly kind = "local" as const;
+  state: FleetState;
+  constructor(state: Partial<FleetState> = {}) {
+    this.state = {
+      desiredCount: 1,
+      running: 1,
+      pending: 0,
+      stopping: 0,
+      concurrency: 5,
+      restarts: 0,
+      tasks: [],
+      ...state,
+    };
+  }
+  async describe() {
+    return { ...this.state };
+  }
+  async setDesiredCount(count: number) {
+    this.state = { ...this.state, desiredCount: count, running: count };
+    return this.describe();
+  }
+  async setConcurrency(concurrency: number) {
+    this.state = { ...this.state, concurrency };
+    return this.describe();
+  }
+}
+
+type TestApi = Awaited<ReturnType<typeof startTestApi>>;
+
+/**
+ * For a describe block: one emulator, and a fresh store and API for each test. `deps` adds to the
+ * API's dependencies (it runs before each test, with that test's store).
+ */
+export function apiPerTest(deps: (store: OrderStore) => Parameters<typeof startTestApi>[2] = () => ({})) {
+  const ctx = {} as { emulator: Emulator; t: ReturnType<typeof tempSqliteStore>; api: TestApi };
+  beforeAll(async () => {
+    ctx.emulator = await startEmulator();
+  });
+  afterAll(async () => {
+    await ctx.emulator.stop();
+  });
+  beforeEach(async () => {
+    ctx.t = tempSqliteStore();
+    ctx.api = await startTestApi(ctx.t.store, ctx.emulator, deps(ctx.t.store));
+  });
+  afterEach(async () => {
+    await ctx.api.close();
+    await ctx.t.remove();
+  });
+  return ctx;
 }
 
 export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}) {

@@ -14,7 +14,6 @@ import { LocalAutoscaler } from "../src/autoscaling/local.js";
 import { POLICY_DEFAULTS } from "../src/autoscaling/policy.js";
 import { type ApiEnv, loadEnv } from "../src/env.js";
 import { CachedFleet } from "../src/fleet/cache.js";
-import type { Fleet, FleetState } from "../src/fleet/types.js";
 import { TokenBucketStore } from "../src/http/security.js";
 import { ProcessingRouter } from "../src/lambda/processing.js";
 import { AuditLog } from "../src/ops/audit.js";
@@ -23,28 +22,11 @@ import { burstsModule } from "../src/ops/modules/bursts.js";
 import { fleetModule } from "../src/ops/modules/fleet.js";
 import { lambdaModule } from "../src/ops/modules/lambda.js";
 import type { OpsToken } from "../src/ops/router.js";
-import { OPS_TOKEN, postJson, silentLog, startTestApi } from "./helpers.js";
+import { InstantFleet, OPS_TOKEN, postJson, silentLog, startTestApi } from "./helpers.js";
 
 const READONLY_TOKEN = "test-readonly-token-abcdefghij";
 const ALERTS_TOKEN = "test-alerts-token-abcdefghijkl";
 const SECOND_OPERATOR_TOKEN = "test-second-operator-0123456789";
-
-/** A scheduler that starts tasks the moment they are asked for: these tests are about the ops plane. */
-class InstantFleet implements Fleet {
-  readonly kind = "local" as const;
-  state: FleetState = { desiredCount: 1, running: 1, pending: 0, stopping: 0, concurrency: 5, restarts: 0, tasks: [] };
-  async describe() {
-    return { ...this.state };
-  }
-  async setDesiredCount(count: number) {
-    this.state = { ...this.state, desiredCount: count, running: count };
-    return this.describe();
-  }
-  async setConcurrency(concurrency: number) {
-    this.state = { ...this.state, concurrency };
-    return this.describe();
-  }
-}
 
 /**
  * Every route under /ops/ and what the operator sends it in this test: a body that is harmless
