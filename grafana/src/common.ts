@@ -62,7 +62,7 @@ export const UNITS = {
   ratio: "percentunit",
   timestamp: "dateTimeFromNow",
 } as const;
-export type Unit = (typeof UNITS)[keyof typeof UNITS];
+type Unit = (typeof UNITS)[keyof typeof UNITS];
 
 export interface Target {
   expr: string;
@@ -70,13 +70,33 @@ export interface Target {
   legend?: string;
 }
 
-/** A range query against the Surge datasource; refIds are assigned in order (A, B, C…). */
-export function promQuery(target: Target, refId: string): DataqueryBuilder {
+/** A range query against the Surge datasource. */
+function promQuery(target: Target, refId: string): DataqueryBuilder {
   const query = new DataqueryBuilder().datasource(DATASOURCE).refId(refId).expr(target.expr).range();
   return target.legend ? query.legendFormat(target.legend) : query;
 }
 
-const refIds = (n: number) => Array.from({ length: n }, (_, i) => String.fromCharCode(65 + i));
+/** `histogram_quantile` over a histogram's buckets, summed by `le` (and `by`, when given). */
+export function histogramQuantile(
+  quantile: number,
+  buckets: string,
+  options: { window?: string; by?: string } = {},
+): string {
+  const by = options.by ? `le, ${options.by}` : "le";
+  return `histogram_quantile(${quantile}, sum by (${by}) (rate(${buckets}[${options.window ?? "$__rate_interval"}])))`;
+}
+
+/** One target per quantile, legend `p50`, `p99`… followed by `legendSuffix`. */
+export function percentileTargets(
+  quantiles: ReadonlyArray<number>,
+  buckets: string,
+  options: { window?: string; by?: string; legendSuffix?: string } = {},
+): Target[] {
+  return quantiles.map((q) => ({
+    expr: histogramQuantile(q, buckets, options),
+    legend: `p${Math.round(q * 100)}${options.legendSuffix ?? ""}`,
+  }));
+}
 
 interface PanelCommon {
   /** Fixed per dashboard, so links and alert rules can point at a panel. */
@@ -86,11 +106,28 @@ interface PanelCommon {
   description: string;
   unit: Unit;
   targets: Target[];
-  /** Grid width (of 24) and height. */
-  w: number;
-  h: number;
+  /** Grid width (of 24) and height. Default: 12 × 8 for a time series, a height of 4 for a stat. */
+  w?: number;
+  h?: number;
   /** Threshold steps above the base (green): colours the stat or draws dashed lines. */
   thresholds?: ReadonlyArray<{ value: number; color: "orange" | "red" }>;
+}
+
+/** What every panel sets first, in this order: id, texts, datasource, queries (refIds A, B, C…), unit, size. */
+function withCommon<P extends TimeseriesPanelBuilder | StatPanelBuilder>(
+  panel: P,
+  options: PanelCommon & { w: number; h: number },
+): P {
+  panel
+    .id(options.id)
+    .title(options.title)
+    .description(options.description)
+    .datasource(DATASOURCE)
+    .targets(options.targets.map((t, i) => promQuery(t, String.fromCharCode(65 + i))))
+    .unit(options.unit)
+    .span(options.w)
+    .height(options.h);
+  return panel;
 }
 
 function thresholdsOf(steps: PanelCommon["thresholds"]) {
@@ -103,16 +140,7 @@ function thresholdsOf(steps: PanelCommon["thresholds"]) {
 export function timeseries(
   options: PanelCommon & { stacked?: boolean; min?: number | null; axisLabel?: string },
 ): TimeseriesPanelBuilder {
-  const ids = refIds(options.targets.length);
-  const panel = new TimeseriesPanelBuilder()
-    .id(options.id)
-    .title(options.title)
-    .description(options.description)
-    .datasource(DATASOURCE)
-    .targets(options.targets.map((t, i) => promQuery(t, ids[i] ?? "A")))
-    .unit(options.unit)
-    .span(options.w)
-    .height(options.h)
+  const panel = withCommon(new TimeseriesPanelBuilder(), { w: 12, h: 8, ...options })
     .lineWidth(1)
     .fillOpacity(options.stacked ? 30 : 10)
     .showPoints(common.VisibilityMode.Never)
@@ -140,17 +168,8 @@ export function timeseries(
 }
 
 /** A single-number panel: the last value, coloured by thresholds, with a sparkline. */
-export function stat(options: PanelCommon & { decimals?: number }): StatPanelBuilder {
-  const ids = refIds(options.targets.length);
-  const panel = new StatPanelBuilder()
-    .id(options.id)
-    .title(options.title)
-    .description(options.description)
-    .datasource(DATASOURCE)
-    .targets(options.targets.map((t, i) => promQuery(t, ids[i] ?? "A")))
-    .unit(options.unit)
-    .span(options.w)
-    .height(options.h)
+export function stat(options: PanelCommon & { w: number; decimals?: number }): StatPanelBuilder {
+  const panel = withCommon(new StatPanelBuilder(), { h: 4, ...options })
     .graphMode(common.BigValueGraphMode.Area)
     .colorMode(common.BigValueColorMode.Value)
     .textMode(common.BigValueTextMode.Auto)

@@ -16,117 +16,109 @@ const ORG_ID = { type: "integer", minimum: 1 } as const;
 const STRING_MAP = { type: "object", additionalProperties: { type: "string" } } as const;
 const DURATION_STRING = { type: "string", pattern: DURATION, minLength: 1 } as const;
 
+const STRING = { type: "string" } as const;
+const NON_EMPTY = { type: "string", minLength: 1 } as const;
+const BOOLEAN = { type: "boolean" } as const;
+const STRINGS = { type: "array", items: STRING } as const;
+const API_VERSION = { const: 1 } as const;
+
+/** An object with only these properties: the loader silently drops unknown keys. */
+function strictObject<P extends object>(properties: P, required: ReadonlyArray<keyof P & string> = []) {
+  return { type: "object", additionalProperties: false, ...(required.length > 0 && { required }), properties } as const;
+}
+
+function list<I>(items: I, minItems?: number) {
+  return { type: "array", ...(minItems !== undefined && { minItems }), items } as const;
+}
+
+/** `deleteRules`, `deleteContactPoints`: entries named by uid. */
+const DELETE_BY_UID = list(strictObject({ uid: UID, orgId: ORG_ID }, ["uid"]));
+
 export const datasourcesSchema = {
   $id: "grafana-provisioning-datasources",
-  type: "object",
-  additionalProperties: false,
-  required: ["apiVersion", "datasources"],
-  properties: {
-    apiVersion: { const: 1 },
-    datasources: {
-      type: "array",
-      minItems: 1,
-      items: {
-        type: "object",
-        additionalProperties: false,
-        required: ["name", "type", "url"],
-        properties: {
-          orgId: ORG_ID,
-          orgName: { type: "string" },
-          version: { type: "integer" },
-          name: { type: "string", minLength: 1 },
-          type: { type: "string", minLength: 1 },
-          access: { enum: ["proxy", "direct"] },
-          url: { type: "string", minLength: 1 },
-          user: { type: "string" },
-          database: { type: "string" },
-          basicAuth: { type: "boolean" },
-          basicAuthUser: { type: "string" },
-          withCredentials: { type: "boolean" },
-          isDefault: { type: "boolean" },
-          correlations: { type: "array" },
-          jsonData: { type: "object" },
-          secureJsonData: STRING_MAP,
-          editable: { type: "boolean" },
-          uid: UID,
-        },
-      },
+  ...strictObject(
+    {
+      apiVersion: API_VERSION,
+      datasources: list(
+        strictObject(
+          {
+            orgId: ORG_ID,
+            orgName: STRING,
+            version: { type: "integer" },
+            name: NON_EMPTY,
+            type: NON_EMPTY,
+            access: { enum: ["proxy", "direct"] },
+            url: NON_EMPTY,
+            user: STRING,
+            database: STRING,
+            basicAuth: BOOLEAN,
+            basicAuthUser: STRING,
+            withCredentials: BOOLEAN,
+            isDefault: BOOLEAN,
+            correlations: { type: "array" },
+            jsonData: { type: "object" },
+            secureJsonData: STRING_MAP,
+            editable: BOOLEAN,
+            uid: UID,
+          },
+          ["name", "type", "url"],
+        ),
+        1,
+      ),
+      deleteDatasources: list(strictObject({ name: STRING, orgId: ORG_ID, orgName: STRING }, ["name"])),
     },
-    deleteDatasources: {
-      type: "array",
-      items: {
-        type: "object",
-        additionalProperties: false,
-        required: ["name"],
-        properties: { name: { type: "string" }, orgId: ORG_ID, orgName: { type: "string" } },
-      },
-    },
-  },
+    ["apiVersion", "datasources"],
+  ),
 } as const;
 
 export const dashboardProvidersSchema = {
   $id: "grafana-provisioning-dashboard-providers",
-  type: "object",
-  additionalProperties: false,
-  required: ["apiVersion", "providers"],
-  properties: {
-    apiVersion: { const: 1 },
-    providers: {
-      type: "array",
-      minItems: 1,
-      items: {
-        type: "object",
-        additionalProperties: false,
-        required: ["name", "options"],
-        properties: {
-          name: { type: "string", minLength: 1 },
-          type: { const: "file" },
-          orgId: ORG_ID,
-          folder: { type: "string" },
-          folderUid: UID,
-          editable: { type: "boolean" },
-          disableDeletion: { type: "boolean" },
-          updateIntervalSeconds: { type: "integer", minimum: 1 },
-          allowUiUpdates: { type: "boolean" },
-          options: {
-            type: "object",
-            additionalProperties: false,
-            required: ["path"],
-            properties: { path: { type: "string", minLength: 1 }, foldersFromFilesStructure: { type: "boolean" } },
+  ...strictObject(
+    {
+      apiVersion: API_VERSION,
+      providers: list(
+        strictObject(
+          {
+            name: NON_EMPTY,
+            type: { const: "file" },
+            orgId: ORG_ID,
+            folder: STRING,
+            folderUid: UID,
+            editable: BOOLEAN,
+            disableDeletion: BOOLEAN,
+            updateIntervalSeconds: { type: "integer", minimum: 1 },
+            allowUiUpdates: BOOLEAN,
+            options: strictObject({ path: NON_EMPTY, foldersFromFilesStructure: BOOLEAN }, ["path"]),
           },
-        },
-      },
+          ["name", "options"],
+        ),
+        1,
+      ),
     },
-  },
+    ["apiVersion", "providers"],
+  ),
 } as const;
 
-const alertQuery = {
-  type: "object",
-  additionalProperties: false,
-  required: ["refId", "datasourceUid", "model"],
-  properties: {
-    refId: { type: "string", minLength: 1 },
-    queryType: { type: "string" },
-    relativeTimeRange: {
-      type: "object",
-      additionalProperties: false,
-      required: ["from", "to"],
-      properties: { from: { type: "integer", minimum: 0 }, to: { type: "integer", minimum: 0 } },
-    },
-    datasourceUid: { type: "string", minLength: 1 },
-    model: { type: "object", required: ["refId"], properties: { refId: { type: "string" } } },
+const alertQuery = strictObject(
+  {
+    refId: NON_EMPTY,
+    queryType: STRING,
+    relativeTimeRange: strictObject({ from: { type: "integer", minimum: 0 }, to: { type: "integer", minimum: 0 } }, [
+      "from",
+      "to",
+    ]),
+    datasourceUid: NON_EMPTY,
+    model: { type: "object", required: ["refId"], properties: { refId: STRING } },
   },
-} as const;
+  ["refId", "datasourceUid", "model"],
+);
 
-const alertRule = {
-  type: "object",
-  additionalProperties: false,
-  required: ["uid", "title", "condition", "data"],
-  properties: {
+const alertRule = strictObject(
+  {
     uid: UID,
     title: { type: "string", minLength: 1, maxLength: 190 },
-    condition: { type: "string", minLength: 1 },
-    data: { type: "array", minItems: 1, items: alertQuery },
+    condition: NON_EMPTY,
+    data: list(alertQuery, 1),
     dashboardUid: UID,
     panelId: { type: "integer", minimum: 1 },
     noDataState: { enum: ["Alerting", "NoData", "OK", "KeepLast"] },
@@ -136,144 +128,110 @@ const alertRule = {
     missing_series_evals_to_resolve: { type: "integer", minimum: 0 },
     annotations: STRING_MAP,
     labels: STRING_MAP,
-    isPaused: { type: "boolean" },
-    notification_settings: {
-      type: "object",
-      additionalProperties: false,
-      required: ["receiver"],
-      properties: {
-        receiver: { type: "string", minLength: 1 },
-        group_by: { type: "array", items: { type: "string" } },
+    isPaused: BOOLEAN,
+    notification_settings: strictObject(
+      {
+        receiver: NON_EMPTY,
+        group_by: STRINGS,
         group_wait: DURATION_STRING,
         group_interval: DURATION_STRING,
         repeat_interval: DURATION_STRING,
-        mute_time_intervals: { type: "array", items: { type: "string" } },
-        active_time_intervals: { type: "array", items: { type: "string" } },
+        mute_time_intervals: STRINGS,
+        active_time_intervals: STRINGS,
       },
-    },
+      ["receiver"],
+    ),
   },
-} as const;
+  ["uid", "title", "condition", "data"],
+);
 
 /** The notifier settings Grafana's webhook integration reads (grafana/alerting receivers/webhook). */
-const webhookSettings = {
-  type: "object",
-  additionalProperties: false,
-  required: ["url"],
-  properties: {
-    url: { type: "string", minLength: 1 },
+const webhookSettings = strictObject(
+  {
+    url: NON_EMPTY,
     httpMethod: { enum: ["POST", "PUT"] },
     maxAlerts: { type: ["integer", "string"] },
-    authorization_scheme: { type: "string" },
-    authorization_credentials: { type: "string" },
-    username: { type: "string" },
-    password: { type: "string" },
-    title: { type: "string" },
-    message: { type: "string" },
+    authorization_scheme: STRING,
+    authorization_credentials: STRING,
+    username: STRING,
+    password: STRING,
+    title: STRING,
+    message: STRING,
   },
-} as const;
+  ["url"],
+);
 
 const routeProperties = {
-  receiver: { type: "string", minLength: 1 },
-  group_by: { type: "array", items: { type: "string" } },
+  receiver: NON_EMPTY,
+  group_by: STRINGS,
   group_wait: DURATION_STRING,
   group_interval: DURATION_STRING,
   repeat_interval: DURATION_STRING,
-  matchers: { type: "array", items: { type: "string" } },
-  object_matchers: {
-    type: "array",
-    items: { type: "array", minItems: 3, maxItems: 3, items: { type: "string" } },
-  },
-  mute_time_intervals: { type: "array", items: { type: "string" } },
-  active_time_intervals: { type: "array", items: { type: "string" } },
-  continue: { type: "boolean" },
-  routes: { type: "array", items: { $ref: "#/$defs/route" } },
+  matchers: STRINGS,
+  object_matchers: list({ type: "array", minItems: 3, maxItems: 3, items: STRING }),
+  mute_time_intervals: STRINGS,
+  active_time_intervals: STRINGS,
+  continue: BOOLEAN,
+  routes: list({ $ref: "#/$defs/route" }),
 };
 /** A notification policy route (Alertmanager's Route, as Grafana's provisioning reads it). */
-const route = { type: "object", additionalProperties: false, properties: routeProperties } as const;
+const route = strictObject(routeProperties);
 /** The root policy: it also takes orgId, and must name a receiver. */
-const rootRoute = {
-  type: "object",
-  additionalProperties: false,
-  required: ["receiver"],
-  properties: { ...routeProperties, orgId: ORG_ID },
-} as const;
+const rootRoute = strictObject({ ...routeProperties, orgId: ORG_ID }, ["receiver"]);
 
 /** One schema for every file under provisioning/alerting (Grafana reads them all as AlertingFileV1). */
 export const alertingSchema = {
   $id: "grafana-provisioning-alerting",
-  type: "object",
-  additionalProperties: false,
-  required: ["apiVersion"],
   $defs: { route },
-  properties: {
-    apiVersion: { const: 1 },
-    groups: {
-      type: "array",
-      items: {
-        type: "object",
-        additionalProperties: false,
-        required: ["name", "folder", "interval", "rules"],
-        properties: {
-          orgId: ORG_ID,
-          name: { type: "string", minLength: 1 },
-          folder: { type: "string", minLength: 1 },
-          interval: DURATION_STRING,
-          rules: { type: "array", minItems: 1, items: alertRule },
-        },
-      },
-    },
-    deleteRules: {
-      type: "array",
-      items: {
-        type: "object",
-        additionalProperties: false,
-        required: ["uid"],
-        properties: { uid: UID, orgId: ORG_ID },
-      },
-    },
-    contactPoints: {
-      type: "array",
-      items: {
-        type: "object",
-        additionalProperties: false,
-        required: ["name", "receivers"],
-        properties: {
-          orgId: ORG_ID,
-          name: { type: "string", minLength: 1 },
-          receivers: {
-            type: "array",
-            minItems: 1,
-            items: {
-              type: "object",
-              additionalProperties: false,
-              required: ["uid", "type", "settings"],
-              properties: {
-                uid: UID,
-                type: { type: "string", minLength: 1 },
-                settings: { type: "object", minProperties: 1 },
-                disableResolveMessage: { type: "boolean" },
-              },
-              // The settings each integration reads; Surge only provisions webhooks.
-              if: { properties: { type: { const: "webhook" } } },
-              // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword, not a thenable.
-              then: { properties: { settings: webhookSettings } },
-            },
+  ...strictObject(
+    {
+      apiVersion: API_VERSION,
+      groups: list(
+        strictObject(
+          {
+            orgId: ORG_ID,
+            name: NON_EMPTY,
+            folder: NON_EMPTY,
+            interval: DURATION_STRING,
+            rules: list(alertRule, 1),
           },
-        },
-      },
+          ["name", "folder", "interval", "rules"],
+        ),
+      ),
+      deleteRules: DELETE_BY_UID,
+      contactPoints: list(
+        strictObject(
+          {
+            orgId: ORG_ID,
+            name: NON_EMPTY,
+            receivers: list(
+              {
+                ...strictObject(
+                  {
+                    uid: UID,
+                    type: NON_EMPTY,
+                    settings: { type: "object", minProperties: 1 },
+                    disableResolveMessage: BOOLEAN,
+                  },
+                  ["uid", "type", "settings"],
+                ),
+                // The settings each integration reads; Surge only provisions webhooks.
+                if: { properties: { type: { const: "webhook" } } },
+                // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword, not a thenable.
+                then: { properties: { settings: webhookSettings } },
+              },
+              1,
+            ),
+          },
+          ["name", "receivers"],
+        ),
+      ),
+      deleteContactPoints: DELETE_BY_UID,
+      policies: list(rootRoute),
+      resetPolicies: list(ORG_ID),
     },
-    deleteContactPoints: {
-      type: "array",
-      items: {
-        type: "object",
-        additionalProperties: false,
-        required: ["uid"],
-        properties: { uid: UID, orgId: ORG_ID },
-      },
-    },
-    policies: { type: "array", items: rootRoute },
-    resetPolicies: { type: "array", items: ORG_ID },
-  },
+    ["apiVersion"],
+  ),
 } as const;
 
 /** What Grafana needs of a dashboard JSON file to provision it (and what these dashboards promise). */
@@ -282,19 +240,19 @@ export const dashboardSchema = {
   type: "object",
   required: ["title", "uid", "schemaVersion", "panels", "time"],
   properties: {
-    title: { type: "string", minLength: 1 },
+    title: NON_EMPTY,
     uid: UID,
     // Provisioned dashboards must not carry a database id: Grafana assigns it.
     id: { type: "null" },
     schemaVersion: { type: "integer", minimum: 36 },
-    editable: { type: "boolean" },
-    tags: { type: "array", items: { type: "string" } },
+    editable: BOOLEAN,
+    tags: STRINGS,
     time: {
       type: "object",
       required: ["from", "to"],
-      properties: { from: { type: "string" }, to: { type: "string" } },
+      properties: { from: STRING, to: STRING },
     },
-    refresh: { type: "string" },
+    refresh: STRING,
     panels: {
       type: "array",
       minItems: 1,
@@ -302,9 +260,9 @@ export const dashboardSchema = {
         type: "object",
         required: ["type", "id", "gridPos", "title"],
         properties: {
-          type: { type: "string", minLength: 1 },
+          type: NON_EMPTY,
           id: { type: "integer", minimum: 1 },
-          title: { type: "string", minLength: 1 },
+          title: NON_EMPTY,
           gridPos: {
             type: "object",
             required: ["h", "w", "x", "y"],
@@ -321,9 +279,9 @@ export const dashboardSchema = {
               type: "object",
               required: ["refId", "expr", "datasource"],
               properties: {
-                refId: { type: "string", minLength: 1 },
-                expr: { type: "string", minLength: 1 },
-                datasource: { type: "object", required: ["uid"], properties: { uid: { type: "string" } } },
+                refId: NON_EMPTY,
+                expr: NON_EMPTY,
+                datasource: { type: "object", required: ["uid"], properties: { uid: STRING } },
               },
             },
           },
@@ -340,10 +298,10 @@ export const dashboardSchema = {
             type: "object",
             required: ["name", "datasource", "enable"],
             properties: {
-              name: { type: "string" },
+              name: STRING,
               datasource: { type: "object" },
-              enable: { type: "boolean" },
-              iconColor: { type: "string" },
+              enable: BOOLEAN,
+              iconColor: STRING,
             },
           },
         },
@@ -357,7 +315,7 @@ export const dashboardSchema = {
           items: {
             type: "object",
             required: ["name", "type"],
-            properties: { name: { type: "string" }, type: { type: "string" } },
+            properties: { name: STRING, type: STRING },
           },
         },
       },

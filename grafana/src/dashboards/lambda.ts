@@ -5,7 +5,16 @@
  * and errors.
  */
 import type { DashboardBuilder } from "@grafana/grafana-foundation-sdk/dashboard";
-import { DASHBOARDS, dashboard, row, stat, timeseries, UNITS } from "../common.js";
+import {
+  DASHBOARDS,
+  dashboard,
+  histogramQuantile,
+  percentileTargets,
+  row,
+  stat,
+  timeseries,
+  UNITS,
+} from "../common.js";
 import { RECORDED } from "../prometheus/rules.js";
 
 /**
@@ -13,6 +22,7 @@ import { RECORDED } from "../prometheus/rules.js";
  * enough samples to mean something, where $__rate_interval would leave gaps.
  */
 const INIT_WINDOW = "5m";
+const INIT_BUCKETS = "surge_lambda_init_duration_seconds_bucket";
 
 export function lambdaDashboard(): DashboardBuilder {
   return dashboard({
@@ -29,7 +39,6 @@ export function lambdaDashboard(): DashboardBuilder {
         unit: UNITS.ordersPerSecond,
         targets: [{ expr: "sum(rate(surge_lambda_invocations_total[1m]))" }],
         w: 6,
-        h: 4,
         decimals: 1,
       }),
     )
@@ -41,7 +50,6 @@ export function lambdaDashboard(): DashboardBuilder {
         unit: UNITS.count,
         targets: [{ expr: `sum(increase(surge_lambda_invocations_total{start="cold"}[$__range]))` }],
         w: 6,
-        h: 4,
         decimals: 0,
       }),
     )
@@ -51,13 +59,8 @@ export function lambdaDashboard(): DashboardBuilder {
         title: "Init duration p99",
         description: "99th percentile of the time to initialise a new environment (the cold-start penalty).",
         unit: UNITS.seconds,
-        targets: [
-          {
-            expr: `histogram_quantile(0.99, sum by (le) (rate(surge_lambda_init_duration_seconds_bucket[${INIT_WINDOW}])))`,
-          },
-        ],
+        targets: [{ expr: histogramQuantile(0.99, INIT_BUCKETS, { window: INIT_WINDOW }) }],
         w: 6,
-        h: 4,
       }),
     )
     .withPanel(
@@ -68,7 +71,6 @@ export function lambdaDashboard(): DashboardBuilder {
         unit: UNITS.count,
         targets: [{ expr: "max(surge_lambda_concurrent_executions)" }],
         w: 6,
-        h: 4,
       }),
     )
     .withRow(row(6, "Starts"))
@@ -84,8 +86,6 @@ export function lambdaDashboard(): DashboardBuilder {
             legend: "{{start}}",
           },
         ],
-        w: 12,
-        h: 8,
         stacked: true,
       }),
     )
@@ -103,8 +103,6 @@ export function lambdaDashboard(): DashboardBuilder {
             legend: "cold share",
           },
         ],
-        w: 12,
-        h: 8,
       }),
     )
     .withPanel(
@@ -113,12 +111,7 @@ export function lambdaDashboard(): DashboardBuilder {
         title: "Init duration",
         description: "Percentiles of the environment initialisation time (the study measured ~60 ms).",
         unit: UNITS.seconds,
-        targets: ["0.5", "0.9", "0.99"].map((q) => ({
-          expr: `histogram_quantile(${q}, sum by (le) (rate(surge_lambda_init_duration_seconds_bucket[${INIT_WINDOW}])))`,
-          legend: `p${Number(q) * 100}`,
-        })),
-        w: 12,
-        h: 8,
+        targets: percentileTargets([0.5, 0.9, 0.99], INIT_BUCKETS, { window: INIT_WINDOW }),
       }),
     )
     .withPanel(
@@ -127,12 +120,7 @@ export function lambdaDashboard(): DashboardBuilder {
         title: "Invocation duration",
         description: "Handler time per invocation, init excluded: dominated by the payment.",
         unit: UNITS.seconds,
-        targets: ["0.5", "0.99"].map((q) => ({
-          expr: `histogram_quantile(${q}, sum by (le) (rate(surge_lambda_duration_seconds_bucket[$__rate_interval])))`,
-          legend: `p${Number(q) * 100}`,
-        })),
-        w: 12,
-        h: 8,
+        targets: percentileTargets([0.5, 0.99], "surge_lambda_duration_seconds_bucket"),
       }),
     )
     .withRow(row(11, "Capacity"))
@@ -149,8 +137,6 @@ export function lambdaDashboard(): DashboardBuilder {
           { expr: "max(surge_lambda_reserved_concurrency)", legend: "reserved concurrency" },
           { expr: "sum by (state) (surge_lambda_environments)", legend: "environments {{state}}" },
         ],
-        w: 12,
-        h: 8,
       }),
     )
     .withPanel(
@@ -170,8 +156,6 @@ export function lambdaDashboard(): DashboardBuilder {
           },
           { expr: "sum(rate(surge_lambda_dead_lettered_total[$__rate_interval]))", legend: "dead-lettered" },
         ],
-        w: 12,
-        h: 8,
       }),
     )
     .withPanel(
@@ -186,8 +170,6 @@ export function lambdaDashboard(): DashboardBuilder {
             legend: "{{outcome}}",
           },
         ],
-        w: 12,
-        h: 8,
         stacked: true,
       }),
     )
@@ -205,8 +187,6 @@ export function lambdaDashboard(): DashboardBuilder {
             legend: "{{reason}}",
           },
         ],
-        w: 12,
-        h: 8,
       }),
     )
     .withPanel(
@@ -216,8 +196,6 @@ export function lambdaDashboard(): DashboardBuilder {
         description: "Asynchronous events accepted and not yet settled: waiting, backing off, or being invoked.",
         unit: UNITS.count,
         targets: [{ expr: "max(surge_lambda_async_events_pending)", legend: "pending events" }],
-        w: 12,
-        h: 8,
       }),
     )
     .withPanel(
@@ -227,8 +205,6 @@ export function lambdaDashboard(): DashboardBuilder {
         description: "Orders paid from the queue per second by each path (PUT /ops/processing chooses).",
         unit: UNITS.ordersPerSecond,
         targets: [{ expr: RECORDED.paidRate, legend: "{{via}}" }],
-        w: 12,
-        h: 8,
       }),
     );
 }

@@ -9,8 +9,10 @@ import {
   DASHBOARDS,
   DATASOURCE,
   dashboard,
+  histogramQuantile,
   JOBS,
   OVERVIEW_PANEL_IDS,
+  percentileTargets,
   QUEUE_AGE,
   row,
   stat,
@@ -65,7 +67,6 @@ export function overviewDashboard(): DashboardBuilder {
         unit: UNITS.ordersPerSecond,
         targets: [{ expr: `sum(${RECORDED.acceptedRate})` }],
         w: 4,
-        h: 4,
         decimals: 1,
       }),
     )
@@ -77,7 +78,6 @@ export function overviewDashboard(): DashboardBuilder {
         unit: UNITS.ordersPerSecond,
         targets: [{ expr: `sum(${RECORDED.paidRate})` }],
         w: 4,
-        h: 4,
         decimals: 1,
       }),
     )
@@ -89,7 +89,6 @@ export function overviewDashboard(): DashboardBuilder {
         unit: UNITS.count,
         targets: [{ expr: `sum(surge_queue_messages{queue="orders",state="visible"})` }],
         w: 4,
-        h: 4,
       }),
     )
     .withPanel(
@@ -100,7 +99,6 @@ export function overviewDashboard(): DashboardBuilder {
         unit: UNITS.count,
         targets: [{ expr: `sum(surge_queue_messages{queue="dlq"})` }],
         w: 4,
-        h: 4,
         thresholds: [{ value: 1, color: "red" }],
       }),
     )
@@ -113,7 +111,6 @@ export function overviewDashboard(): DashboardBuilder {
         unit: UNITS.seconds,
         targets: [{ expr: "max(surge_queue_oldest_order_age_seconds)" }],
         w: 4,
-        h: 4,
         thresholds: ageThresholds,
       }),
     )
@@ -125,7 +122,6 @@ export function overviewDashboard(): DashboardBuilder {
         unit: UNITS.count,
         targets: [{ expr: "max(surge_fleet_running_tasks)" }],
         w: 4,
-        h: 4,
       }),
     )
     .withRow(row(8, "Flow"))
@@ -145,8 +141,6 @@ export function overviewDashboard(): DashboardBuilder {
             legend: "rejected {{reason}}",
           },
         ],
-        w: 12,
-        h: 8,
         axisLabel: "orders/s",
       }),
     )
@@ -162,8 +156,6 @@ export function overviewDashboard(): DashboardBuilder {
           { expr: `sum by (state) (surge_queue_messages{queue="orders"})`, legend: "{{state}}" },
           { expr: `sum(surge_queue_messages{queue="dlq"})`, legend: "dead letters" },
         ],
-        w: 12,
-        h: 8,
       }),
     )
     .withPanel(
@@ -182,8 +174,6 @@ export function overviewDashboard(): DashboardBuilder {
             legend: "oldest message (SQS, approximate)",
           },
         ],
-        w: 12,
-        h: 8,
         thresholds: ageThresholds,
       }),
     )
@@ -198,8 +188,6 @@ export function overviewDashboard(): DashboardBuilder {
           { expr: `${RECORDED.endToEndQuantile}{quantile="0.9"}`, legend: "p90" },
           { expr: `${RECORDED.endToEndQuantile}{quantile="0.99"}`, legend: "p99" },
         ],
-        w: 12,
-        h: 8,
       }),
     )
     .withPanel(
@@ -210,18 +198,11 @@ export function overviewDashboard(): DashboardBuilder {
           "POST /orders answer time. Async answers after the durable write (the study: 110 ms); " +
           "sync waits for a payment slot and the payment (the study: 10–12 s under a flash sale).",
         unit: UNITS.seconds,
-        targets: [
-          {
-            expr: `histogram_quantile(0.5, sum by (le, route) (rate(surge_http_request_duration_seconds_bucket{route=~"/orders/.+",method="POST"}[$__rate_interval])))`,
-            legend: "p50 {{route}}",
-          },
-          {
-            expr: `histogram_quantile(0.99, sum by (le, route) (rate(surge_http_request_duration_seconds_bucket{route=~"/orders/.+",method="POST"}[$__rate_interval])))`,
-            legend: "p99 {{route}}",
-          },
-        ],
-        w: 12,
-        h: 8,
+        targets: percentileTargets(
+          [0.5, 0.99],
+          `surge_http_request_duration_seconds_bucket{route=~"/orders/.+",method="POST"}`,
+          { by: "route", legendSuffix: " {{route}}" },
+        ),
       }),
     )
     .withPanel(
@@ -231,8 +212,6 @@ export function overviewDashboard(): DashboardBuilder {
         description: "Every order in the store by status: queued and processing rise in a burst and drain after.",
         unit: UNITS.count,
         targets: [{ expr: "sum by (status) (surge_orders)", legend: "{{status}}" }],
-        w: 12,
-        h: 8,
       }),
     )
     .withRow(row(15, "Fleet"))
@@ -252,7 +231,6 @@ export function overviewDashboard(): DashboardBuilder {
           { expr: `sum(up{job="${JOBS.workers}"})`, legend: "answering scrapes" },
         ],
         w: 8,
-        h: 8,
       }),
     )
     .withPanel(
@@ -268,7 +246,6 @@ export function overviewDashboard(): DashboardBuilder {
           { expr: "max(surge_queue_backlog_per_task)", legend: "API" },
         ],
         w: 8,
-        h: 8,
       }),
     )
     .withPanel(
@@ -279,7 +256,6 @@ export function overviewDashboard(): DashboardBuilder {
         unit: UNITS.seconds,
         targets: [{ expr: "max(surge_queue_drain_eta_seconds)", legend: "drain ETA" }],
         w: 8,
-        h: 8,
       }),
     )
     .withPanel(
@@ -294,8 +270,6 @@ export function overviewDashboard(): DashboardBuilder {
             legend: "{{direction}} by {{actor}}",
           },
         ],
-        w: 12,
-        h: 8,
       }),
     )
     .withPanel(
@@ -311,8 +285,6 @@ export function overviewDashboard(): DashboardBuilder {
           { expr: `max(surge_payment_slots_in_use{job="${JOBS.api}"})`, legend: "in use" },
           { expr: `max(surge_payment_waiters{job="${JOBS.api}"})`, legend: "waiting for a slot" },
         ],
-        w: 12,
-        h: 8,
       }),
     )
     .withRow(row(21, "Outbox and bursts"))
@@ -324,7 +296,6 @@ export function overviewDashboard(): DashboardBuilder {
         unit: UNITS.count,
         targets: [{ expr: "max(surge_outbox_pending)", legend: "pending rows" }],
         w: 8,
-        h: 8,
       }),
     )
     .withPanel(
@@ -337,12 +308,11 @@ export function overviewDashboard(): DashboardBuilder {
         targets: [
           { expr: "max(surge_outbox_oldest_age_seconds)", legend: "oldest unpublished" },
           {
-            expr: "histogram_quantile(0.99, sum by (le) (rate(surge_outbox_publish_latency_seconds_bucket[$__rate_interval])))",
+            expr: histogramQuantile(0.99, "surge_outbox_publish_latency_seconds_bucket"),
             legend: "p99 publish latency",
           },
         ],
         w: 8,
-        h: 8,
       }),
     )
     .withPanel(
@@ -358,7 +328,6 @@ export function overviewDashboard(): DashboardBuilder {
           },
         ],
         w: 8,
-        h: 8,
       }),
     )
     .withPanel(
@@ -369,18 +338,11 @@ export function overviewDashboard(): DashboardBuilder {
           "Answer time the burst's simulated customers measure, client side: the study's Locust figure " +
           "(sync 10.7 s average under a flash sale, async 110 ms).",
         unit: UNITS.seconds,
-        targets: [
-          {
-            expr: "histogram_quantile(0.5, sum by (le, mode) (rate(surge_burst_request_duration_seconds_bucket[$__rate_interval])))",
-            legend: "p50 {{mode}}",
-          },
-          {
-            expr: "histogram_quantile(0.99, sum by (le, mode) (rate(surge_burst_request_duration_seconds_bucket[$__rate_interval])))",
-            legend: "p99 {{mode}}",
-          },
-        ],
+        targets: percentileTargets([0.5, 0.99], "surge_burst_request_duration_seconds_bucket", {
+          by: "mode",
+          legendSuffix: " {{mode}}",
+        }),
         w: 8,
-        h: 8,
       }),
     )
     .withPanel(

@@ -10,7 +10,7 @@ import {
   VariableRefresh,
   VariableSort,
 } from "@grafana/grafana-foundation-sdk/dashboard";
-import { DASHBOARDS, DATASOURCE, dashboard, JOBS, row, timeseries, UNITS } from "../common.js";
+import { DASHBOARDS, DATASOURCE, dashboard, JOBS, percentileTargets, row, timeseries, UNITS } from "../common.js";
 import { RECORDED } from "../prometheus/rules.js";
 
 /** The `task` variable's options: every task that has reported its concurrency. */
@@ -52,8 +52,6 @@ export function workersDashboard(): DashboardBuilder {
             legend: "{{task}}",
           },
         ],
-        w: 12,
-        h: 8,
       }),
     )
     .withPanel(
@@ -65,8 +63,6 @@ export function workersDashboard(): DashboardBuilder {
           "retry, deferred, dead_lettered, released (handed back on shutdown).",
         unit: UNITS.ordersPerSecond,
         targets: [{ expr: `sum by (outcome) (${RECORDED.taskProcessedRate}{task=~"$task"})`, legend: "{{outcome}}" }],
-        w: 12,
-        h: 8,
         stacked: true,
       }),
     )
@@ -82,8 +78,6 @@ export function workersDashboard(): DashboardBuilder {
             legend: "{{task}}",
           },
         ],
-        w: 12,
-        h: 8,
       }),
     )
     .withPanel(
@@ -92,18 +86,7 @@ export function workersDashboard(): DashboardBuilder {
         title: "Processing time (paid)",
         description: "From receiving an order to settling it, slot wait included: the payment time plus the queueing.",
         unit: UNITS.seconds,
-        targets: [
-          {
-            expr: `histogram_quantile(0.5, sum by (le) (rate(surge_worker_processing_seconds_bucket{${W}, outcome="paid"}[$__rate_interval])))`,
-            legend: "p50",
-          },
-          {
-            expr: `histogram_quantile(0.99, sum by (le) (rate(surge_worker_processing_seconds_bucket{${W}, outcome="paid"}[$__rate_interval])))`,
-            legend: "p99",
-          },
-        ],
-        w: 12,
-        h: 8,
+        targets: percentileTargets([0.5, 0.99], `surge_worker_processing_seconds_bucket{${W}, outcome="paid"}`),
       }),
     )
     .withRow(row(6, "Payment slots"))
@@ -117,8 +100,6 @@ export function workersDashboard(): DashboardBuilder {
           { expr: `sum by (task) (surge_payment_slots_in_use{${W}})`, legend: "{{task}}" },
           { expr: `max(surge_payment_slots{${W}})`, legend: "slots per task" },
         ],
-        w: 12,
-        h: 8,
       }),
     )
     .withPanel(
@@ -135,8 +116,6 @@ export function workersDashboard(): DashboardBuilder {
             legend: "{{task}}",
           },
         ],
-        w: 12,
-        h: 8,
       }),
     )
     .withPanel(
@@ -145,18 +124,7 @@ export function workersDashboard(): DashboardBuilder {
         title: "Slot wait",
         description: "Time an order waited for a free payment slot inside its task.",
         unit: UNITS.seconds,
-        targets: [
-          {
-            expr: `histogram_quantile(0.5, sum by (le) (rate(surge_payment_slot_wait_seconds_bucket{${W}}[$__rate_interval])))`,
-            legend: "p50",
-          },
-          {
-            expr: `histogram_quantile(0.99, sum by (le) (rate(surge_payment_slot_wait_seconds_bucket{${W}}[$__rate_interval])))`,
-            legend: "p99",
-          },
-        ],
-        w: 12,
-        h: 8,
+        targets: percentileTargets([0.5, 0.99], `surge_payment_slot_wait_seconds_bucket{${W}}`),
       }),
     )
     .withPanel(
@@ -166,8 +134,6 @@ export function workersDashboard(): DashboardBuilder {
         description: "Orders each task holds that wait in line for a payment slot (concurrency above the slots).",
         unit: UNITS.count,
         targets: [{ expr: `sum by (task) (surge_payment_waiters{${W}})`, legend: "{{task}}" }],
-        w: 12,
-        h: 8,
       }),
     )
     .withRow(row(11, "Concurrency and restarts"))
@@ -184,8 +150,6 @@ export function workersDashboard(): DashboardBuilder {
           { expr: `max(surge_worker_concurrency{${W}})`, legend: "task concurrency" },
           { expr: "max(surge_fleet_concurrency)", legend: "fleet setting" },
         ],
-        w: 12,
-        h: 8,
       }),
     )
     .withPanel(
@@ -199,8 +163,6 @@ export function workersDashboard(): DashboardBuilder {
           { expr: "max(surge_fleet_running_tasks)", legend: "running" },
           { expr: "max(surge_fleet_desired_tasks)", legend: "desired" },
         ],
-        w: 12,
-        h: 8,
       }),
     )
     .withPanel(
@@ -210,8 +172,6 @@ export function workersDashboard(): DashboardBuilder {
         description: "How long each task process has run: a restarted task starts again from 0 under a new id.",
         unit: UNITS.seconds,
         targets: [{ expr: `time() - max by (task) (process_start_time_seconds{${W}})`, legend: "{{task}}" }],
-        w: 12,
-        h: 8,
       }),
     )
     .withPanel(
@@ -227,8 +187,6 @@ export function workersDashboard(): DashboardBuilder {
             legend: "{{task}}",
           },
         ],
-        w: 12,
-        h: 8,
       }),
     )
     .withRow(row(16, "Process"))
@@ -245,7 +203,6 @@ export function workersDashboard(): DashboardBuilder {
           },
         ],
         w: 8,
-        h: 8,
       }),
     )
     .withPanel(
@@ -256,7 +213,6 @@ export function workersDashboard(): DashboardBuilder {
         unit: UNITS.bytes,
         targets: [{ expr: `max by (task) (process_resident_memory_bytes{${W}})`, legend: "{{task}}" }],
         w: 8,
-        h: 8,
       }),
     )
     .withPanel(
@@ -267,7 +223,6 @@ export function workersDashboard(): DashboardBuilder {
         unit: UNITS.seconds,
         targets: [{ expr: `max by (task) (nodejs_eventloop_lag_p99_seconds{${W}})`, legend: "{{task}}" }],
         w: 8,
-        h: 8,
       }),
     );
 }

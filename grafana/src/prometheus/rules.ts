@@ -5,7 +5,7 @@
  * alert fire and resolve in a real Prometheus within seconds.
  */
 import { stringify } from "yaml";
-import { JOBS, QUEUE_AGE } from "../common.js";
+import { DASHBOARDS, histogramQuantile, JOBS, QUEUE_AGE } from "../common.js";
 
 export interface RecordingRule {
   record: string;
@@ -78,7 +78,7 @@ export function recordingRules(): RuleGroup<RecordingRule> {
       },
       ...END_TO_END_QUANTILES.map((q) => ({
         record: RECORDED.endToEndQuantile,
-        expr: `histogram_quantile(${q}, sum by (le) (rate(surge_order_end_to_end_seconds_bucket[${RATE_WINDOW}])))`,
+        expr: histogramQuantile(Number(q), "surge_order_end_to_end_seconds_bucket", { window: RATE_WINDOW }),
         labels: { quantile: q },
       })),
     ],
@@ -119,7 +119,8 @@ export const DEFAULT_ALERT_PARAMS: AlertParams = {
 
 // One heading per alert in the runbook, so each alert links to its own anchor.
 const RUNBOOK = "docs/runbook.md";
-const OVERVIEW = "/d/surge-overview";
+const OVERVIEW = `/d/${DASHBOARDS.overview.uid}`;
+const WORKERS = `/d/${DASHBOARDS.workers.uid}`;
 
 export function alertingRules(params: AlertParams = DEFAULT_ALERT_PARAMS): RuleGroup<AlertingRule> {
   const age = "max(surge_queue_oldest_order_age_seconds)";
@@ -198,7 +199,7 @@ export function alertingRules(params: AlertParams = DEFAULT_ALERT_PARAMS): RuleG
             `${params.workerTaskDownFor}: the process is hung or its event loop is blocked. Its orders come ` +
             "back to the queue when their visibility times out; stop the task (it will be replaced).",
           runbook: `${RUNBOOK}#surgeworkertaskdown`,
-          dashboard: "/d/surge-workers",
+          dashboard: WORKERS,
         },
       },
       {
@@ -212,7 +213,7 @@ export function alertingRules(params: AlertParams = DEFAULT_ALERT_PARAMS): RuleG
             `For ${params.fleetBelowDesiredFor} the fleet has run fewer tasks than desired: tasks are crashing ` +
             "and being replaced, or cannot start. Read the task logs and surge_fleet_task_restarts_total.",
           runbook: `${RUNBOOK}#surgefleetbelowdesired`,
-          dashboard: "/d/surge-workers",
+          dashboard: WORKERS,
         },
       },
       {
