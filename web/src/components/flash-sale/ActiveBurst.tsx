@@ -95,16 +95,77 @@ export function PercentileTable({ latency }: { latency: LatencySummaryMs }) {
   );
 }
 
-/** The burst running now: live stats, its last minute, change users or rate, stop. */
-export function ActiveBurst({ burst, onStopped }: { burst: BurstStats; onStopped: () => void }) {
+function BurstProgress({ burst }: { burst: BurstStats }) {
+  const spec = burst.spec;
+  const progress = Math.min(1, burst.elapsedSeconds / spec.durationSeconds);
+  return (
+    <div style={{ margin: "10px 0" }}>
+      <div
+        role="progressbar"
+        aria-label="Burst progress"
+        aria-valuemin={0}
+        aria-valuemax={spec.durationSeconds}
+        aria-valuenow={Math.round(burst.elapsedSeconds)}
+        style={{ height: 6, background: "var(--panel-2)", borderRadius: 3 }}
+      >
+        <div style={{ width: `${progress * 100}%`, height: 6, background: "var(--accent)", borderRadius: 3 }} />
+      </div>
+      <div className="row small muted" style={{ marginTop: 4 }}>
+        <span>
+          {seconds(Math.round(burst.elapsedSeconds))} of {seconds(spec.durationSeconds)}
+        </span>
+        {burst.users && (
+          <span data-testid="burst-users">
+            users {burst.users.active} / {burst.users.target} (spawn {num(burst.users.spawnRate)}/s)
+          </span>
+        )}
+        {burst.ratePerSecond !== undefined && <span>target {num(burst.ratePerSecond)} orders/s</span>}
+        <span>{count(burst.inFlight)} in flight</span>
+        {burst.dropped > 0 && <span className="worse">{count(burst.dropped)} dropped at the in-flight cap</span>}
+      </div>
+    </div>
+  );
+}
+
+/** The burst's last minute: throughput and failures, and two percentiles. */
+function BurstCharts({ timeline }: { timeline: BurstStats["timeline"] }) {
+  return (
+    <div className="grid two" style={{ marginTop: 12 }}>
+      <Sparkline
+        label="Requests per second over the burst's last minute"
+        format={(v) => `${num(v)}/s`}
+        series={[
+          { label: "req/s", color: "#4da3ff", values: timeline.map((p) => p.requestsPerSecond) },
+          { label: "failures/s", color: "#f85149", values: timeline.map((p) => p.failures / p.intervalSeconds) },
+        ]}
+      />
+      <Sparkline
+        label="Response time percentiles over the burst's last minute"
+        format={(v) => ms(v)}
+        series={[
+          { label: "p50", color: "#56d4dd", values: timeline.map((p) => (p.requests > 0 ? p.p50Ms : null)) },
+          { label: "p99", color: "#db61a2", values: timeline.map((p) => (p.requests > 0 ? p.p99Ms : null)) },
+        ]}
+      />
+    </div>
+  );
+}
+
+/** Users, spawn rate or arrival rate, changed while the burst runs; an empty box leaves that figure alone. */
+function ChangeBurst({
+  burst,
+  busy,
+  run,
+}: {
+  burst: BurstStats;
+  busy: boolean;
+  run: ReturnType<typeof useAction>["run"];
+}) {
   const { canOperate } = useConsole();
-  const { busy, notice, run } = useAction();
   const [users, setUsers] = useState<string>("");
   const [spawnRate, setSpawnRate] = useState<string>("");
   const [rate, setRate] = useState<string>("");
   const spec = burst.spec;
-  const progress = Math.min(1, burst.elapsedSeconds / spec.durationSeconds);
-
   const change = (body: Record<string, number>) =>
     run(async () => {
       await ops.patch(`/bursts/${burst.id}`, body);
@@ -115,6 +176,73 @@ export function ActiveBurst({ burst, onStopped }: { burst: BurstStats; onStopped
         .map(([k, v]) => `${k} ${v}`)
         .join(", ")}`;
     });
+  return (
+    <form
+      className="row"
+      style={{ marginTop: 12, alignItems: "flex-end" }}
+      onSubmit={(e) => {
+        e.preventDefault();
+        const body: Record<string, number> = {};
+        if (users !== "") body.users = Number(users);
+        if (spawnRate !== "") body.spawnRate = Number(spawnRate);
+        if (rate !== "") body.ratePerSecond = Number(rate);
+        if (Object.keys(body).length > 0) void change(body);
+      }}
+      aria-label="Change the running burst"
+    >
+      {spec.model === "users" ? (
+        <>
+          <TextField
+            label="Users now"
+            width={140}
+            type="number"
+            name="change-users"
+            min={1}
+            placeholder={String(burst.users?.target ?? spec.users)}
+            value={users}
+            onValue={setUsers}
+          />
+          <TextField
+            label="Spawn rate (users/s)"
+            width={140}
+            type="number"
+            step={0.1}
+            name="change-spawn-rate"
+            placeholder={String(burst.users?.spawnRate ?? spec.spawnRate)}
+            value={spawnRate}
+            onValue={setSpawnRate}
+          />
+        </>
+      ) : (
+        <TextField
+          label="Arrival rate (orders/s)"
+          width={160}
+          type="number"
+          step={0.1}
+          name="change-rate"
+          placeholder={String(burst.ratePerSecond ?? spec.ratePerSecond)}
+          value={rate}
+          onValue={setRate}
+        />
+      )}
+      <button type="submit" disabled={!canOperate || busy || (users === "" && spawnRate === "" && rate === "")}>
+        Apply while running
+      </button>
+      {burst.changes.length > 0 && (
+        <span className="faint small">
+          {burst.changes.length} change(s): last at {num(burst.changes[burst.changes.length - 1]?.atSecond ?? 0)} s by{" "}
+          {burst.changes[burst.changes.length - 1]?.by}
+        </span>
+      )}
+    </form>
+  );
+}
+
+/** The burst running now: live stats, its last minute, change users or rate, stop. */
+export function ActiveBurst({ burst, onStopped }: { burst: BurstStats; onStopped: () => void }) {
+  const { canOperate } = useConsole();
+  const { busy, notice, run } = useAction();
+  const spec = burst.spec;
   const stop = () =>
     run(async () => {
       await ops.delete(`/bursts/${burst.id}`);
@@ -122,7 +250,6 @@ export function ActiveBurst({ burst, onStopped }: { burst: BurstStats; onStopped
       return "Burst stopped.";
     });
 
-  const timeline = burst.timeline;
   return (
     <section className="panel" aria-labelledby="active-title" data-testid="active-burst">
       <div className="row" style={{ justifyContent: "space-between" }}>
@@ -134,51 +261,10 @@ export function ActiveBurst({ burst, onStopped }: { burst: BurstStats; onStopped
           Stop burst
         </button>
       </div>
-      <div style={{ margin: "10px 0" }}>
-        <div
-          role="progressbar"
-          aria-label="Burst progress"
-          aria-valuemin={0}
-          aria-valuemax={spec.durationSeconds}
-          aria-valuenow={Math.round(burst.elapsedSeconds)}
-          style={{ height: 6, background: "var(--panel-2)", borderRadius: 3 }}
-        >
-          <div style={{ width: `${progress * 100}%`, height: 6, background: "var(--accent)", borderRadius: 3 }} />
-        </div>
-        <div className="row small muted" style={{ marginTop: 4 }}>
-          <span>
-            {seconds(Math.round(burst.elapsedSeconds))} of {seconds(spec.durationSeconds)}
-          </span>
-          {burst.users && (
-            <span data-testid="burst-users">
-              users {burst.users.active} / {burst.users.target} (spawn {num(burst.users.spawnRate)}/s)
-            </span>
-          )}
-          {burst.ratePerSecond !== undefined && <span>target {num(burst.ratePerSecond)} orders/s</span>}
-          <span>{count(burst.inFlight)} in flight</span>
-          {burst.dropped > 0 && <span className="worse">{count(burst.dropped)} dropped at the in-flight cap</span>}
-        </div>
-      </div>
+      <BurstProgress burst={burst} />
       {notice}
       <LocustStats burst={burst} />
-      <div className="grid two" style={{ marginTop: 12 }}>
-        <Sparkline
-          label="Requests per second over the burst's last minute"
-          format={(v) => `${num(v)}/s`}
-          series={[
-            { label: "req/s", color: "#4da3ff", values: timeline.map((p) => p.requestsPerSecond) },
-            { label: "failures/s", color: "#f85149", values: timeline.map((p) => p.failures / p.intervalSeconds) },
-          ]}
-        />
-        <Sparkline
-          label="Response time percentiles over the burst's last minute"
-          format={(v) => ms(v)}
-          series={[
-            { label: "p50", color: "#56d4dd", values: timeline.map((p) => (p.requests > 0 ? p.p50Ms : null)) },
-            { label: "p99", color: "#db61a2", values: timeline.map((p) => (p.requests > 0 ? p.p99Ms : null)) },
-          ]}
-        />
-      </div>
+      <BurstCharts timeline={burst.timeline} />
       <div style={{ marginTop: 12 }}>
         <h3>Response time percentiles (all requests so far)</h3>
         <PercentileTable latency={burst.latencyMs} />
@@ -195,64 +281,7 @@ export function ActiveBurst({ burst, onStopped }: { burst: BurstStats; onStopped
           </ul>
         </div>
       )}
-      <form
-        className="row"
-        style={{ marginTop: 12, alignItems: "flex-end" }}
-        onSubmit={(e) => {
-          e.preventDefault();
-          const body: Record<string, number> = {};
-          if (users !== "") body.users = Number(users);
-          if (spawnRate !== "") body.spawnRate = Number(spawnRate);
-          if (rate !== "") body.ratePerSecond = Number(rate);
-          if (Object.keys(body).length > 0) void change(body);
-        }}
-        aria-label="Change the running burst"
-      >
-        {spec.model === "users" ? (
-          <>
-            <TextField
-              label="Users now"
-              width={140}
-              type="number"
-              name="change-users"
-              min={1}
-              placeholder={String(burst.users?.target ?? spec.users)}
-              value={users}
-              onValue={setUsers}
-            />
-            <TextField
-              label="Spawn rate (users/s)"
-              width={140}
-              type="number"
-              step={0.1}
-              name="change-spawn-rate"
-              placeholder={String(burst.users?.spawnRate ?? spec.spawnRate)}
-              value={spawnRate}
-              onValue={setSpawnRate}
-            />
-          </>
-        ) : (
-          <TextField
-            label="Arrival rate (orders/s)"
-            width={160}
-            type="number"
-            step={0.1}
-            name="change-rate"
-            placeholder={String(burst.ratePerSecond ?? spec.ratePerSecond)}
-            value={rate}
-            onValue={setRate}
-          />
-        )}
-        <button type="submit" disabled={!canOperate || busy || (users === "" && spawnRate === "" && rate === "")}>
-          Apply while running
-        </button>
-        {burst.changes.length > 0 && (
-          <span className="faint small">
-            {burst.changes.length} change(s): last at {num(burst.changes[burst.changes.length - 1]?.atSecond ?? 0)} s by{" "}
-            {burst.changes[burst.changes.length - 1]?.by}
-          </span>
-        )}
-      </form>
+      <ChangeBurst burst={burst} busy={busy} run={run} />
     </section>
   );
 }

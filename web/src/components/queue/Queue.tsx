@@ -6,7 +6,7 @@ import { ops } from "../../client/ops-client";
 import { useOps } from "../../client/use-ops";
 import { ago, count, dateTime, seconds, usd } from "../../lib/format";
 import { queueAgeSeverity } from "../../lib/grafana";
-import { type DlqView, pick } from "../../lib/ops";
+import { type DlqView, pick, type QueueSection } from "../../lib/ops";
 import { useConsole, useNow } from "../Shell";
 import { ConfirmDialog, Empty, PageHead, ReadOnlyNote, Resource, Tile, useAction } from "../ui";
 
@@ -16,10 +16,137 @@ interface RedriveResult {
   skipped: Array<{ messageId: string; reason: string }>;
 }
 
+function QueueTiles({ queue, deadOrders }: { queue: QueueSection | undefined; deadOrders: number | undefined }) {
+  return (
+    <div className="tiles">
+      <Tile
+        label="Visible"
+        value={queue ? count(queue.visible) : "—"}
+        hint="waiting for a task"
+        testId="queue-visible"
+      />
+      <Tile label="In flight" value={queue ? count(queue.inFlight) : "—"} hint="received by a task" />
+      <Tile label="Delayed" value={queue ? count(queue.delayed) : "—"} hint="retry backoff" />
+      <Tile
+        label="DLQ"
+        value={queue ? count(queue.dlq) : "—"}
+        hint={deadOrders !== undefined ? `${count(deadOrders)} dead orders in the store` : "dead letters"}
+        severity={queue && queue.dlq > 0 ? "critical" : "ok"}
+        testId="queue-dlq"
+      />
+      <Tile
+        label="Oldest order"
+        value={queue ? seconds(queue.oldestAgeSeconds) : "—"}
+        severity={queueAgeSeverity(queue?.oldestAgeSeconds)}
+        hint="accepted, not yet paid"
+      />
+      <Tile
+        label="Outbox"
+        value={queue?.outboxPending !== undefined ? count(queue.outboxPending) : "—"}
+        hint="accepted, not yet published"
+      />
+    </div>
+  );
+}
+
+/** The DLQ's messages, with a checkbox on each one that names an order to redrive. */
+function DeadLetterTable({
+  messages,
+  selected,
+  setSelected,
+}: {
+  messages: DlqView["messages"];
+  selected: Set<string>;
+  setSelected: (ids: Set<string>) => void;
+}) {
+  const now = useNow();
+  const redrivable = messages.filter((m) => m.orderId);
+  const toggle = (id: string) => {
+    const next = new Set(selected);
+    if (next.has(id)) next.delete(id);
+    else next.add(id);
+    setSelected(next);
+  };
+  return (
+    <div className="table-wrap">
+      <table aria-label="Dead letters">
+        <thead>
+          <tr>
+            <th>
+              <input
+                type="checkbox"
+                aria-label="Select every message with an order"
+                checked={redrivable.length > 0 && redrivable.every((m) => m.orderId && selected.has(m.orderId))}
+                onChange={(e) =>
+                  setSelected(
+                    e.target.checked ? new Set(redrivable.flatMap((m) => (m.orderId ? [m.orderId] : []))) : new Set(),
+                  )
+                }
+              />
+            </th>
+            <th>Order</th>
+            <th>Reason</th>
+            <th>Dead-lettered</th>
+            <th>Order status</th>
+            <th className="num">Attempts</th>
+            <th className="num">Total</th>
+          </tr>
+        </thead>
+        <tbody>
+          {messages.map((m) => (
+            <tr
+              key={m.messageId}
+              className={m.orderId && selected.has(m.orderId) ? "selected" : undefined}
+              data-testid="dlq-row"
+            >
+              <td>
+                {m.orderId ? (
+                  <input
+                    type="checkbox"
+                    aria-label={`Select order ${m.orderId}`}
+                    checked={selected.has(m.orderId)}
+                    onChange={() => m.orderId && toggle(m.orderId)}
+                  />
+                ) : (
+                  <span className="faint" title="No order in this message: nothing to redrive">
+                    —
+                  </span>
+                )}
+              </td>
+              <td className="mono">
+                {m.orderId ?? (
+                  <details>
+                    <summary className="faint">no order (body)</summary>
+                    <pre className="small">{m.body.slice(0, 500)}</pre>
+                  </details>
+                )}
+              </td>
+              <td className="small" data-testid="dlq-reason">
+                {m.reason}
+              </td>
+              <td className="small">
+                {dateTime(m.sentAt)} <span className="faint">({ago(m.sentAt, now)})</span>
+              </td>
+              <td>
+                {m.order ? (
+                  <span className="badge">{m.order.status}</span>
+                ) : (
+                  <span className="faint">not in the store</span>
+                )}
+              </td>
+              <td className="num">{m.order ? count(m.order.attempts) : "—"}</td>
+              <td className="num">{m.order ? usd(m.order.totalCents / 100) : "—"}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
 export function Queue() {
   const { canOperate } = useConsole();
   const { state } = useLive();
-  const now = useNow();
   const queue = pick(state, "queue");
   const dlq = useOps<DlqView>("/dlq?limit=200", 5000);
   const [selected, setSelected] = useState<Set<string>>(new Set());
@@ -28,12 +155,6 @@ export function Queue() {
 
   const messages = dlq.data?.messages ?? [];
   const redrivable = messages.filter((m) => m.orderId);
-  const toggle = (id: string) => {
-    const next = new Set(selected);
-    if (next.has(id)) next.delete(id);
-    else next.add(id);
-    setSelected(next);
-  };
 
   const redrive = (orderIds?: string[]) => {
     setConfirm(undefined);
@@ -64,34 +185,7 @@ export function Queue() {
     <>
       <PageHead title="Queue & DLQ" sub="what waits, what died and why, and putting it back" dashboard="overview" />
       <ReadOnlyNote />
-      <div className="tiles">
-        <Tile
-          label="Visible"
-          value={queue ? count(queue.visible) : "—"}
-          hint="waiting for a task"
-          testId="queue-visible"
-        />
-        <Tile label="In flight" value={queue ? count(queue.inFlight) : "—"} hint="received by a task" />
-        <Tile label="Delayed" value={queue ? count(queue.delayed) : "—"} hint="retry backoff" />
-        <Tile
-          label="DLQ"
-          value={queue ? count(queue.dlq) : "—"}
-          hint={dlq.data ? `${count(dlq.data.deadOrders)} dead orders in the store` : "dead letters"}
-          severity={queue && queue.dlq > 0 ? "critical" : "ok"}
-          testId="queue-dlq"
-        />
-        <Tile
-          label="Oldest order"
-          value={queue ? seconds(queue.oldestAgeSeconds) : "—"}
-          severity={queueAgeSeverity(queue?.oldestAgeSeconds)}
-          hint="accepted, not yet paid"
-        />
-        <Tile
-          label="Outbox"
-          value={queue?.outboxPending !== undefined ? count(queue.outboxPending) : "—"}
-          hint="accepted, not yet published"
-        />
-      </div>
+      <QueueTiles queue={queue} deadOrders={dlq.data?.deadOrders} />
       {notice}
       <section className="panel" aria-labelledby="dlq-title">
         <div className="row" style={{ justifyContent: "space-between", marginBottom: 12 }}>
@@ -125,83 +219,7 @@ export function Queue() {
                   ` (${data.deadOrders} dead order(s) without a DLQ message — purged ones — can still be redriven with "Redrive all".)`}
               </Empty>
             ) : (
-              <div className="table-wrap">
-                <table aria-label="Dead letters">
-                  <thead>
-                    <tr>
-                      <th>
-                        <input
-                          type="checkbox"
-                          aria-label="Select every message with an order"
-                          checked={
-                            redrivable.length > 0 && redrivable.every((m) => m.orderId && selected.has(m.orderId))
-                          }
-                          onChange={(e) =>
-                            setSelected(
-                              e.target.checked
-                                ? new Set(redrivable.flatMap((m) => (m.orderId ? [m.orderId] : [])))
-                                : new Set(),
-                            )
-                          }
-                        />
-                      </th>
-                      <th>Order</th>
-                      <th>Reason</th>
-                      <th>Dead-lettered</th>
-                      <th>Order status</th>
-                      <th className="num">Attempts</th>
-                      <th className="num">Total</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {data.messages.map((m) => (
-                      <tr
-                        key={m.messageId}
-                        className={m.orderId && selected.has(m.orderId) ? "selected" : undefined}
-                        data-testid="dlq-row"
-                      >
-                        <td>
-                          {m.orderId ? (
-                            <input
-                              type="checkbox"
-                              aria-label={`Select order ${m.orderId}`}
-                              checked={selected.has(m.orderId)}
-                              onChange={() => m.orderId && toggle(m.orderId)}
-                            />
-                          ) : (
-                            <span className="faint" title="No order in this message: nothing to redrive">
-                              —
-                            </span>
-                          )}
-                        </td>
-                        <td className="mono">
-                          {m.orderId ?? (
-                            <details>
-                              <summary className="faint">no order (body)</summary>
-                              <pre className="small">{m.body.slice(0, 500)}</pre>
-                            </details>
-                          )}
-                        </td>
-                        <td className="small" data-testid="dlq-reason">
-                          {m.reason}
-                        </td>
-                        <td className="small">
-                          {dateTime(m.sentAt)} <span className="faint">({ago(m.sentAt, now)})</span>
-                        </td>
-                        <td>
-                          {m.order ? (
-                            <span className="badge">{m.order.status}</span>
-                          ) : (
-                            <span className="faint">not in the store</span>
-                          )}
-                        </td>
-                        <td className="num">{m.order ? count(m.order.attempts) : "—"}</td>
-                        <td className="num">{m.order ? usd(m.order.totalCents / 100) : "—"}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
+              <DeadLetterTable messages={data.messages} selected={selected} setSelected={setSelected} />
             )
           }
         </Resource>

@@ -362,6 +362,49 @@ function Activities() {
   );
 }
 
+function TaskTable({ tasks }: { tasks: FleetView["tasks"] }) {
+  const now = useNow();
+  return tasks.length === 0 ? (
+    <Empty>No tasks: nothing is consuming the queue.</Empty>
+  ) : (
+    <div className="table-wrap" style={{ maxHeight: 360 }}>
+      <table aria-label="Worker tasks">
+        <thead>
+          <tr>
+            <th>Task</th>
+            <th>Status</th>
+            <th>Up</th>
+            <th className="num">In flight</th>
+            <th className="num">Processed</th>
+          </tr>
+        </thead>
+        <tbody>
+          {tasks.map((t) => (
+            <tr key={t.taskId} data-testid="task-row">
+              <td className="mono">
+                {t.taskId}
+                {t.revision && <span className="faint"> {t.revision}</span>}
+              </td>
+              <td>
+                <span
+                  className={`badge ${t.status === "running" ? "ok" : t.status === "pending" ? "info" : "warning"}`}
+                >
+                  {t.status}
+                </span>
+              </td>
+              <td className="small" suppressHydrationWarning>
+                {ago(t.startedAt, now).replace(" ago", "")}
+              </td>
+              <td className="num">{t.inFlight === undefined ? "—" : count(t.inFlight)}</td>
+              <td className="num">{t.processed === undefined ? "—" : count(t.processed)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
 export function Workers() {
   const { state } = useLive();
   const store = useLiveStore();
@@ -429,45 +472,7 @@ export function Workers() {
             </section>
             <section className="panel" aria-labelledby="tasks-title">
               <h2 id="tasks-title">Tasks ({fleet.tasks.length})</h2>
-              {fleet.tasks.length === 0 ? (
-                <Empty>No tasks: nothing is consuming the queue.</Empty>
-              ) : (
-                <div className="table-wrap" style={{ maxHeight: 360 }}>
-                  <table aria-label="Worker tasks">
-                    <thead>
-                      <tr>
-                        <th>Task</th>
-                        <th>Status</th>
-                        <th>Up</th>
-                        <th className="num">In flight</th>
-                        <th className="num">Processed</th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {fleet.tasks.map((t) => (
-                        <tr key={t.taskId} data-testid="task-row">
-                          <td className="mono">
-                            {t.taskId}
-                            {t.revision && <span className="faint"> {t.revision}</span>}
-                          </td>
-                          <td>
-                            <span
-                              className={`badge ${t.status === "running" ? "ok" : t.status === "pending" ? "info" : "warning"}`}
-                            >
-                              {t.status}
-                            </span>
-                          </td>
-                          <td className="small" suppressHydrationWarning>
-                            {ago(t.startedAt, now).replace(" ago", "")}
-                          </td>
-                          <td className="num">{t.inFlight === undefined ? "—" : count(t.inFlight)}</td>
-                          <td className="num">{t.processed === undefined ? "—" : count(t.processed)}</td>
-                        </tr>
-                      ))}
-                    </tbody>
-                  </table>
-                </div>
-              )}
+              <TaskTable tasks={fleet.tasks} />
             </section>
           </div>
           {autoscaling && (
