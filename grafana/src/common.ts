@@ -1,8 +1,6 @@
 /**
- * Shared builders and fixed identifiers for every generated Grafana and
- * Prometheus artifact. UIDs here are referenced across files (dashboards link
- * to each other, alert rules link to a panel, rules name the datasource), so
- * they are constants, never derived from titles.
+ * Shared builders and fixed identifiers for every generated artifact. UIDs are constants, never
+ * derived from titles: dashboards, alert rules and datasources refer to each other by them.
  */
 import * as common from "@grafana/grafana-foundation-sdk/common";
 import {
@@ -37,12 +35,7 @@ export const DASHBOARDS = {
 /** Panel ids other artifacts point at (the Grafana queue-age rules link to this panel). */
 export const OVERVIEW_PANEL_IDS = { oldestOrderAge: 12 } as const;
 
-/**
- * Queue-age thresholds, shared by the Prometheus alerts, the Grafana-managed
- * alerts and the panel thresholds so the red line on the graph is the line
- * that pages. Warning: an order has waited a minute (the study's single worker
- * reached that within 2 s of a flash sale). Critical: five minutes.
- */
+/** Queue-age thresholds shared by both alert sets and the panels: the red line on the graph is the one that pages. */
 export const QUEUE_AGE = { warningSeconds: 60, criticalSeconds: 300 } as const;
 
 /** Job names in the Prometheus config; panels and alerts select on them. */

@@ -1,11 +1,7 @@
 /**
- * JSON schemas for Grafana's provisioning files, written from the field names
- * of Grafana's provisioning loader (pkg/services/provisioning: datasources
- * `upsertDataSourceFromConfigV1`, dashboards `configs`, alerting `AlertRuleGroupV1`,
- * `AlertRuleV1`, `QueryV1`, `ContactPointV1`/`ReceiverV1`, the policy's Route,
- * and the webhook notifier's settings). Grafana does not run here, so these are
- * what stands between a typo (`noDataStat`) and a file Grafana ignores or rejects.
- * `additionalProperties: false` throughout: the loader silently drops unknown keys.
+ * JSON schemas for Grafana's provisioning files, from the field names of its provisioning loader
+ * (pkg/services/provisioning). Grafana does not run here: these catch a typo (`noDataStat`) that
+ * the loader would silently drop.
  */
 
 /** Prometheus-style durations, as the loader parses them (model.ParseDuration). */

@@ -1,9 +1,4 @@
-/**
- * Surge / Lambda: the same orders processed by a function subscribed to SNS.
- * Cold vs warm starts (the study measured ~60 ms cold starts), init duration
- * percentiles, concurrency and the execution environments behind it, throttles
- * and errors.
- */
+/** Surge / Lambda: cold vs warm starts, init duration, concurrency and environments, throttles and errors. */
 import type { DashboardBuilder } from "@grafana/grafana-foundation-sdk/dashboard";
 import {
   DASHBOARDS,

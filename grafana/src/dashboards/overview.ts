@@ -1,9 +1,4 @@
-/**
- * Surge / Overview: the on-call engineer's first screen. Orders in vs out, the
- * queue (waiting, in flight, dead), how old the oldest waiting order is, how
- * long orders take end to end, and the fleet paying them — with bursts and
- * scale actions marked on every graph.
- */
+/** Surge / Overview, the on-call's first screen: orders in vs out, the queue and its age, latency, the fleet. */
 import { AnnotationQueryBuilder, type DashboardBuilder } from "@grafana/grafana-foundation-sdk/dashboard";
 import {
   DASHBOARDS,
@@ -27,7 +22,7 @@ const ageThresholds = [
 ] as const;
 
 /** Annotation queries are filters (`> 0`): only the moments something happened become marks. */
-export const OVERVIEW_ANNOTATIONS = {
+const OVERVIEW_ANNOTATIONS = {
   bursts: "max(surge_burst_active) > 0",
   scaleActions: "sum by (direction, actor) (increase(surge_autoscaler_scaling_actions_total[1m])) > 0",
 } as const;

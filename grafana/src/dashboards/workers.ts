@@ -1,9 +1,4 @@
-/**
- * Surge / Workers: one line per worker task. Throughput, the payment slots
- * that bound it (the study's physics: a task never pays more than
- * PAYMENT_SLOTS at once, whatever its concurrency), concurrency, restarts,
- * and the process underneath.
- */
+/** Surge / Workers: one line per task; throughput, the payment slots that bound it, restarts, the process. */
 import {
   type DashboardBuilder,
   QueryVariableBuilder,
@@ -14,7 +9,7 @@ import { DASHBOARDS, DATASOURCE, dashboard, JOBS, percentileTargets, row, timese
 import { RECORDED } from "../prometheus/rules.js";
 
 /** The `task` variable's options: every task that has reported its concurrency. */
-export const TASK_VARIABLE_QUERY = "label_values(surge_worker_concurrency, task)";
+const TASK_VARIABLE_QUERY = "label_values(surge_worker_concurrency, task)";
 
 const W = `job="${JOBS.workers}", task=~"$task"`;
 
