@@ -50,6 +50,95 @@ function loadLabel(b: BurstSummary): string {
   return s.model === "users" ? `${s.users} users @ ${s.spawnRate}/s` : `${s.ratePerSecond}/s arrival`;
 }
 
+/** Past bursts: open one's figures, pick two to compare, export one. */
+function HistoryTable({
+  bursts,
+  sync,
+  async,
+  detail,
+  setDetail,
+  select,
+}: {
+  bursts: BurstSummary[];
+  sync: BurstSummary | undefined;
+  async: BurstSummary | undefined;
+  detail: string | undefined;
+  setDetail: (id: string | undefined) => void;
+  select: (burst: BurstSummary) => void;
+}) {
+  return (
+    <div className="table-wrap">
+      <table aria-label="Past bursts">
+        <thead>
+          <tr>
+            <th>Started</th>
+            <th>By</th>
+            <th>Endpoint</th>
+            <th>Load</th>
+            <th className="num">Duration</th>
+            <th className="num">Requests</th>
+            <th className="num">Fails</th>
+            <th className="num">Req/s</th>
+            <th className="num">p50</th>
+            <th className="num">p99</th>
+            <th>Status</th>
+            <th>Compare</th>
+            <th>Export</th>
+          </tr>
+        </thead>
+        <tbody>
+          {bursts.map((b) => (
+            <tr key={b.id} className={b.id === sync?.id || b.id === async?.id ? "selected" : undefined}>
+              <td className="mono">
+                <button
+                  type="button"
+                  className="small ghost"
+                  onClick={() => setDetail(detail === b.id ? undefined : b.id)}
+                  aria-expanded={detail === b.id}
+                >
+                  {dateTime(b.startedAt)}
+                </button>
+              </td>
+              <td>{b.startedBy}</td>
+              <td>
+                <span className={`badge ${b.spec.mode === "async" ? "info" : "warning"}`}>{b.spec.mode}</span>
+              </td>
+              <td>{loadLabel(b)}</td>
+              <td className="num">{Math.round(b.elapsedSeconds)} s</td>
+              <td className="num">{count(b.requests)}</td>
+              <td className="num">{percent(b.failureRatio)}</td>
+              <td className="num">{perSecond(b.throughputPerSecond)}</td>
+              <td className="num">{ms(b.latencyMs.p50)}</td>
+              <td className="num">{ms(b.latencyMs.p99)}</td>
+              <td>{b.status}</td>
+              <td>
+                <label className="check small">
+                  <input
+                    type="radio"
+                    name={`compare-${b.spec.mode}`}
+                    checked={(b.spec.mode === "sync" ? sync?.id : async?.id) === b.id}
+                    onChange={() => select(b)}
+                    disabled={b.status === "running"}
+                  />
+                  as {b.spec.mode}
+                </label>
+              </td>
+              <td className="small">
+                <a href={`/api/ops/bursts/${b.id}?format=csv`} download>
+                  CSV
+                </a>{" "}
+                <a href={`/api/ops/bursts/${b.id}?format=json`} download>
+                  JSON
+                </a>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
 export function FlashSale() {
   const { canOperate } = useConsole();
   const { state } = useLive();
@@ -166,75 +255,14 @@ export function FlashSale() {
             data.bursts.length === 0 ? (
               <Empty>No bursts yet. Start one above — try the Flash sale preset on async.</Empty>
             ) : (
-              <div className="table-wrap">
-                <table aria-label="Past bursts">
-                  <thead>
-                    <tr>
-                      <th>Started</th>
-                      <th>By</th>
-                      <th>Endpoint</th>
-                      <th>Load</th>
-                      <th className="num">Duration</th>
-                      <th className="num">Requests</th>
-                      <th className="num">Fails</th>
-                      <th className="num">Req/s</th>
-                      <th className="num">p50</th>
-                      <th className="num">p99</th>
-                      <th>Status</th>
-                      <th>Compare</th>
-                      <th>Export</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {data.bursts.map((b) => (
-                      <tr key={b.id} className={b.id === sync?.id || b.id === async?.id ? "selected" : undefined}>
-                        <td className="mono">
-                          <button
-                            type="button"
-                            className="small ghost"
-                            onClick={() => setDetail(detail === b.id ? undefined : b.id)}
-                            aria-expanded={detail === b.id}
-                          >
-                            {dateTime(b.startedAt)}
-                          </button>
-                        </td>
-                        <td>{b.startedBy}</td>
-                        <td>
-                          <span className={`badge ${b.spec.mode === "async" ? "info" : "warning"}`}>{b.spec.mode}</span>
-                        </td>
-                        <td>{loadLabel(b)}</td>
-                        <td className="num">{Math.round(b.elapsedSeconds)} s</td>
-                        <td className="num">{count(b.requests)}</td>
-                        <td className="num">{percent(b.failureRatio)}</td>
-                        <td className="num">{perSecond(b.throughputPerSecond)}</td>
-                        <td className="num">{ms(b.latencyMs.p50)}</td>
-                        <td className="num">{ms(b.latencyMs.p99)}</td>
-                        <td>{b.status}</td>
-                        <td>
-                          <label className="check small">
-                            <input
-                              type="radio"
-                              name={`compare-${b.spec.mode}`}
-                              checked={(b.spec.mode === "sync" ? sync?.id : async?.id) === b.id}
-                              onChange={() => setSelected((s) => ({ ...s, [b.spec.mode]: b.id }))}
-                              disabled={b.status === "running"}
-                            />
-                            as {b.spec.mode}
-                          </label>
-                        </td>
-                        <td className="small">
-                          <a href={`/api/ops/bursts/${b.id}?format=csv`} download>
-                            CSV
-                          </a>{" "}
-                          <a href={`/api/ops/bursts/${b.id}?format=json`} download>
-                            JSON
-                          </a>
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
+              <HistoryTable
+                bursts={data.bursts}
+                sync={sync}
+                async={async}
+                detail={detail}
+                setDetail={setDetail}
+                select={(b) => setSelected((s) => ({ ...s, [b.spec.mode]: b.id }))}
+              />
             )
           }
         </Resource>

@@ -5,8 +5,8 @@ import { useLive, useLiveStore } from "../../client/live";
 import type { PanelSpec } from "../../lib/chart";
 import { ago, clock, count, ms, num, perSecond, seconds } from "../../lib/format";
 import { QUEUE_AGE_THRESHOLDS, queueAgeSeverity } from "../../lib/grafana";
-import { type AlertView, pick, section } from "../../lib/ops";
-import type { SeriesKey, Timeline } from "../../lib/timeline";
+import { type AlertView, type BurstStats, type OpsSnapshot, pick, section } from "../../lib/ops";
+import type { Marker, SeriesKey, Timeline, TimelinePoint } from "../../lib/timeline";
 import { useNow } from "../Shell";
 import { TimelineChart } from "../TimelineChart";
 import { Empty, PageHead, Tile } from "../ui";
@@ -100,6 +100,161 @@ function recentMean(timeline: Timeline, key: SeriesKey, n: number): number {
   return k === 0 ? Number.NaN : sum / k;
 }
 
+/** The figures an operator reads first, each coloured like its line on the timeline. */
+function OverviewTiles({
+  state,
+  latest,
+  acceptRate,
+  processRate,
+}: {
+  state: OpsSnapshot | undefined;
+  latest: TimelinePoint | undefined;
+  acceptRate: number;
+  processRate: number;
+}) {
+  const queue = section(state, "queue");
+  const fleet = pick(state, "fleet");
+  const autoscaling = pick(state, "autoscaling");
+  const latency = pick(state, "latency");
+  const ageSeverity = queueAgeSeverity(queue.ok ? queue.value.oldestAgeSeconds : undefined);
+  const drain =
+    autoscaling && "drainEtaSeconds" in autoscaling.signals ? autoscaling.signals.drainEtaSeconds : undefined;
+  const growing = acceptRate - processRate;
+  return (
+    <div className="tiles" data-live-ready={state ? "true" : undefined}>
+      <Tile
+        testId="tile-accept"
+        label="Accepted"
+        value={perSecond(acceptRate)}
+        hint="orders/s, 5 s mean"
+        color={COLORS.accept}
+      />
+      <Tile
+        testId="tile-process"
+        label="Paid"
+        value={perSecond(processRate)}
+        hint={
+          Number.isFinite(growing) && Math.abs(growing) >= 0.5
+            ? growing > 0
+              ? `queue growing ${num(growing, 2)}/s`
+              : `queue shrinking ${num(-growing, 2)}/s`
+            : "orders/s, 5 s mean"
+        }
+        color={COLORS.process}
+        severity={Number.isFinite(growing) && growing > 1 ? "warning" : "ok"}
+      />
+      <Tile
+        testId="tile-visible"
+        label="Queue visible"
+        value={queue.ok ? count(queue.value.visible) : "—"}
+        hint={
+          queue.ok && queue.value.backlog !== undefined ? `backlog ${count(queue.value.backlog)} orders` : "messages"
+        }
+        color={COLORS.visible}
+      />
+      <Tile
+        testId="tile-inflight"
+        label="In flight"
+        value={queue.ok ? count(queue.value.inFlight) : "—"}
+        hint="received, not yet deleted"
+        color={COLORS.inFlight}
+      />
+      <Tile
+        testId="tile-dlq"
+        label="DLQ"
+        value={queue.ok ? count(queue.value.dlq) : "—"}
+        hint={queue.ok && queue.value.dlq > 0 ? <Link href="/queue">inspect and redrive →</Link> : "dead letters"}
+        color={COLORS.dlq}
+        severity={queue.ok && queue.value.dlq > 0 ? "critical" : "ok"}
+      />
+      <Tile
+        testId="tile-age"
+        label="Oldest order"
+        value={queue.ok ? seconds(queue.value.oldestAgeSeconds) : "—"}
+        hint={
+          ageSeverity === "critical"
+            ? "over 5 min: paging"
+            : ageSeverity === "warning"
+              ? "over 60 s"
+              : "waiting, not yet paid"
+        }
+        color={COLORS.age}
+        severity={ageSeverity}
+      />
+      <Tile
+        testId="tile-p50"
+        label="Latency p50"
+        value={ms(latest?.p50Ms)}
+        hint="202 → paid, median"
+        color={COLORS.p50}
+      />
+      <Tile
+        testId="tile-p99"
+        label="Latency p99"
+        value={ms(latest?.p99Ms)}
+        hint={
+          latency
+            ? latency.samples > 0
+              ? `202 → paid, last ${latency.windowSeconds} s (${count(latency.samples)})`
+              : `no payment in the last ${latency.windowSeconds} s`
+            : "not reported by this API"
+        }
+        color={COLORS.p99}
+      />
+      <Tile
+        testId="tile-tasks"
+        label="Tasks"
+        value={fleet ? `${fleet.running} / ${fleet.desiredCount}` : "—"}
+        hint={
+          fleet
+            ? `running / desired${fleet.pending ? ` · ${fleet.pending} starting` : ""} · ${fleet.controlledBy}`
+            : "fleet not reported"
+        }
+        color={COLORS.running}
+        severity={fleet && fleet.running < fleet.desiredCount && fleet.pending === 0 ? "warning" : "ok"}
+      />
+      <Tile
+        testId="tile-drain"
+        label="Drain ETA"
+        value={drain === undefined ? "—" : drain === null ? "never" : seconds(drain)}
+        hint={drain === null ? "no task running" : "backlog at fleet capacity"}
+        severity={drain === null && queue.ok && (queue.value.backlog ?? queue.value.visible) > 0 ? "critical" : "ok"}
+      />
+    </div>
+  );
+}
+
+function BurstBanner({ burst }: { burst: BurstStats }) {
+  return (
+    <div className="banner info small" role="status">
+      Burst running: {burst.spec.model === "users" ? `${burst.users?.active ?? 0} users` : `${burst.ratePerSecond}/s`}{" "}
+      {burst.spec.mode}, {Math.round(burst.elapsedSeconds)} s of {burst.spec.durationSeconds} s,{" "}
+      {perSecond(burst.currentRequestsPerSecond)} now — <Link href="/flash-sale">watch on Flash sale →</Link>
+    </div>
+  );
+}
+
+function EventList({ markers }: { markers: Marker[] }) {
+  return markers.length === 0 ? (
+    <Empty>No bursts or scaling actions in the last hour.</Empty>
+  ) : (
+    <ol className="events" reversed>
+      {[...markers]
+        .reverse()
+        .slice(0, 30)
+        .map((m) => (
+          <li key={m.id}>
+            <span className="mono faint">{clock(m.at)}</span>
+            <span>
+              <strong>{m.label}</strong> <span className="muted">by {m.by}</span>
+              {m.detail && <div className="faint small">{m.detail}</div>}
+            </span>
+          </li>
+        ))}
+    </ol>
+  );
+}
+
 export function Overview() {
   const store = useLiveStore();
   const { state, markers } = useLive();
@@ -108,16 +263,10 @@ export function Overview() {
   const latest = timeline.latest();
   const queue = section(state, "queue");
   const fleet = pick(state, "fleet");
-  const autoscaling = pick(state, "autoscaling");
   const bursts = pick(state, "bursts");
   const alerts = pick(state, "alerts");
-  const latency = pick(state, "latency");
-  const ageSeverity = queueAgeSeverity(queue.ok ? queue.value.oldestAgeSeconds : undefined);
-  const drain =
-    autoscaling && "drainEtaSeconds" in autoscaling.signals ? autoscaling.signals.drainEtaSeconds : undefined;
   const acceptRate = recentMean(timeline, "acceptPerSecond", 5);
   const processRate = recentMean(timeline, "processPerSecond", 5);
-  const growing = acceptRate - processRate;
 
   return (
     <>
@@ -133,118 +282,9 @@ export function Overview() {
         </div>
       )}
 
-      <div className="tiles" data-live-ready={state ? "true" : undefined}>
-        <Tile
-          testId="tile-accept"
-          label="Accepted"
-          value={perSecond(acceptRate)}
-          hint="orders/s, 5 s mean"
-          color={COLORS.accept}
-        />
-        <Tile
-          testId="tile-process"
-          label="Paid"
-          value={perSecond(processRate)}
-          hint={
-            Number.isFinite(growing) && Math.abs(growing) >= 0.5
-              ? growing > 0
-                ? `queue growing ${num(growing, 2)}/s`
-                : `queue shrinking ${num(-growing, 2)}/s`
-              : "orders/s, 5 s mean"
-          }
-          color={COLORS.process}
-          severity={Number.isFinite(growing) && growing > 1 ? "warning" : "ok"}
-        />
-        <Tile
-          testId="tile-visible"
-          label="Queue visible"
-          value={queue.ok ? count(queue.value.visible) : "—"}
-          hint={
-            queue.ok && queue.value.backlog !== undefined ? `backlog ${count(queue.value.backlog)} orders` : "messages"
-          }
-          color={COLORS.visible}
-        />
-        <Tile
-          testId="tile-inflight"
-          label="In flight"
-          value={queue.ok ? count(queue.value.inFlight) : "—"}
-          hint="received, not yet deleted"
-          color={COLORS.inFlight}
-        />
-        <Tile
-          testId="tile-dlq"
-          label="DLQ"
-          value={queue.ok ? count(queue.value.dlq) : "—"}
-          hint={queue.ok && queue.value.dlq > 0 ? <Link href="/queue">inspect and redrive →</Link> : "dead letters"}
-          color={COLORS.dlq}
-          severity={queue.ok && queue.value.dlq > 0 ? "critical" : "ok"}
-        />
-        <Tile
-          testId="tile-age"
-          label="Oldest order"
-          value={queue.ok ? seconds(queue.value.oldestAgeSeconds) : "—"}
-          hint={
-            ageSeverity === "critical"
-              ? "over 5 min: paging"
-              : ageSeverity === "warning"
-                ? "over 60 s"
-                : "waiting, not yet paid"
-          }
-          color={COLORS.age}
-          severity={ageSeverity}
-        />
-        <Tile
-          testId="tile-p50"
-          label="Latency p50"
-          value={ms(latest?.p50Ms)}
-          hint="202 → paid, median"
-          color={COLORS.p50}
-        />
-        <Tile
-          testId="tile-p99"
-          label="Latency p99"
-          value={ms(latest?.p99Ms)}
-          hint={
-            latency
-              ? latency.samples > 0
-                ? `202 → paid, last ${latency.windowSeconds} s (${count(latency.samples)})`
-                : `no payment in the last ${latency.windowSeconds} s`
-              : "not reported by this API"
-          }
-          color={COLORS.p99}
-        />
-        <Tile
-          testId="tile-tasks"
-          label="Tasks"
-          value={fleet ? `${fleet.running} / ${fleet.desiredCount}` : "—"}
-          hint={
-            fleet
-              ? `running / desired${fleet.pending ? ` · ${fleet.pending} starting` : ""} · ${fleet.controlledBy}`
-              : "fleet not reported"
-          }
-          color={COLORS.running}
-          severity={fleet && fleet.running < fleet.desiredCount && fleet.pending === 0 ? "warning" : "ok"}
-        />
-        <Tile
-          testId="tile-drain"
-          label="Drain ETA"
-          value={drain === undefined ? "—" : drain === null ? "never" : seconds(drain)}
-          hint={drain === null ? "no task running" : "backlog at fleet capacity"}
-          severity={drain === null && queue.ok && (queue.value.backlog ?? queue.value.visible) > 0 ? "critical" : "ok"}
-        />
-      </div>
+      <OverviewTiles state={state} latest={latest} acceptRate={acceptRate} processRate={processRate} />
 
-      {bursts?.active && (
-        <div className="banner info small" role="status">
-          Burst running:{" "}
-          {bursts.active.spec.model === "users"
-            ? `${bursts.active.users?.active ?? 0} users`
-            : `${bursts.active.ratePerSecond}/s`}{" "}
-          {bursts.active.spec.mode}, {Math.round(bursts.active.elapsedSeconds)} s of{" "}
-          {bursts.active.spec.durationSeconds} s, {perSecond(bursts.active.currentRequestsPerSecond)} now —{" "}
-          <Link href="/flash-sale">watch on Flash sale →</Link>
-        </div>
-      )}
+      {bursts?.active && <BurstBanner burst={bursts.active} />}
 
       <section className="panel" aria-labelledby="timeline-title">
         <h2 id="timeline-title" className="sr-only">
@@ -268,24 +308,7 @@ export function Overview() {
         </section>
         <section className="panel" aria-labelledby="events-title">
           <h2 id="events-title">Events on the timeline</h2>
-          {markers.length === 0 ? (
-            <Empty>No bursts or scaling actions in the last hour.</Empty>
-          ) : (
-            <ol className="events" reversed>
-              {[...markers]
-                .reverse()
-                .slice(0, 30)
-                .map((m) => (
-                  <li key={m.id}>
-                    <span className="mono faint">{clock(m.at)}</span>
-                    <span>
-                      <strong>{m.label}</strong> <span className="muted">by {m.by}</span>
-                      {m.detail && <div className="faint small">{m.detail}</div>}
-                    </span>
-                  </li>
-                ))}
-            </ol>
-          )}
+          <EventList markers={markers} />
         </section>
       </div>
     </>
