@@ -1,17 +1,6 @@
 /**
- * What order processing costs on Lambda and on Fargate, with the study's prices
- * (Part III, "COST REALITY CHECK", us-west-2) as editable defaults.
- *
- * Lambda bills requests and GB-seconds of billed duration, less a monthly free
- * tier; Fargate bills vCPU-hours and GB-hours for every second a task runs,
- * busy or idle. So Lambda's cost follows the order volume and Fargate's follows
- * the fleet over time: `compareCosts` answers both for a monthly volume and
- * the volume where they cross; `fargateCostFromTaskSeconds` prices a fleet
- * actually observed (task-seconds from the scaling activity log).
- *
- * Money is kept as unrounded USD (float) and rounded only for display with
- * `roundUsd`, which rounds half-up on the decimal digits a person would write,
- * so 0.002555 shows as 0.00256 the way the study's arithmetic does.
+ * Lambda and Fargate bills at the study's prices (docs/lambda.md): Lambda's follows the order
+ * volume, Fargate's the fleet over time. USD stays unrounded until `roundUsd` formats it.
  */
 
 interface LambdaPricing {
@@ -328,11 +317,8 @@ export function ordersForLambdaBudget(budgetUsd: number, input: Omit<CostInput, 
 }
 
 /**
- * The smallest monthly volume at which Lambda costs as much as Fargate (above
- * it, Fargate is cheaper), or null when Lambda stays cheaper at any volume.
- * Within the free tier Lambda costs nothing; past it Lambda's bill grows by a
- * full invocation per order while a task shares its slots among several
- * payments, so with the study's sizes the bills cross exactly once.
+ * The smallest monthly volume at which Lambda costs as much as Fargate, or null when Lambda stays
+ * cheaper at any volume. Past the free tier Lambda's bill grows faster, so the bills cross once.
  */
 export function breakEvenOrders(input: Omit<CostInput, "ordersPerMonth">): number | null {
   const diff = (orders: number) =>

@@ -23,11 +23,8 @@ import {
 } from "@aws-sdk/client-sqs";
 
 /**
- * SDK clients from the standard AWS configuration (AWS_REGION, credentials chain,
- * AWS_ENDPOINT_URL for the local emulator). SQS is told to use the configured
- * endpoint rather than the queue URL's host: the emulator's queue URLs name a
- * host (sqs.<region>.localhost) that plain DNS does not resolve, and on AWS the
- * regional endpoint is the same host anyway.
+ * SDK clients from the standard AWS configuration. SQS uses the configured endpoint, not the queue
+ * URL's host: the emulator's (sqs.<region>.localhost) does not resolve, and on AWS they are the same.
  */
 export function createAwsClients(config: SQSClientConfig & SNSClientConfig = {}): { sqs: SQSClient; sns: SNSClient } {
   return {
@@ -70,15 +67,9 @@ export const FILTER_POLICIES: Record<ProcessingPlatform, object> = {
 };
 
 /**
- * Creates (idempotently) what the local stack needs: the orders topic, the
- * orders queue subscribed with raw delivery, and the dead-letter queue that
- * takes a message after `maxReceiveCount` receives. On AWS the CDK app owns
- * these; the services only resolve them (see resolveTopology).
- *
- * With `lambdaQueue`, a second queue is subscribed for the local Lambda
- * runtime (fauxqs delivers SNS to SQS only): without raw delivery, so each body
- * is the SNS envelope a Lambda SNS event carries, and both subscriptions get
- * the filter policies that route each order to one platform (ROUTE_ATTRIBUTE).
+ * Creates (idempotently) the local stack's topic, orders queue (raw delivery) and DLQ; on AWS the
+ * CDK app owns them. `lambdaQueue` adds the local Lambda runtime's queue, without raw delivery so
+ * bodies are SNS envelopes, and the filter policies that route each order (docs/lambda.md).
  */
 export async function ensureTopology(
   clients: { sqs: SQSClient; sns: SNSClient },

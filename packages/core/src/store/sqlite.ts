@@ -46,24 +46,16 @@ interface PendingAccept {
 }
 
 /**
- * better-sqlite3 is loaded when a store opens, not when this module loads. The
- * bundles keep the native module external, and esbuild turns an external ESM
- * import into a static import at the top of the bundle: the Lambda function,
- * which bundles this module but runs on PostgreSQL and ships without native
- * modules, would fail every cold start on it.
+ * Loaded when a store opens, not at import: the Lambda bundle includes this module but ships
+ * without native modules (it runs on PostgreSQL), so a static import would fail its cold starts.
  */
 function loadBetterSqlite3(): typeof Database {
   return createRequire(import.meta.url)("better-sqlite3") as typeof Database;
 }
 
 /**
- * SQLite order store (better-sqlite3, WAL, synchronous=FULL). Several processes
- * (API and worker tasks) share the file; writes take the lock up front
- * (BEGIN IMMEDIATE) so a read-then-write never races another process.
- *
- * Accepts are group-committed: every order that arrives in one event-loop turn
- * is written in one transaction, so the fsync that makes a 202 durable is paid
- * once per batch instead of once per request.
+ * SQLite order store (WAL, synchronous=FULL), shared by several processes: writes take the lock
+ * up front (BEGIN IMMEDIATE). Accepts are group-committed per event-loop turn: one fsync a batch.
  */
 export class SqliteOrderStore implements OrderStore {
   readonly kind = "sqlite" as const;
@@ -149,9 +141,8 @@ export class SqliteOrderStore implements OrderStore {
   }
 
   /**
-   * Creates the schema, or brings an older file up to date, under the write lock (two processes
-   * opening one file at once both check inside it). A current file is only read: opening the store
-   * does not wait behind writers, which a Lambda cold start would feel.
+   * Creates or upgrades the schema under the write lock (two processes may open one file at once);
+   * a current file is only read, so opening does not wait behind writers.
    */
   #migrate(): void {
     const version = () => this.#db.pragma("user_version", { simple: true }) as number;
@@ -357,11 +348,8 @@ export class SqliteOrderStore implements OrderStore {
   }
 
   /**
-   * Runs one write without syncing the WAL at its commit (synchronous=NORMAL for that statement).
-   * Only for the relay's bookkeeping: a lease or a delete lost to a power cut means the order is
-   * published once more, which delivery already tolerates (at least once, idempotent payment).
-   * It stays ordered and crash-safe — the next FULL commit (an accept) syncs the WAL up to
-   * itself — and it takes two fsyncs per relay round off the accept path's thread.
+   * One write without a WAL sync (synchronous=NORMAL), for the relay's bookkeeping only: losing it
+   * to a power cut republishes an order, which at-least-once delivery already tolerates.
    */
   #withoutFsync<T>(write: () => T): T {
     this.#db.pragma("synchronous = NORMAL");
