@@ -1,8 +1,6 @@
 /**
- * After `next build`: copies the static assets into the standalone server's
- * tree (.next/standalone/web), which Next leaves to a CDN by default, so
- * `node .next/standalone/web/server.js` serves the whole console by itself —
- * locally (`npm start`) exactly as in the container image.
+ * After `next build`: copies the static assets into the standalone tree (Next leaves them to a
+ * CDN), so its server.js serves the whole console, locally exactly as in the container image.
  */
 import { cpSync, existsSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";

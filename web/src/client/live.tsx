@@ -20,10 +20,8 @@ interface LiveView {
 }
 
 /**
- * One EventSource for the whole console (opened by the shell, kept across page
- * navigations), feeding one Timeline. React components read the latest
- * snapshot through `useLive()` (re-rendered once a second); the chart reads the
- * Timeline's typed arrays directly and redraws on `subscribe`, outside React.
+ * One EventSource for the whole console, kept across navigations, feeding one Timeline.
+ * Components read `useLive()` (once a second); the chart reads the Timeline outside React.
  */
 class LiveStore {
   timeline = new Timeline(3600);

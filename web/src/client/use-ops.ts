@@ -14,10 +14,8 @@ interface OpsResource<T> {
 }
 
 /**
- * GET an ops resource and keep it fresh: re-fetched every `intervalMs` while
- * the tab is visible (a hidden tab polls nothing), at once when it becomes
- * visible again, and on `refresh()` after a change. A failed refresh keeps the
- * last good data on screen beside the error: stale numbers, flagged, beat none.
+ * GET an ops resource every `intervalMs` while the tab is visible (a hidden tab polls nothing).
+ * A failed refresh keeps the last good data beside the error: stale numbers, flagged, beat none.
  */
 export function useOps<T>(path: string | null, intervalMs = 0): OpsResource<T> {
   const [data, setData] = useState<T>();

@@ -31,12 +31,8 @@ function totals(queue: QueueSection | undefined): { total: number; paid: number 
 }
 
 /**
- * Accept and process rates come from the exact counts in the order store
- * (orders by status), differenced between consecutive snapshots: one point
- * per second, so a 6 s burst looks 6 s wide — the API's own `rates` section
- * averages over a 10 s window and would smear its edges. Without the counts
- * (an older API), that section is used. Never SQS's approximate counters. A
- * count that went down (a store reset) yields no rate rather than a negative one.
+ * Rates differenced from the store's exact counts, one point a second (the API's 10 s `rates`
+ * window would smear a burst's edges; it is the fallback). A count that went down yields no rate.
  */
 export function derivePoint(
   snapshot: OpsSnapshot,

@@ -1,10 +1,6 @@
 /**
- * The ops API's shapes as the console reads them. Where a module has landed,
- * its own exported type is imported (type-only: nothing of the API reaches the
- * bundle), so a change to the contract breaks the console's type check rather
- * than the console at run time. Sections of the snapshot can each be an
- * `{error}` instead (a failing section never fails the snapshot): every reader
- * goes through `section()`.
+ * The ops API's shapes as the console reads them, imported type-only from the API's contract so
+ * a contract change breaks the type check, not the page. Any section may be `{error}`: read via `section()`.
  */
 
 import type {

@@ -1,11 +1,6 @@
 /**
- * The capacity planner's arithmetic — the study's physics as functions.
- *
- * A task pays at most `slots` orders at once, each taking `paymentDurationMs`,
- * so it processes min(slots, concurrency) ÷ duration orders per second.
- * Concurrency above the slots only makes a task hold more messages in flight
- * while they wait for a slot: more in-flight, not more throughput. Only more
- * tasks (processes, each with its own slots) raise the fleet's rate.
+ * The capacity planner's arithmetic. A task pays min(slots, concurrency) ÷ duration orders/s:
+ * concurrency above the slots adds messages in flight, not throughput; only more tasks scale.
  */
 
 export interface PlannerInput {

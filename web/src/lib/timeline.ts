@@ -1,8 +1,6 @@
 /**
- * The live timeline: one point per second, kept column by column in
- * fixed-size typed arrays (a ring), so an hour of data is 3,600 slots per
- * series, appending never allocates, and the chart walks plain Float64Arrays.
- * Unknown values are NaN — drawn as gaps, never as zero.
+ * The live timeline: one point a second in a ring of typed arrays, so appending never allocates
+ * and the chart walks plain Float64Arrays. Unknown values are NaN: gaps, never zero.
  */
 
 export const SERIES = [

@@ -2,13 +2,8 @@ import { env } from "../env";
 import { type Session, SessionSealer, safeEqual } from "./session";
 
 /**
- * Who may do what: the session cookie, and the cross-site checks every
- * mutation passes. Three independent layers stop a forged request from
- * another site: the session cookie is SameSite=Strict (not sent at all on a
- * cross-site request), the request's Origin must be the console's own, and the
- * request must echo the sign-in's CSRF token in a header — which a page on
- * another origin can neither read nor set without a CORS preflight the console
- * never answers.
+ * Who may do what: the session cookie, and the cross-site checks every mutation passes
+ * (SameSite=Strict, own Origin, CSRF header: three independent layers, docs/console.md).
  */
 
 const CSRF_HEADER = "x-surge-csrf";

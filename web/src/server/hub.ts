@@ -12,16 +12,9 @@ import { type Marker, Timeline, type TimelineColumns, type TimelinePoint } from 
 import { opsFetch } from "./surge-api";
 
 /**
- * The console server's one subscription to the API's `/ops/stream`, fanned
- * out to every open browser. It keeps the last hour of one-second points (and
- * the markers for bursts and scaling actions) in memory, so a page opened
- * mid-incident draws the last hour at once instead of starting empty, and N
- * operators watching cost the API one stream, not N.
- *
- * Which token it streams with: SURGE_OPS_TOKEN when the console has its own
- * (it then records from start-up, watched or not); otherwise the token of a
- * signed-in operator who is watching, and it stops a minute after the last
- * one leaves — an operator's token is not used on their behalf once they've gone.
+ * The console server's one `/ops/stream` subscription with the last hour in memory, fanned out to
+ * every browser (docs/console.md). Without SURGE_OPS_TOKEN it borrows a watching operator's token
+ * and stops a minute after the last one leaves: a token is not used on behalf of someone gone.
  */
 
 type UpstreamState = "idle" | "connecting" | "live" | "down";

@@ -1,15 +1,8 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from "node:crypto";
 
 /**
- * The operator's sign-in, kept in one httpOnly, SameSite=Strict cookie.
- *
- * The cookie carries the operator token itself — the console server needs it
- * on every call to the API, and keeping it client-side means no server-side
- * session store to lose — but sealed with AES-256-GCM under a key only the
- * console server has, so the token is never readable from the cookie, the
- * page, the JavaScript bundle or a URL, and a tampered cookie does not open.
- * Each sign-in has an id: signing out revokes that id, so a copy of the cookie
- * taken before sign-out is refused too.
+ * The sign-in: the operator token itself in one httpOnly, SameSite=Strict cookie sealed with
+ * AES-256-GCM, so there is no session store to lose (docs/console.md). Sign-out revokes its id.
  */
 export interface Session {
   v: 1;

@@ -2,10 +2,8 @@ import { env } from "../env";
 import type { Whoami } from "../lib/ops";
 
 /**
- * The console server's only way to the Surge API. The operator token goes in
- * the Authorization header here and nowhere else; failures to reach the API
- * become answers the pages can show (502 unreachable, 504 timed out), with
- * the API's own URL in the message so on-call knows what to check.
+ * The console server's only way to the API: the token goes in a header here and nowhere else, and
+ * an unreachable API becomes a 502/504 naming its URL, so on-call knows what to check.
  */
 export class ApiUnavailableError extends Error {
   override readonly name = "ApiUnavailableError";

@@ -19,11 +19,8 @@ function redirect(to: string, cookies: string[] = []): Response {
 }
 
 /**
- * Sign in: `POST /api/session` with the operator token in the body — a plain
- * form post (works without JavaScript) or JSON. The token is checked against
- * the API (`/ops/whoami`) before the console accepts it; it is then kept only
- * in the sealed, httpOnly session cookie. Never in a URL: errors come back as
- * a redirect carrying only an error code.
+ * Sign in: the token in a form or JSON body, checked with the API's `/ops/whoami`, then kept only
+ * in the sealed cookie. Never in a URL: errors redirect with an error code alone.
  */
 export async function POST(request: Request): Promise<Response> {
   const form = !(request.headers.get("content-type") ?? "").includes("application/json");

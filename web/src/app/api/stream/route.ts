@@ -8,11 +8,8 @@ const HEARTBEAT_MS = 15_000;
 const RECHECK_MS = 30_000;
 
 /**
- * The browser's live feed: the API's `/ops/stream`, through the console
- * server's hub. First an `init` event with the last hour, then a `tick` every
- * second. The operator token stays on the server; the browser only holds its
- * session cookie. The token is re-checked against the API every 30 s, so a
- * token revoked at the API ends the stream (`signed-out`) within that.
+ * The browser's live feed through the hub: `init` with the last hour, then a `tick` a second.
+ * The token is re-checked every 30 s, so one revoked at the API ends the stream (`signed-out`).
  */
 export async function GET(request: Request): Promise<Response> {
   const session = sessionFromRequest(request);

@@ -8,10 +8,8 @@ const MAX_BODY_BYTES = 256 * 1024;
 const PASSED_HEADERS = ["content-type", "content-disposition", "location", "www-authenticate"];
 
 /**
- * `/api/ops/*` → the API's `/ops/*`, with the session's operator token added
- * server-side. Reads need a sign-in; writes also pass the cross-site checks
- * (Origin, Fetch Metadata, the CSRF header) and must be JSON — a content type
- * no HTML form can send, so a forged cross-site form post cannot even reach here.
+ * `/api/ops/*` → the API's `/ops/*` with the session's token added server-side. Writes also pass
+ * the cross-site checks and must be JSON, which no HTML form can send.
  */
 async function forward(request: Request, context: { params: Promise<{ path: string[] }> }): Promise<Response> {
   const { path: segments } = await context.params;
