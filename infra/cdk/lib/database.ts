@@ -19,7 +19,7 @@ export const PASSWORD_EXCLUDED_CHARACTERS = " !\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~
 /**
  * The query string of DATABASE_URL: TLS with the server's certificate and name
  * verified. The images trust Amazon RDS's CAs through NODE_EXTRA_CA_CERTS (the
- * Dockerfiles fetch the bundle; the Lambda runtime ships it at /var/runtime/ca-cert.pem).
+ * Dockerfile fetches the bundle; the Lambda runtime ships it at /var/runtime/ca-cert.pem).
  */
 export const DATABASE_URL_QUERY = "sslmode=verify-full";
 

@@ -158,7 +158,7 @@ export interface WebWiring {
 
 /**
  * The console's env: web/src/env.ts parses these names. Next's standalone server
- * also reads PORT and HOSTNAME, which web/Dockerfile sets (3000, 0.0.0.0).
+ * also reads PORT and HOSTNAME, which the Dockerfile's web target sets (3000, 0.0.0.0).
  */
 export function webEnvironment(w: WebWiring): ServiceEnv<WebEnvKey> {
   return {

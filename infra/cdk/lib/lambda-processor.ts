@@ -16,7 +16,7 @@ import { routeTo } from "./messaging.js";
 /** The prebuilt bundle (worker/src/lambda/index.ts → worker/dist/lambda.js) and its exports. */
 export const LAMBDA_BUNDLE_FILE = "lambda.js";
 export const SNS_HANDLER_EXPORT = "snsHandler";
-/** The images' Node.js major too (the Dockerfiles' NODE_VERSION): one runtime everywhere. */
+/** The images' Node.js major too (the Dockerfile's NODE_VERSION): one runtime everywhere. */
 export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_24_X;
 
 /**

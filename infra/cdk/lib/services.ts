@@ -7,11 +7,11 @@ import { Construct } from "constructs";
 import type { StageConfig } from "./config.js";
 import { definedEntries } from "./service-env.js";
 
-/** How a service's image is built: a Dockerfile in the repository, with the repository root as context. */
-export interface RepoImage {
+/** How a service's image is built: one target of the repository's root Dockerfile, the root as context. */
+interface RepoImage {
   repoRoot: string;
-  /** The Dockerfile, relative to the repository root. */
-  dockerfile: string;
+  /** The Dockerfile's stage to build (`docker build --target`). */
+  target: string;
   /**
    * Paths left out of this image's build context on top of .dockerignore:
    * the other deployables' sources, so editing one service does not give the
@@ -46,7 +46,7 @@ export interface FargateAppProps {
 }
 
 /**
- * One Fargate service built from a Dockerfile in this repository: task
+ * One Fargate service built from a target of this repository's Dockerfile: task
  * definition (CPU, memory and architecture from the stage), its log group,
  * a container that is stopped gracefully, and a service that rolls out with
  * a circuit breaker and rolls back on its own when new tasks do not get healthy.
@@ -77,7 +77,7 @@ export class FargateApp extends Construct {
     this.container = this.taskDefinition.addContainer(props.containerName, {
       containerName: props.containerName,
       image: ecs.ContainerImage.fromAsset(props.image.repoRoot, {
-        file: props.image.dockerfile,
+        target: props.image.target,
         exclude: props.image.exclude,
         platform: arm ? Platform.LINUX_ARM64 : Platform.LINUX_AMD64,
       }),

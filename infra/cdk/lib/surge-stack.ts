@@ -43,7 +43,7 @@ export const API_PATHS = ["/orders", "/orders/*", "/ops", "/ops/*", "/health"] a
 
 export interface SurgeStackProps extends StackProps {
   config: StageConfig;
-  /** The repository root: every image builds from it with its own Dockerfile. */
+  /** The repository root: every image is a target of its Dockerfile, built with the root as context. */
   repoRoot: string;
   /** Directory of the prebuilt Lambda bundle (worker/dist). */
   lambdaBundleDir: string;
@@ -168,7 +168,7 @@ export class SurgeStack extends Stack {
       visibilityTimeoutSeconds: visibilitySeconds,
       databaseUrl,
     };
-    const repoImage = (dockerfile: string, exclude: string[]) => ({ repoRoot: props.repoRoot, dockerfile, exclude });
+    const repoImage = (target: string, exclude: string[]) => ({ repoRoot: props.repoRoot, target, exclude });
 
     // The worker fleet. No desired count in the template: autoscaling and the ops plane own it,
     // and a redeploy must not reset a fleet that is draining a flash sale.
@@ -181,7 +181,7 @@ export class SurgeStack extends Stack {
       securityGroup: workerSecurityGroup,
       name: `${prefix}-worker`,
       containerName: WORKER_CONTAINER_NAME,
-      image: repoImage("worker/Dockerfile", ["api/src", "web/*", "!web/package.json"]),
+      image: repoImage("worker", ["api/src", "web/*", "!web/package.json"]),
       port: WORKER_METRICS_PORT,
       environment: workerEnv.environment,
       secrets: workerEnv.secrets,
@@ -249,7 +249,7 @@ export class SurgeStack extends Stack {
       securityGroup: apiSecurityGroup,
       name: `${prefix}-api`,
       containerName: "api",
-      image: repoImage("api/Dockerfile", ["worker/src", "web/*", "!web/package.json"]),
+      image: repoImage("api", ["worker/src", "web/*", "!web/package.json"]),
       port: API_PORT,
       environment: apiEnv.environment,
       secrets: apiEnv.secrets,
@@ -317,7 +317,7 @@ export class SurgeStack extends Stack {
         securityGroup: webSecurityGroup,
         name: `${prefix}-web`,
         containerName: "web",
-        image: repoImage("web/Dockerfile", []),
+        image: repoImage("web", []),
         port: WEB_PORT,
         environment: webEnv.environment,
         secrets: webEnv.secrets,

@@ -15,7 +15,10 @@ interface Manifest {
 
 interface AssetManifest {
   files: Record<string, { source: { path: string; packaging: string } }>;
-  dockerImages: Record<string, { source: { directory: string; dockerFile?: string; platform?: string } }>;
+  dockerImages: Record<
+    string,
+    { source: { directory: string; dockerFile?: string; dockerBuildTarget?: string; platform?: string } }
+  >;
 }
 
 /**
@@ -69,21 +72,38 @@ describe("cdk synth (the real CLI, offline)", () => {
     expect(result.stderr).not.toMatch(/ECONNREFUSED|ENOTFOUND|credentials/i);
   });
 
-  it("images are Docker assets built from the repository's Dockerfiles at deploy time, not at synth", () => {
+  it("images are Docker assets built from targets of the root Dockerfile at deploy time, not at synth", () => {
     const assets = JSON.parse(readFileSync(join(outdir, "Surge-dev.assets.json"), "utf8")) as AssetManifest;
-    const dockerfiles = Object.values(assets.dockerImages)
-      .map((i) => i.source.dockerFile)
-      .sort();
-    const expected = existsSync(join(repoRoot, "web", "package.json"))
-      ? ["api/Dockerfile", "web/Dockerfile", "worker/Dockerfile"]
-      : ["api/Dockerfile", "worker/Dockerfile"];
-    expect(dockerfiles).toEqual(expected);
-    for (const image of Object.values(assets.dockerImages)) {
-      // The build context is a copy of the repository without what .dockerignore keeps out.
+    const images = Object.values(assets.dockerImages);
+    const targets = images.map((i) => i.source.dockerBuildTarget).sort();
+    expect(targets).toEqual(
+      existsSync(join(repoRoot, "web", "package.json")) ? ["api", "web", "worker"] : ["api", "worker"],
+    );
+    const root = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { workspaces: string[] };
+    for (const image of images) {
+      // The build context is a copy of the repository without what .dockerignore and the image's excludes keep out.
       const context = join(outdir, image.source.directory);
+      expect(image.source.dockerFile ?? "Dockerfile").toBe("Dockerfile");
+      expect(existsSync(join(context, "Dockerfile"))).toBe(true);
       expect(existsSync(join(context, "package-lock.json"))).toBe(true);
       expect(existsSync(join(context, "node_modules"))).toBe(false);
       expect(image.source.platform).toBe("linux/amd64");
+      // npm ci needs every workspace's manifest, even in the contexts that leave a workspace's sources out.
+      for (const workspace of root.workspaces) {
+        const dirs = workspace.endsWith("/*")
+          ? readdirSync(join(repoRoot, workspace.slice(0, -2))).map((d) => `${workspace.slice(0, -2)}/${d}`)
+          : [workspace];
+        for (const dir of dirs.filter((d) => existsSync(join(repoRoot, d, "package.json")))) {
+          expect(existsSync(join(context, dir, "package.json")), `${image.source.dockerBuildTarget}: ${dir}`).toBe(
+            true,
+          );
+        }
+      }
+      // What each image builds from: its own sources and the root's bundler.
+      const target = image.source.dockerBuildTarget ?? "";
+      expect(existsSync(join(context, target, "src")), target).toBe(true);
+      expect(existsSync(join(context, "scripts", "bundle.mjs"))).toBe(true);
+      expect(existsSync(join(context, "packages", "core", "src"))).toBe(true);
     }
   });
 

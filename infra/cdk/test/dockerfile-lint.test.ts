@@ -1,17 +1,20 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DATABASE_URL_QUERY } from "../lib/database.js";
 import { API_PORT, WEB_PORT, WORKER_METRICS_PORT } from "../lib/environments.js";
+import { repoRoot } from "./cdk-harness.js";
 import {
+  argsOf,
+  flagOf,
   isPinned,
+  jsonOf,
+  lineOf,
   lintDockerfile,
   parseDockerfile,
-  parseInstructions,
   type RuleId,
-  substitute,
-} from "../lint/dockerfile.js";
-import { repoRoot } from "./cdk-harness.js";
+  stagesNeededBy,
+} from "./dockerfile-lint.js";
 
 const dockerignore = readFileSync(join(repoRoot, ".dockerignore"), "utf8");
 const read = (path: string) => readFileSync(join(repoRoot, path), "utf8");
@@ -119,20 +122,49 @@ describe("the Dockerfile linter", () => {
   });
 
   it("reads instructions the way BuildKit does: continuations, comments inside them, flags, JSON form", () => {
-    const [run, copy, cmd] = parseInstructions(
-      'RUN a \\\n  # a comment between continuation lines\n  && b\nCOPY --from=build --chown=node /x /y\nCMD ["node", "x.js"]\n',
-    );
-    expect(run).toMatchObject({ keyword: "RUN", rest: "a && b", line: 1 });
-    expect(copy).toMatchObject({ keyword: "COPY", flags: { from: "build", chown: "node" }, rest: "/x /y", line: 4 });
-    expect(cmd?.json).toEqual(["node", "x.js"]);
+    const [run, copy, cmd] =
+      parseDockerfile(
+        'FROM scratch\nRUN a \\\n  # a comment between continuation lines\n  && b\nCOPY --from=build --chown=node /x /y\nCMD ["node", "x.js"]\n',
+      )[0]?.instructions ?? [];
+    expect(run && [run.getKeyword(), argsOf(run), lineOf(run)]).toEqual(["RUN", "a && b", 2]);
+    expect(copy && [argsOf(copy), flagOf(copy, "from"), flagOf(copy, "chown"), lineOf(copy)]).toEqual([
+      "/x /y",
+      "build",
+      "node",
+      5,
+    ]);
+    expect(cmd && jsonOf(cmd)).toEqual(["node", "x.js"]);
   });
 
   it("resolves global ARGs in FROM and follows stages that build on stages", () => {
-    const parsed = parseDockerfile(`ARG V=1.2.3\nFROM img:\${V} AS base\nUSER app\nFROM base AS final\nRUN x\n`);
-    expect(parsed.stages.map((st) => st.base)).toEqual(["img:1.2.3", "base"]);
-    expect(parsed.stages[1]?.parent?.name).toBe("base");
-    expect(substitute(`\${A:-fallback}-\${B}`, new Map([["B", "b"]]))).toBe("fallback-b");
-    expect(substitute(`\${A}`, new Map())).toBeUndefined();
+    const stages = parseDockerfile(`ARG V=1.2.3\nFROM img:\${V} AS base\nUSER app\nFROM base AS final\nRUN x\n`);
+    expect(stages.map((st) => st.base)).toEqual(["img:1.2.3", "base"]);
+    expect(stages[1]?.parent?.name).toBe("base");
+    const [fallback, unset] = parseDockerfile(`ARG B=b\nFROM img:\${A:-fallback}-\${B}\nFROM img:\${A}\n`);
+    expect(fallback?.base).toBe("img:fallback-b");
+    expect(unset?.base).toBeUndefined();
+  });
+
+  it("lints one target: its FROM chain and the stages it copies from, not the file's other stages", () => {
+    const twoTargets = `${GOOD}\nFROM node:latest AS other\nRUN npm install\n`;
+    expect(lintDockerfile(twoTargets, { dockerignore }).map((f) => f.rule)).toContain("pinned-base");
+    const runtime = `${GOOD.replace(`FROM node:\${NODE_VERSION}-bookworm-slim\n`, `FROM node:\${NODE_VERSION}-bookworm-slim AS runtime\n`)}\nFROM node:latest AS other\nRUN npm install\n`;
+    expect(lintDockerfile(runtime, { dockerignore, target: "runtime" })).toEqual([]);
+    expect(lintDockerfile(runtime, { dockerignore, target: "other" }).map((f) => f.rule)).toEqual(
+      expect.arrayContaining(["pinned-base", "npm-ci", "non-root", "healthcheck"]),
+    );
+    const stages = parseDockerfile(runtime);
+    const target = stages.find((st) => st.name === "runtime");
+    expect(target && stagesNeededBy(target, stages).map((st) => st.name)).toEqual(["build", "deps", "runtime"]);
+  });
+
+  it("flags a target, a COPY --from or a FROM that names no stage above it (stage-graph)", () => {
+    expect(lintDockerfile(GOOD, { dockerignore, target: "nope" })).toEqual([
+      { rule: "stage-graph", line: 0, message: "no stage is named nope" },
+    ]);
+    expect(rules(GOOD.replace("COPY --from=build", "COPY --from=biuld"))).toContain("stage-graph");
+    const later = `FROM deps AS early\n${GOOD}`;
+    expect(rules(later)).toContain("stage-graph");
   });
 
   it("knows pinned image references from floating ones", () => {
@@ -145,57 +177,119 @@ describe("the Dockerfile linter", () => {
   });
 });
 
-describe("the repository's Dockerfiles", () => {
+describe("the repository's Dockerfile", () => {
+  const text = read("Dockerfile");
+  const stages = parseDockerfile(text);
   const images = [
-    { file: "api/Dockerfile", workspace: "api", port: API_PORT, database: true },
-    { file: "worker/Dockerfile", workspace: "worker", port: WORKER_METRICS_PORT, database: true },
-    { file: "web/Dockerfile", workspace: "web", port: WEB_PORT, database: false },
+    { target: "api", workspace: "api", port: API_PORT, database: true },
+    { target: "worker", workspace: "worker", port: WORKER_METRICS_PORT, database: true },
+    { target: "web", workspace: "web", port: WEB_PORT, database: false },
   ];
+  /** What `docker build --target` runs for `target`, and the instructions of its image's own stage chain. */
+  const image = (target: string) => {
+    const final = stages.find((st) => st.name === target);
+    if (!final) throw new Error(`the Dockerfile has no stage ${target}`);
+    const chain: typeof stages = [];
+    for (let st: (typeof stages)[number] | undefined = final; st; st = st.parent) chain.unshift(st);
+    return {
+      final,
+      needed: stagesNeededBy(final, stages),
+      runtime: chain.flatMap((st) => st.instructions),
+    };
+  };
+  const allArgs = (steps: ReturnType<typeof image>["runtime"]) => steps.map(argsOf).join("\n");
 
-  for (const image of images) {
-    it(`${image.file} passes the linter`, () => {
-      expect(lintDockerfile(read(image.file), { dockerignore })).toEqual([]);
+  for (const { target, workspace, port, database } of images) {
+    it(`target ${target} passes the linter`, () => {
+      expect(lintDockerfile(text, { dockerignore, target })).toEqual([]);
     });
 
-    it(`${image.file} builds its own workspace and serves on the port the stack routes to`, () => {
-      const text = read(image.file);
-      const pkg = JSON.parse(read(`${image.workspace}/package.json`)) as {
-        name: string;
-        scripts: Record<string, string>;
-      };
-      expect(text).toContain(`npm run build --workspace=${pkg.name}`);
-      expect(text).toMatch(new RegExp(`^EXPOSE ${image.port}$`, "m"));
-      const runtime = parseDockerfile(text).stages.at(-1);
-      const cmd = runtime?.instructions.find((i) => i.keyword === "CMD")?.json ?? [];
-      if (image.workspace === "web") {
+    it(`target ${target} builds its own workspace and serves on the port the stack routes to`, () => {
+      const pkg = JSON.parse(read(`${workspace}/package.json`)) as { name: string; scripts: Record<string, string> };
+      const { needed, runtime } = image(target);
+      expect(allArgs(needed.flatMap((st) => st.instructions))).toContain(`npm run build --workspace=${pkg.name}`);
+      // No other deployable's build runs for this target.
+      for (const other of images.filter((i) => i.target !== target)) {
+        expect(needed.map((st) => st.name)).not.toContain(`${other.target}-build`);
+      }
+      expect(runtime.filter((i) => i.getKeyword() === "EXPOSE").map(argsOf)).toEqual([String(port)]);
+      const cmdStep = runtime.filter((i) => i.getKeyword() === "CMD").at(-1);
+      const cmd = (cmdStep && jsonOf(cmdStep)) ?? [];
+      if (workspace === "web") {
         // Next's standalone server, traced from the repository root (web/next.config.ts).
         expect(cmd).toEqual(["node", "web/server.js"]);
-        expect(text).toMatch(new RegExp(`PORT=${image.port}\\b`));
+        expect(allArgs(runtime)).toMatch(new RegExp(`PORT=${port}\\b`));
         expect(read("web/next.config.ts")).toMatch(/output: "standalone"/);
       } else {
         // The bundle the workspace's build script writes is the one the image runs.
         const entry = cmd.at(-1) ?? "";
-        expect(entry).toBe(`${image.workspace}/dist/main.js`);
-        expect(pkg.scripts.build).toContain(entry.replace(`${image.workspace}/`, ""));
+        expect(entry).toBe(`${workspace}/dist/main.js`);
+        expect(pkg.scripts.build).toContain(entry.replace(`${workspace}/`, ""));
       }
     });
 
-    if (image.database) {
-      it(`${image.file} trusts Amazon RDS's CAs, which DATABASE_URL's ${DATABASE_URL_QUERY} needs`, () => {
-        const text = read(image.file);
+    if (database) {
+      it(`target ${target} trusts Amazon RDS's CAs, which DATABASE_URL's ${DATABASE_URL_QUERY} needs`, () => {
+        const { runtime } = image(target);
         expect(DATABASE_URL_QUERY).toBe("sslmode=verify-full");
-        expect(text).toMatch(/NODE_EXTRA_CA_CERTS=(\S+)/);
-        const path = /NODE_EXTRA_CA_CERTS=(\S+)/.exec(text)?.[1] ?? "";
-        expect(text).toContain(`COPY --from=rds-ca /rds-ca.pem .${path.replace("/app", "")}`);
+        const path = /NODE_EXTRA_CA_CERTS=(\S+)/.exec(allArgs(runtime))?.[1] ?? "";
+        expect(path).toMatch(/^\/app\//);
+        expect(runtime.filter((i) => i.getKeyword() === "WORKDIR").map(argsOf)).toContain("/app");
+        const copies = runtime.filter((i) => flagOf(i, "from") === "rds-ca").map(argsOf);
+        expect(copies).toContain(`/rds-ca.pem .${path.replace("/app", "")}`);
       });
     }
   }
 
+  it("every target's FROM chain and COPY --from sources are stages above it", () => {
+    for (const { target } of images) {
+      const { final, needed } = image(target);
+      for (const st of needed) {
+        expect(st.index).toBeLessThanOrEqual(final.index);
+        const copies = st.instructions.map((i) => flagOf(i, "from")).filter((f) => f !== undefined);
+        for (const from of copies) expect(stages.filter((s) => s.index < st.index).map((s) => s.name)).toContain(from);
+      }
+    }
+    // The shared stages really are shared: the base of every build, and the RDS bundle of both bundled services.
+    const users = (name: string) => images.filter(({ target }) => image(target).needed.some((st) => st.name === name));
+    expect(users("manifests").map((i) => i.target)).toEqual(["api", "worker", "web"]);
+    expect(users("toolchain").map((i) => i.target)).toEqual(["api", "worker", "web"]);
+    expect(users("rds-ca").map((i) => i.target)).toEqual(["api", "worker"]);
+  });
+
+  it("the manifests stage copies every workspace's package.json that npm ci needs", () => {
+    const manifests = stages.find((st) => st.name === "manifests");
+    const run = allArgs(manifests?.instructions ?? []);
+    expect(run).toContain("cp package.json package-lock.json /out/");
+    const globs = (/for \w+ in ([^;]+);/.exec(run)?.[1] ?? "").split(" ").filter(Boolean);
+    expect(globs.length).toBeGreaterThan(0);
+    const matchers = globs.map((g) => new RegExp(`^${g.replaceAll(".", "\\.").replaceAll("*", "[^/]+")}$`));
+    const root = JSON.parse(read("package.json")) as { workspaces: string[] };
+    const workspaces = root.workspaces.flatMap((w) =>
+      w.endsWith("/*")
+        ? readdirSync(join(repoRoot, w.slice(0, -2)), { withFileTypes: true })
+            .filter((d) => d.isDirectory() && existsSync(join(repoRoot, w.slice(0, -2), d.name, "package.json")))
+            .map((d) => `${w.slice(0, -2)}/${d.name}`)
+        : [w],
+    );
+    for (const nested of ["packages", "infra", "e2e", "bench"]) {
+      expect(workspaces.some((w) => w === nested || w.startsWith(`${nested}/`))).toBe(true);
+    }
+    for (const workspace of workspaces) {
+      expect(
+        matchers.some((m) => m.test(`${workspace}/package.json`)),
+        workspace,
+      ).toBe(true);
+    }
+  });
+
   it("every image runs the Node.js major the Lambda runtime runs", async () => {
     const { LAMBDA_RUNTIME } = await import("../lib/lambda-processor.js");
     const major = /nodejs(\d+)\.x/.exec(LAMBDA_RUNTIME.name)?.[1];
-    for (const { file } of images)
-      expect(read(file)).toMatch(new RegExp(`^ARG NODE_VERSION=${major}\\.\\d+\\.\\d+$`, "m"));
+    expect(text).toMatch(new RegExp(`^ARG NODE_VERSION=${major}\\.\\d+\\.\\d+$`, "m"));
+    for (const st of stages) {
+      if (!st.parent) expect(st.from.getImage()).toBe(`node:\${NODE_VERSION}-bookworm-slim`);
+    }
   });
 
   it("the build context's .dockerignore exists and keeps host artefacts out", () => {
