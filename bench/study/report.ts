@@ -7,6 +7,7 @@ import {
   STUDY_TEST3,
   STUDY_THINK_MS,
   type StudyLoadTest,
+  type StudySweepStep,
 } from "./figures.js";
 import type { AsyncStepResult, LoadTestSpec } from "./run.js";
 import { barChart, lineChart } from "./svg.js";
@@ -170,6 +171,17 @@ export function checks(result: StudyResult): Check[] {
     );
   }
   return out;
+}
+
+/** One row per sweep step: its concurrency, then `cells` from its figures and the study's step at that concurrency. */
+function sweepRows(
+  result: StudyResult,
+  cells: (f: ReturnType<typeof stepFigures>, study: StudySweepStep | undefined, step: AsyncStepResult) => string[],
+): string[][] {
+  return result.sweep.map((step) => {
+    const study = STUDY_SWEEP.find((s) => s.concurrency === step.concurrency);
+    return [String(step.concurrency), ...cells(stepFigures(step, result.timeScale), study, step)];
+  });
 }
 
 // --- the report ---------------------------------------------------------------------------
@@ -415,6 +427,28 @@ export function renderReport(result: StudyResult, files: { queueDepthSvg: string
     );
 
     const improvement = (a: number, b: number) => (b === 0 ? "—" : `${fixed(a / b, 1)}×`);
+    /** [measured, study] for sync and async; the improvement is async over sync, or sync over async for times. */
+    const compare = (
+      label: string,
+      format: (n: number) => string,
+      theory: [sync: string, async: string],
+      sync: [number, number],
+      async: [number, number],
+      lowerIsBetter = false,
+    ) => {
+      const gain = (s: number, a: number) => (lowerIsBetter ? improvement(s, a) : improvement(a, s));
+      return [
+        label,
+        theory[0],
+        format(sync[0]),
+        format(sync[1]),
+        theory[1],
+        format(async[0]),
+        format(async[1]),
+        gain(sync[0], async[0]),
+        gain(sync[1], async[1]),
+      ];
+    };
     out.push(
       "## Sync vs async (the study's comparison table)",
       "",
@@ -431,17 +465,13 @@ export function renderReport(result: StudyResult, files: { queueDepthSvg: string
           "Improvement study",
         ],
         [
-          [
+          compare(
             "Total requests",
-            fixed(t2Sim.requests, 0),
-            int(t2.requests),
-            int(STUDY_TEST2.requests),
-            int(t3f.acceptTheory.requests),
-            int(t3.requests),
-            int(STUDY_TEST3.requests),
-            improvement(t3.requests, t2.requests),
-            improvement(STUDY_TEST3.requests, STUDY_TEST2.requests),
-          ],
+            int,
+            [fixed(t2Sim.requests, 0), int(t3f.acceptTheory.requests)],
+            [t2.requests, STUDY_TEST2.requests],
+            [t3.requests, STUDY_TEST3.requests],
+          ),
           [
             "Success rate",
             "100%",
@@ -453,50 +483,37 @@ export function renderReport(result: StudyResult, files: { queueDepthSvg: string
             "same",
             "same",
           ],
-          [
+          compare(
             "Throughput",
-            rate(t2Sim.throughputPerSecond),
-            rate(t2.locustThroughput),
-            rate(STUDY_TEST2.throughputPerSecond),
-            rate(t3f.acceptTheory.throughputPerSecond),
-            rate(t3f.acceptPerSecond),
-            rate(STUDY_TEST3.throughputPerSecond),
-            improvement(t3f.acceptPerSecond, t2.locustThroughput),
-            improvement(STUDY_TEST3.throughputPerSecond, STUDY_TEST2.throughputPerSecond),
-          ],
-          [
+            rate,
+            [rate(t2Sim.throughputPerSecond), rate(t3f.acceptTheory.throughputPerSecond)],
+            [t2.locustThroughput, STUDY_TEST2.throughputPerSecond],
+            [t3f.acceptPerSecond, STUDY_TEST3.throughputPerSecond],
+          ),
+          compare(
             "Avg response",
-            ms(t2Sim.meanSeconds * 1000),
-            ms(t2.avgMs),
-            ms(STUDY_TEST2.avgMs),
-            "—",
-            ms(t3.latencyMs.avg),
-            ms(STUDY_TEST3.avgMs),
-            improvement(t2.avgMs, t3.latencyMs.avg),
-            improvement(STUDY_TEST2.avgMs, STUDY_TEST3.avgMs),
-          ],
-          [
+            ms,
+            [ms(t2Sim.meanSeconds * 1000), "—"],
+            [t2.avgMs, STUDY_TEST2.avgMs],
+            [t3.latencyMs.avg, STUDY_TEST3.avgMs],
+            true,
+          ),
+          compare(
             "Median response",
-            ms(t2Steady.responseSeconds * 1000),
-            ms(t2.medianMs),
-            ms(STUDY_TEST2.medianMs),
-            "—",
-            ms(t3.latencyMs.p50),
-            ms(STUDY_TEST3.medianMs),
-            improvement(t2.medianMs, t3.latencyMs.p50),
-            improvement(STUDY_TEST2.medianMs, STUDY_TEST3.medianMs),
-          ],
-          [
+            ms,
+            [ms(t2Steady.responseSeconds * 1000), "—"],
+            [t2.medianMs, STUDY_TEST2.medianMs],
+            [t3.latencyMs.p50, STUDY_TEST3.medianMs],
+            true,
+          ),
+          compare(
             "Max response",
-            ms(t2Sim.maxSeconds * 1000),
-            ms(t2.maxMs),
-            ms(STUDY_TEST2.maxMs),
-            "—",
-            ms(t3.latencyMs.max),
-            ms(STUDY_TEST3.maxMs),
-            improvement(t2.maxMs, t3.latencyMs.max),
-            improvement(STUDY_TEST2.maxMs, STUDY_TEST3.maxMs),
-          ],
+            ms,
+            [ms(t2Sim.maxSeconds * 1000), "—"],
+            [t2.maxMs, STUDY_TEST2.maxMs],
+            [t3.latencyMs.max, STUDY_TEST3.maxMs],
+            true,
+          ),
           [
             "Orders lost to the wait",
             "~52% (study's estimate)",
@@ -530,17 +547,12 @@ export function renderReport(result: StudyResult, files: { queueDepthSvg: string
     "",
     table(
       ["Concurrency", "Theory: min(c, 5) ÷ 3 s", "Measured (paid/s)", "Visible-count fall after the burst", "Study"],
-      result.sweep.map((step) => {
-        const f = stepFigures(step, k);
-        const study = STUDY_SWEEP.find((s) => s.concurrency === step.concurrency);
-        return [
-          String(step.concurrency),
-          rate(f.mu),
-          `${rate(f.processing)}${pct(f.processing, f.mu)}`,
-          rate(f.visibleDrop),
-          study ? `${rate(study.processingPerSecond)} (${study.processingNote})` : "—",
-        ];
-      }),
+      sweepRows(result, (f, study) => [
+        rate(f.mu),
+        `${rate(f.processing)}${pct(f.processing, f.mu)}`,
+        rate(f.visibleDrop),
+        study ? `${rate(study.processingPerSecond)} (${study.processingNote})` : "—",
+      ]),
     ),
     "",
     "At concurrency 5 or less, every freed payment slot idles until the task's next ReceiveMessage returns a " +
@@ -561,19 +573,12 @@ export function renderReport(result: StudyResult, files: { queueDepthSvg: string
         "Measured peak visible (+ in flight)",
         "Study peak visible (+ in flight)",
       ],
-      result.sweep.map((step) => {
-        const f = stepFigures(step, k);
-        const study = STUDY_SWEEP.find((s) => s.concurrency === step.concurrency);
-        return [
-          String(step.concurrency),
-          int(f.theoryBacklog),
-          int(f.backlog),
-          `${int(step.peakVisible)} (+${int(step.inFlightAtPeak)})`,
-          study
-            ? `${int(study.peakVisible)}${study.peakInFlight !== undefined ? ` (+${study.peakInFlight})` : ""}`
-            : "—",
-        ];
-      }),
+      sweepRows(result, (f, study, step) => [
+        int(f.theoryBacklog),
+        int(f.backlog),
+        `${int(step.peakVisible)} (+${int(step.inFlightAtPeak)})`,
+        study ? `${int(study.peakVisible)}${study.peakInFlight !== undefined ? ` (+${study.peakInFlight})` : ""}` : "—",
+      ]),
     ),
     "",
     `![Queue depth over time](${files.queueDepthSvg})`,
@@ -587,16 +592,11 @@ export function renderReport(result: StudyResult, files: { queueDepthSvg: string
         result.fullDrain ? "Measured (observed)" : "Measured: backlog ÷ measured rate",
         "Study (table; its own arithmetic)",
       ],
-      result.sweep.map((step) => {
-        const f = stepFigures(step, k);
-        const study = STUDY_SWEEP.find((s) => s.concurrency === step.concurrency);
-        return [
-          String(step.concurrency),
-          minutes(f.theoryDrainMinutes),
-          `${Number.isFinite(f.drainMinutes) ? minutes(f.drainMinutes) : "—"}${result.fullDrain && !f.drainObserved ? " (not empty by the deadline)" : ""}`,
-          study ? `${minutes(study.drainMinutes)}; ${minutes(study.drainMinutesByItsArithmetic)}` : "—",
-        ];
-      }),
+      sweepRows(result, (f, study) => [
+        minutes(f.theoryDrainMinutes),
+        `${Number.isFinite(f.drainMinutes) ? minutes(f.drainMinutes) : "—"}${result.fullDrain && !f.drainObserved ? " (not empty by the deadline)" : ""}`,
+        study ? `${minutes(study.drainMinutes)}; ${minutes(study.drainMinutesByItsArithmetic)}` : "—",
+      ]),
     ),
     "",
     "### The accept side of each step",
@@ -612,20 +612,15 @@ export function renderReport(result: StudyResult, files: { queueDepthSvg: string
         "Failures",
         "Study accepted, rate, avg",
       ],
-      result.sweep.map((step) => {
-        const f = stepFigures(step, k);
-        const study = STUDY_SWEEP.find((s) => s.concurrency === step.concurrency);
-        return [
-          String(step.concurrency),
-          int(f.acceptTheory.requests),
-          int(step.burst.requests),
-          rate(f.acceptPerSecond),
-          ms(step.burst.latencyMs.p50),
-          ms(step.burst.latencyMs.p99),
-          int(step.burst.failures),
-          study ? `${int(study.ordersAccepted)}, ${rate(study.acceptPerSecond)}, ${ms(study.avgResponseMs)}` : "—",
-        ];
-      }),
+      sweepRows(result, (f, study, step) => [
+        int(f.acceptTheory.requests),
+        int(step.burst.requests),
+        rate(f.acceptPerSecond),
+        ms(step.burst.latencyMs.p50),
+        ms(step.burst.latencyMs.p99),
+        int(step.burst.failures),
+        study ? `${int(study.ordersAccepted)}, ${rate(study.acceptPerSecond)}, ${ms(study.avgResponseMs)}` : "—",
+      ]),
     ),
     "",
     "## Where the study's numbers part from theory, and why",
