@@ -7,13 +7,10 @@
  *   npm run chaos                               # 120 s at 48 orders/s, 30 s publish outage
  *   npm run chaos -- --seconds 20 --rate 20 --publish-outage 5
  */
-import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
-import { parseArgs } from "node:util";
-import { errorMessage } from "@surge/core";
+import { resolve } from "node:path";
 import { tempDir } from "@surge/testing";
 import { formatChaosReport, runChaos } from "./chaos/run.js";
-import { boundedArg } from "./lib/cli.js";
+import { benchArgs, reportRun } from "./lib/cli.js";
 
 const USAGE = `npm run chaos -- [options]
 
@@ -32,62 +29,43 @@ const USAGE = `npm run chaos -- [options]
   --json FILE          write the report as JSON
   -h, --help`;
 
-const { values } = parseArgs({
-  options: {
-    seconds: { type: "string", default: "120" },
-    rate: { type: "string", default: "48" },
-    tasks: { type: "string", default: "4" },
-    concurrency: { type: "string", default: "10" },
-    "payment-ms": { type: "string", default: "500" },
-    "failure-rate": { type: "string", default: "0.25" },
-    "publish-outage": { type: "string", default: "30" },
-    "drain-seconds": { type: "string", default: "180" },
-    seed: { type: "string", default: "1" },
-    postgres: { type: "string" },
-    "data-dir": { type: "string" },
-    json: { type: "string" },
-    help: { type: "boolean", short: "h", default: false },
-  },
+const { values, bounded } = benchArgs(USAGE, {
+  seconds: { type: "string", default: "120" },
+  rate: { type: "string", default: "48" },
+  tasks: { type: "string", default: "4" },
+  concurrency: { type: "string", default: "10" },
+  "payment-ms": { type: "string", default: "500" },
+  "failure-rate": { type: "string", default: "0.25" },
+  "publish-outage": { type: "string", default: "30" },
+  "drain-seconds": { type: "string", default: "180" },
+  seed: { type: "string", default: "1" },
+  postgres: { type: "string" },
+  "data-dir": { type: "string" },
+  json: { type: "string" },
 });
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
 
-const bounded = boundedArg(USAGE);
-
-const seconds = bounded("seconds", values.seconds, 5, 1800);
+const options = {
+  repoRoot: resolve(import.meta.dirname, ".."),
+  durationSeconds: bounded("seconds", values.seconds, 5, 1800),
+  ratePerSecond: bounded("rate", values.rate, 1, 2000),
+  workerTasks: bounded("tasks", values.tasks, 1, 50),
+  workerConcurrency: bounded("concurrency", values.concurrency, 1, 200),
+  paymentDurationMs: bounded("payment-ms", values["payment-ms"], 0, 60_000),
+  paymentFailureRate: bounded("failure-rate", values["failure-rate"], 0, 0.9),
+  publishOutageSeconds: bounded("publish-outage", values["publish-outage"], 1, 3600),
+  visibilityTimeoutSeconds: 5,
+  maxReceiveCount: 5,
+  republishAfterSeconds: 10,
+  drainTimeoutSeconds: bounded("drain-seconds", values["drain-seconds"], 10, 3600),
+  seed: bounded("seed", values.seed, 0, 2 ** 31),
+  databaseUrl: values.postgres,
+  log: (line: string) => console.log(line),
+};
 const temp = values["data-dir"] ? undefined : tempDir("surge-chaos-");
 const dataDir = resolve(values["data-dir"] ?? temp?.path ?? "");
-try {
-  const report = await runChaos({
-    repoRoot: resolve(import.meta.dirname, ".."),
-    dataDir,
-    durationSeconds: seconds,
-    ratePerSecond: bounded("rate", values.rate, 1, 2000),
-    workerTasks: bounded("tasks", values.tasks, 1, 50),
-    workerConcurrency: bounded("concurrency", values.concurrency, 1, 200),
-    paymentDurationMs: bounded("payment-ms", values["payment-ms"], 0, 60_000),
-    paymentFailureRate: bounded("failure-rate", values["failure-rate"], 0, 0.9),
-    publishOutageSeconds: bounded("publish-outage", values["publish-outage"], 1, 3600),
-    visibilityTimeoutSeconds: 5,
-    maxReceiveCount: 5,
-    republishAfterSeconds: 10,
-    drainTimeoutSeconds: bounded("drain-seconds", values["drain-seconds"], 10, 3600),
-    seed: bounded("seed", values.seed, 0, 2 ** 31),
-    databaseUrl: values.postgres,
-    log: (line) => console.log(line),
-  });
-  console.log(`\n${formatChaosReport(report)}`);
-  if (values.json) {
-    mkdirSync(dirname(resolve(values.json)), { recursive: true });
-    writeFileSync(resolve(values.json), `${JSON.stringify(report, null, 1)}\n`);
-  }
-  if (!temp) console.log(`\nstore and logs kept in ${dataDir}`);
-  process.exitCode = report.passed ? 0 : 1;
-} catch (error) {
-  console.error(`chaos: ${errorMessage(error)}`);
-  process.exitCode = 3;
-} finally {
-  temp?.remove();
-}
+await reportRun("chaos", () => runChaos({ ...options, dataDir }), {
+  format: (report) => `${formatChaosReport(report)}${temp ? "" : `\n\nstore and logs kept in ${dataDir}`}`,
+  ok: (report) => report.passed,
+  json: values.json,
+});
+temp?.remove();

@@ -22,7 +22,8 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import Database from "better-sqlite3";
-import { buildBundles, startFleetStack } from "./lib/fleet-stack.js";
+import { startFleetStack } from "./lib/fleet-stack.js";
+import { buildBundles } from "./lib/stack.js";
 
 const { values } = parseArgs({
   options: {

@@ -21,7 +21,8 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import Database from "better-sqlite3";
-import { buildBundles, postOrders, startFleetStack } from "./lib/fleet-stack.js";
+import { postOrders, startFleetStack } from "./lib/fleet-stack.js";
+import { buildBundles } from "./lib/stack.js";
 
 const { values } = parseArgs({
   options: {

@@ -7,12 +7,9 @@
  *   npm run soak
  *   npm run soak -- --minutes 3 --rate 40 --json reports/soak.json
  */
-import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
-import { parseArgs } from "node:util";
-import { errorMessage } from "@surge/core";
+import { resolve } from "node:path";
 import { tempDir } from "@surge/testing";
-import { boundedArg } from "./lib/cli.js";
+import { benchArgs, reportRun } from "./lib/cli.js";
 import { formatSoakReport, runSoak } from "./soak/run.js";
 
 const USAGE = `npm run soak -- [options]
@@ -28,52 +25,35 @@ const USAGE = `npm run soak -- [options]
   --json FILE        write the report (with every sample) as JSON
   -h, --help`;
 
-const { values } = parseArgs({
-  options: {
-    minutes: { type: "string", default: "10" },
-    rate: { type: "string", default: "40" },
-    tasks: { type: "string", default: "4" },
-    concurrency: { type: "string", default: "10" },
-    "payment-ms": { type: "string", default: "300" },
-    interval: { type: "string", default: "5" },
-    warmup: { type: "string" },
-    postgres: { type: "string" },
-    json: { type: "string" },
-    help: { type: "boolean", short: "h", default: false },
-  },
+const { values, bounded } = benchArgs(USAGE, {
+  minutes: { type: "string", default: "10" },
+  rate: { type: "string", default: "40" },
+  tasks: { type: "string", default: "4" },
+  concurrency: { type: "string", default: "10" },
+  "payment-ms": { type: "string", default: "300" },
+  interval: { type: "string", default: "5" },
+  warmup: { type: "string" },
+  postgres: { type: "string" },
+  json: { type: "string" },
 });
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
-
-const bounded = boundedArg(USAGE);
 
 const minutes = bounded("minutes", values.minutes, 0.25, 10);
+const options = {
+  repoRoot: resolve(import.meta.dirname, ".."),
+  minutes,
+  ratePerSecond: bounded("rate", values.rate, 1, 2000),
+  workerTasks: bounded("tasks", values.tasks, 1, 50),
+  workerConcurrency: bounded("concurrency", values.concurrency, 1, 200),
+  paymentDurationMs: bounded("payment-ms", values["payment-ms"], 0, 60_000),
+  sampleIntervalSeconds: bounded("interval", values.interval, 1, 60),
+  warmupSeconds: values.warmup ? bounded("warmup", values.warmup, 0, 600) : Math.min(60, (minutes * 60) / 5),
+  databaseUrl: values.postgres,
+  log: (line: string) => console.log(line),
+};
 const temp = tempDir("surge-soak-");
-try {
-  const report = await runSoak({
-    repoRoot: resolve(import.meta.dirname, ".."),
-    dataDir: temp.path,
-    minutes,
-    ratePerSecond: bounded("rate", values.rate, 1, 2000),
-    workerTasks: bounded("tasks", values.tasks, 1, 50),
-    workerConcurrency: bounded("concurrency", values.concurrency, 1, 200),
-    paymentDurationMs: bounded("payment-ms", values["payment-ms"], 0, 60_000),
-    sampleIntervalSeconds: bounded("interval", values.interval, 1, 60),
-    warmupSeconds: values.warmup ? bounded("warmup", values.warmup, 0, 600) : Math.min(60, (minutes * 60) / 5),
-    databaseUrl: values.postgres,
-    log: (line) => console.log(line),
-  });
-  console.log(`\n${formatSoakReport(report)}`);
-  if (values.json) {
-    mkdirSync(dirname(resolve(values.json)), { recursive: true });
-    writeFileSync(resolve(values.json), `${JSON.stringify(report, null, 1)}\n`);
-  }
-  process.exitCode = report.steady ? 0 : 1;
-} catch (error) {
-  console.error(`soak: ${errorMessage(error)}`);
-  process.exitCode = 3;
-} finally {
-  temp.remove();
-}
+await reportRun("soak", () => runSoak({ ...options, dataDir: temp.path }), {
+  format: formatSoakReport,
+  ok: (report) => report.steady,
+  json: values.json,
+});
+temp.remove();

@@ -25,7 +25,7 @@ import {
 } from "./study/report.js";
 import { type AsyncStepResult, runAsyncStep, runSyncTest } from "./study/run.js";
 
-export interface StudyArgs {
+interface StudyArgs {
   timeScale: number;
   outDir: string;
   /** Study seconds to watch the queue after each sweep burst. */

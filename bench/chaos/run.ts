@@ -4,18 +4,16 @@
  * emulator restarted (every message in it lost), the SNS publish path stopped — then an order audit
  * from both sides: the store's reconciliation and every 202 the flash sale received.
  */
-import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { createAwsClients, errorMessage, OrderQueue, type Reconciliation } from "@surge/core";
+import { errorMessage, type Reconciliation } from "@surge/core";
 import { Burst, type BurstMode, type BurstStats, type OrderTarget, parseBurstSpec, seededRandom } from "@surge/loadgen";
 import { type AuditVerdict, auditVerdict, reconcileThroughApi } from "@surge/loadgen/audit";
-import { type Stack, startStack } from "@surge/local/stack";
-import { freePort } from "@surge/testing";
 import { Pool } from "undici";
+import { type ReportedOptions, reportedOptions, requireBundles, startBenchStack } from "../lib/stack.js";
 
-export interface ChaosOptions {
+interface ChaosOptions {
   repoRoot: string;
   /** Where the stack keeps its store and logs. */
   dataDir: string;
@@ -44,14 +42,14 @@ export interface ChaosOptions {
   log?: (line: string) => void;
 }
 
-export interface InjectedFault {
+interface InjectedFault {
   atSeconds: number;
   kind: "kill -9 worker" | "kill -9 api" | "publish outage" | "emulator restart";
   detail: string;
 }
 
 export interface ChaosReport {
-  options: Omit<ChaosOptions, "repoRoot" | "log" | "databaseUrl"> & { store: "sqlite" | "postgres" };
+  options: ReportedOptions<ChaosOptions>;
   faults: InjectedFault[];
   burst: Pick<BurstStats, "sent" | "requests" | "failures" | "dropped" | "abandoned" | "throughputPerSecond">;
   /** Orders the flash sale was answered 202 for. */
@@ -113,24 +111,16 @@ async function retrying<T>(what: string, fn: () => Promise<T>, timeoutMs = 30_00
 
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const log = options.log ?? (() => {});
-  for (const bundle of ["api/dist/main.js", "worker/dist/main.js"]) {
-    if (!existsSync(join(options.repoRoot, bundle))) throw new Error(`${bundle} is missing: run \`npm run build\``);
-  }
+  requireBundles(options.repoRoot);
   const random = seededRandom(options.seed);
-  const opsToken = randomBytes(24).toString("base64url");
-  const apiPort = await freePort();
-  const stack: Stack = await startStack({
+  const bench = await startBenchStack({
     repoRoot: options.repoRoot,
     dataDir: options.dataDir,
-    emulatorPort: 0,
-    apiPort,
-    opsToken,
+    name: "chaos-orders",
     workerTasks: options.workerTasks,
     workerConcurrency: options.workerConcurrency,
-    maxWorkerTasks: Math.max(options.workerTasks, 1),
     visibilityTimeoutSeconds: options.visibilityTimeoutSeconds,
     maxReceiveCount: options.maxReceiveCount,
-    names: { topic: "chaos-orders", queue: "chaos-orders", dlq: "chaos-orders-dlq" },
     env: {
       PAYMENT_DURATION_MS: String(options.paymentDurationMs),
       PAYMENT_FAILURE_RATE: String(options.paymentFailureRate),
@@ -145,6 +135,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     },
     supervisor: { restartBaseDelayMs: 200, restartMaxDelayMs: 2000, stopTimeoutMs: 10_000 },
   });
+  const { stack, opsToken, queue } = bench;
   const faults: InjectedFault[] = [];
   const t0 = Date.now();
   const at = () => Math.round((Date.now() - t0) / 100) / 10;
@@ -178,15 +169,6 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     });
     record("publish outage", `every SNS publish fails for ${options.publishOutageSeconds} s (PUT /ops/faults/publish)`);
   };
-  const queue = new OrderQueue(
-    createAwsClients({
-      endpoint: stack.emulatorUrl,
-      region: "us-east-1",
-      credentials: { accessKeyId: "surge-local", secretAccessKey: "surge-local" },
-    }).sqs,
-    stack.topology.queueUrl,
-    stack.topology.dlqUrl,
-  );
   let messagesLost = 0;
   const restartEmulator = async () => {
     const depth = await queue.depth().catch(() => ({ visible: 0, inFlight: 0, delayed: 0 }));
@@ -281,22 +263,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 
     const verdict = auditVerdict(reconciliation);
     report = {
-      options: {
-        dataDir: options.dataDir,
-        durationSeconds: options.durationSeconds,
-        ratePerSecond: options.ratePerSecond,
-        workerTasks: options.workerTasks,
-        workerConcurrency: options.workerConcurrency,
-        paymentDurationMs: options.paymentDurationMs,
-        paymentFailureRate: options.paymentFailureRate,
-        publishOutageSeconds: options.publishOutageSeconds,
-        visibilityTimeoutSeconds: options.visibilityTimeoutSeconds,
-        maxReceiveCount: options.maxReceiveCount,
-        republishAfterSeconds: options.republishAfterSeconds,
-        drainTimeoutSeconds: options.drainTimeoutSeconds,
-        seed: options.seed,
-        store: options.databaseUrl ? "postgres" : "sqlite",
-      },
+      options: reportedOptions(options),
       faults,
       burst: {
         sent: stats.sent,
@@ -323,7 +290,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         reconciliation.accepted >= ids.length,
     };
   } finally {
-    await stack.close();
+    await bench.close();
   }
   report.republished = republishedFromLog(join(options.dataDir, "logs/api.log"));
   return report;

@@ -1,24 +1,12 @@
-/**
- * The whole local stack for the fleet benchmarks, started by the benchmark
- * itself on random ports in a temp data dir: emulator, API (with its fleet
- * and autoscaler), the task supervisor behind its control endpoint, real
- * worker processes, real SQLite. Operators' calls go through /ops like a
- * person's would.
- */
-import { spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
+/** The local stack for the fleet benchmarks, in a temp data dir; operators' calls go through /ops as a person's would. */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { SqliteOrderStore } from "@surge/core";
-import { type Stack, startStack } from "@surge/local/stack";
-import { freePort } from "@surge/testing";
+import type { Stack } from "@surge/local/stack";
+import { repoRoot, startBenchStack } from "./stack.js";
 
-export { freePort };
-
-export const repoRoot = resolve(import.meta.dirname, "../..");
-
-export interface FleetStackOptions {
+interface FleetStackOptions {
   paymentMs: number;
   slots: number;
   concurrency: number;
@@ -28,7 +16,7 @@ export interface FleetStackOptions {
   env?: Record<string, string>;
 }
 
-export interface FleetStack {
+interface FleetStack {
   stack: Stack;
   url: string;
   /** The order store, opened beside the API and the workers (SQLite in WAL mode takes readers). */
@@ -38,51 +26,25 @@ export interface FleetStack {
   close(): Promise<void>;
 }
 
-/** Builds the API and worker bundles (turbo's cache makes this quick when nothing changed). */
-export function buildBundles(): void {
-  const out = spawnSync(
-    "npx",
-    ["turbo", "run", "build", "--filter=@surge/api", "--filter=@surge/worker", "--output-logs=errors-only"],
-    { cwd: repoRoot, stdio: "inherit" },
-  );
-  if (out.status !== 0) throw new Error("building the API and worker bundles failed");
-}
-
 export async function startFleetStack(options: FleetStackOptions): Promise<FleetStack> {
   const dataDir = mkdtempSync(join(tmpdir(), "surge-bench-"));
-  const opsToken = randomBytes(24).toString("base64url");
-  const apiPort = await freePort();
-  const stack = await startStack({
+  const bench = await startBenchStack({
     repoRoot,
     dataDir,
-    emulatorPort: 0,
-    apiPort,
-    opsToken,
+    name: "surge-orders",
     workerTasks: options.workerTasks,
     workerConcurrency: options.concurrency,
     maxWorkerTasks: options.maxWorkerTasks,
-    visibilityTimeoutSeconds: 30,
-    maxReceiveCount: 5,
-    names: { topic: "surge-orders", queue: "surge-orders", dlq: "surge-orders-dlq" },
     env: {
       PAYMENT_DURATION_MS: String(options.paymentMs),
       PAYMENT_SLOTS: String(options.slots),
       LOG_LEVEL: "warn",
       ...options.env,
     },
-    fleetControlPort: 0,
     supervisor: { stopTimeoutMs: 30_000 },
   });
+  const { stack, opsToken } = bench;
   const url = stack.apiUrl;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const ok = await fetch(`${url}/health`)
-      .then((r) => r.ok)
-      .catch(() => false);
-    if (ok) break;
-    if (Date.now() > deadline) throw new Error(`the API did not become healthy; see ${stack.logDir}/api.log`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
   const store = new SqliteOrderStore(join(dataDir, "surge.db"));
   return {
     stack,
@@ -100,7 +62,7 @@ export async function startFleetStack(options: FleetStackOptions): Promise<Fleet
       return json;
     },
     async close() {
-      await stack.close();
+      await bench.close();
       await store.close();
       rmSync(dataDir, { recursive: true, force: true });
     },

@@ -3,19 +3,15 @@
  * resident memory, V8 heap and event-loop delay read from their /metrics (prom-client's process
  * metrics; the delay is perf_hooks' monitorEventLoopDelay, reset at each scrape) at a fixed interval.
  */
-import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
-import { createAwsClients, errorMessage, OrderQueue, type Reconciliation } from "@surge/core";
+import { errorMessage, type Reconciliation } from "@surge/core";
 import { Burst, type BurstStats, HttpOrderTarget, parseBurstSpec } from "@surge/loadgen";
 import { type AuditVerdict, auditVerdict, reconcileThroughApi } from "@surge/loadgen/audit";
-import { type Stack, startStack } from "@surge/local/stack";
-import { freePort } from "@surge/testing";
+import { type ReportedOptions, reportedOptions, requireBundles, startBenchStack } from "../lib/stack.js";
 import { type ProcessSample, sampleFromMetrics, type TrendVerdict, trendOf } from "./analysis.js";
 
-export interface SoakOptions {
+interface SoakOptions {
   repoRoot: string;
   dataDir: string;
   /** Length of the load, in minutes (at most 10: the burst bound). */
@@ -33,14 +29,14 @@ export interface SoakOptions {
   log?: (line: string) => void;
 }
 
-export interface ProcessSeries {
+interface ProcessSeries {
   name: string;
   samples: ProcessSample[];
   trend: TrendVerdict;
 }
 
-export interface SoakReport {
-  options: Omit<SoakOptions, "repoRoot" | "log" | "databaseUrl"> & { store: "sqlite" | "postgres" };
+interface SoakReport {
+  options: ReportedOptions<SoakOptions>;
   burst: Pick<BurstStats, "sent" | "requests" | "failures" | "dropped" | "throughputPerSecond"> & { p99Ms: number };
   /** The API and each worker task: what the verdict is about. */
   processes: ProcessSeries[];
@@ -64,37 +60,20 @@ async function scrape(url: string, atSeconds: number): Promise<ProcessSample | u
 
 export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const log = options.log ?? (() => {});
-  for (const bundle of ["api/dist/main.js", "worker/dist/main.js"]) {
-    if (!existsSync(join(options.repoRoot, bundle))) throw new Error(`${bundle} is missing: run \`npm run build\``);
-  }
-  const opsToken = randomBytes(24).toString("base64url");
-  const stack: Stack = await startStack({
+  requireBundles(options.repoRoot);
+  const bench = await startBenchStack({
     repoRoot: options.repoRoot,
     dataDir: options.dataDir,
-    emulatorPort: 0,
-    apiPort: await freePort(),
-    opsToken,
+    name: "soak-orders",
     workerTasks: options.workerTasks,
     workerConcurrency: options.workerConcurrency,
-    maxWorkerTasks: options.workerTasks,
-    visibilityTimeoutSeconds: 30,
-    maxReceiveCount: 5,
-    names: { topic: "soak-orders", queue: "soak-orders", dlq: "soak-orders-dlq" },
     env: {
       PAYMENT_DURATION_MS: String(options.paymentDurationMs),
       LOG_LEVEL: "warn",
       ...(options.databaseUrl && { DATABASE_URL: options.databaseUrl }),
     },
   });
-  const queue = new OrderQueue(
-    createAwsClients({
-      endpoint: stack.emulatorUrl,
-      region: "us-east-1",
-      credentials: { accessKeyId: "surge-local", secretAccessKey: "surge-local" },
-    }).sqs,
-    stack.topology.queueUrl,
-    stack.topology.dlqUrl,
-  );
+  const { stack, opsToken, queue } = bench;
   const series = new Map<string, ProcessSample[]>();
   const runner: ProcessSample[] = [];
   const ownLag = monitorEventLoopDelay({ resolution: 10 });
@@ -178,18 +157,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const processes = [...series.entries()].map(([name, samples]) => judge(name, samples));
     const audit = auditVerdict(reconciliation);
     report = {
-      options: {
-        dataDir: options.dataDir,
-        minutes: options.minutes,
-        ratePerSecond: options.ratePerSecond,
-        workerTasks: options.workerTasks,
-        workerConcurrency: options.workerConcurrency,
-        paymentDurationMs: options.paymentDurationMs,
-        sampleIntervalSeconds: options.sampleIntervalSeconds,
-        warmupSeconds: options.warmupSeconds,
-        growthLimitPercent: options.growthLimitPercent ?? 10,
-        store: options.databaseUrl ? "postgres" : "sqlite",
-      },
+      options: { ...reportedOptions(options), growthLimitPercent: options.growthLimitPercent ?? 10 },
       burst: {
         sent: stats.sent,
         requests: stats.requests,
@@ -209,7 +177,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     throw new Error(`soak failed: ${errorMessage(error)}`);
   } finally {
     ownLag.disable();
-    await stack.close();
+    await bench.close();
   }
   return report;
 }

@@ -1,18 +1,15 @@
 import { fork } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
-import { createAwsClients, OrderQueue, type OrderStore, openOrderStore } from "@surge/core";
+import { type OrderQueue, type OrderStore, openOrderStore } from "@surge/core";
 import type { BurstStats, UsersBurstSpec } from "@surge/loadgen";
-import { type Stack, startStack } from "@surge/local/stack";
-import { freePort } from "@surge/testing";
+import type { Stack } from "@surge/local/stack";
+import { startBenchStack } from "../lib/stack.js";
 import { STUDY_PAYMENT, STUDY_THINK_MS } from "./figures.js";
 import type { LoadMessage } from "./load-process.js";
-
-export { freePort };
 
 /** A Locust run as the study specified it, in the study's own units (seconds, users per second). */
 export interface LoadTestSpec {
@@ -22,7 +19,7 @@ export interface LoadTestSpec {
   mode: "sync" | "async";
 }
 
-export interface RunSettings {
+interface RunSettings {
   repoRoot: string;
   /** Every study duration is multiplied by this, every rate divided by it (1 = the study's real time). */
   timeScale: number;
@@ -64,30 +61,21 @@ interface StackContext {
 }
 
 /**
- * A fresh local stack for one experiment: its own data dir, emulator, topology
- * and ports, PAYMENT_DURATION_MS scaled by the time scale, `workerTasks` worker
- * processes at `concurrency` each. Each experiment starting clean means no
- * backlog from the one before can leak into its queue depth.
+ * A fresh local stack for one experiment, with the study's payment scaled by the time scale: each
+ * experiment starting clean means no backlog from the one before can leak into its queue depth.
  */
-export async function withStack<T>(
+async function withStack<T>(
   settings: RunSettings,
   fleet: { workerTasks: number; concurrency: number },
   fn: (ctx: StackContext) => Promise<T>,
 ): Promise<T> {
   const dataDir = mkdtempSync(join(tmpdir(), "surge-study-"));
-  const names = { topic: "study-orders", queue: "study-orders", dlq: "study-orders-dlq" };
-  const stack = await startStack({
+  const bench = await startBenchStack({
     repoRoot: settings.repoRoot,
     dataDir,
-    emulatorPort: 0,
-    apiPort: await freePort(),
-    opsToken: randomBytes(24).toString("base64url"),
+    name: "study-orders",
     workerTasks: fleet.workerTasks,
     workerConcurrency: fleet.concurrency,
-    maxWorkerTasks: Math.max(1, fleet.workerTasks),
-    visibilityTimeoutSeconds: 30,
-    maxReceiveCount: 5,
-    names,
     env: {
       PAYMENT_DURATION_MS: String(Math.round(STUDY_PAYMENT.durationMs * settings.timeScale)),
       PAYMENT_SLOTS: String(STUDY_PAYMENT.slots),
@@ -100,19 +88,10 @@ export async function withStack<T>(
     },
     supervisor: { stopTimeoutMs: 10_000 },
   });
-  const clients = createAwsClients({
-    endpoint: stack.emulatorUrl,
-    region: "us-east-1",
-    credentials: { accessKeyId: "surge-local", secretAccessKey: "surge-local" },
-  });
-  const queue = new OrderQueue(clients.sqs, stack.topology.queueUrl, stack.topology.dlqUrl);
+  const { stack, queue } = bench;
   let store: OrderStore | undefined;
   try {
-    await waitUntil(
-      async () => (await fetch(`${stack.apiUrl}/health`).catch(() => undefined))?.status === 200,
-      30_000,
-      "the API to answer /health",
-    );
+    // startStack has waited for the API's /health; the workers may still be starting.
     await waitUntil(
       () => stack.supervisor.snapshot().running >= fleet.workerTasks,
       30_000,
@@ -123,9 +102,7 @@ export async function withStack<T>(
     return await fn({ stack, store, queue });
   } finally {
     await store?.close();
-    await stack.close();
-    clients.sqs.destroy();
-    clients.sns.destroy();
+    await bench.close();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

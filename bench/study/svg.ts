@@ -3,7 +3,7 @@
  * plotting library and render anywhere Markdown does (GitHub shows SVG images).
  */
 
-export interface LineSeries {
+interface LineSeries {
   name: string;
   color: string;
   /** [x, y] points, x ascending. */
@@ -11,7 +11,7 @@ export interface LineSeries {
   dashed?: boolean;
 }
 
-export interface LineChart {
+interface LineChart {
   title: string;
   xLabel: string;
   yLabel: string;
@@ -22,14 +22,14 @@ export interface LineChart {
   height?: number;
 }
 
-export interface BarGroup {
+interface BarGroup {
   name: string;
   color: string;
   /** One value per category; undefined draws no bar (and "n/a" above its slot). */
   values: ReadonlyArray<number | undefined>;
 }
 
-export interface BarChart {
+interface BarChart {
   title: string;
   yLabel: string;
   categories: ReadonlyArray<string>;

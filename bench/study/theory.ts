@@ -31,7 +31,7 @@ export interface ClosedLoopModel {
   serviceSeconds: number;
 }
 
-export interface SteadyState {
+interface SteadyState {
   throughputPerSecond: number;
   responseSeconds: number;
   saturated: boolean;
@@ -46,7 +46,7 @@ export function steadyState(m: ClosedLoopModel): SteadyState {
   return { throughputPerSecond: capacity, responseSeconds: m.users / capacity - thinkMean, saturated: true };
 }
 
-export interface SimulatedRun {
+interface SimulatedRun {
   requests: number;
   throughputPerSecond: number;
   meanSeconds: number;

@@ -1,8 +1,9 @@
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { tempDir } from "@surge/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildBundles, requireBundles } from "../lib/stack.js";
 import { checks, type StudyResult, stepFigures } from "../study/report.js";
 
 const root = join(import.meta.dirname, "../..");
@@ -17,12 +18,10 @@ describe("npm run study --time-scale 0.1", () => {
   let stderr = "";
 
   beforeAll(async () => {
-    if (!existsSync(join(root, "api/dist/main.js")) || !existsSync(join(root, "worker/dist/main.js"))) {
-      spawnSync(
-        "npx",
-        ["turbo", "run", "build", "--filter=@surge/api", "--filter=@surge/worker", "--output-logs=errors-only"],
-        { cwd: root, stdio: "inherit" },
-      );
+    try {
+      requireBundles(root);
+    } catch {
+      buildBundles();
     }
     exitCode = await new Promise<number | null>((resolve) => {
       const child = spawn(
