@@ -19,6 +19,17 @@ export class ActivityLog {
     return entry;
   }
 
+  /** An entry that moves no tasks: who took or handed back control of the desired count. */
+  recordControl(actor: string, cause: string, source: ScalingActivity["source"], nowMs = Date.now()) {
+    return this.record({ actor, direction: "none", status: "successful", from: null, to: null, cause, source }, nowMs);
+  }
+
+  /** Dynamic scaling suspended (a manual scale): the policy is off until an operator enables it. */
+  recordSuspension(actor: string, reason: string, source: ScalingActivity["source"], nowMs = Date.now()) {
+    const cause = `dynamic scaling suspended: ${reason}; enabling the policy (PUT /ops/autoscaling {"enabled": true}) hands control back`;
+    return this.recordControl(actor, cause, source, nowMs);
+  }
+
   /** Newest first. */
   async list(limit: number): Promise<ScalingActivity[]> {
     return (await this.store.listRecords<ScalingActivity>(ACTIVITY_RECORD_KIND, { limit })).map((r) => r.data);

@@ -59,13 +59,15 @@ interface StoredAws {
 export class AwsAutoscaler extends EventEmitter<{ scaled: [ScaledEvent] }> implements Autoscaler {
   readonly kind = "aws" as const;
   readonly #o: AwsAutoscalerOptions;
-  readonly #resourceId: string;
+  /** The service's desired count as a scalable target, as every call names it. */
+  readonly #target: { ServiceNamespace: typeof NAMESPACE; ScalableDimension: typeof DIMENSION; ResourceId: string };
   readonly #policyName: string;
 
   constructor(options: AwsAutoscalerOptions) {
     super();
     this.#o = options;
-    this.#resourceId = `service/${lastSegment(options.cluster)}/${lastSegment(options.service)}`;
+    const resourceId = `service/${lastSegment(options.cluster)}/${lastSegment(options.service)}`;
+    this.#target = { ServiceNamespace: NAMESPACE, ScalableDimension: DIMENSION, ResourceId: resourceId };
     this.#policyName = options.policyName ?? "surge-backlog-per-task";
   }
 
@@ -82,16 +84,14 @@ export class AwsAutoscaler extends EventEmitter<{ scaled: [ScaledEvent] }> imple
           new DescribeScalableTargetsCommand({
             ServiceNamespace: NAMESPACE,
             ScalableDimension: DIMENSION,
-            ResourceIds: [this.#resourceId],
+            ResourceIds: [this.#target.ResourceId],
           }),
         ),
       ),
       this.#send("DescribeScalingPolicies", () =>
         this.#o.client.send(
           new DescribeScalingPoliciesCommand({
-            ServiceNamespace: NAMESPACE,
-            ScalableDimension: DIMENSION,
-            ResourceId: this.#resourceId,
+            ...this.#target,
             PolicyNames: [this.#policyName],
           }),
         ),
@@ -129,9 +129,7 @@ export class AwsAutoscaler extends EventEmitter<{ scaled: [ScaledEvent] }> imple
     await this.#send("RegisterScalableTarget", () =>
       this.#o.client.send(
         new RegisterScalableTargetCommand({
-          ServiceNamespace: NAMESPACE,
-          ScalableDimension: DIMENSION,
-          ResourceId: this.#resourceId,
+          ...this.#target,
           MinCapacity: policy.minTasks,
           MaxCapacity: policy.maxTasks,
           SuspendedState: {
@@ -151,17 +149,13 @@ export class AwsAutoscaler extends EventEmitter<{ scaled: [ScaledEvent] }> imple
       suspended: policy.enabled ? undefined : before.suspended,
     });
     if (policy.enabled !== before.policy.enabled) {
-      await this.#o.activities.record({
+      await this.#o.activities.recordControl(
         actor,
-        direction: "none",
-        status: "successful",
-        from: null,
-        to: null,
-        cause: policy.enabled
+        policy.enabled
           ? `${actor} enabled the policy: Application Auto Scaling controls the desired count`
           : `${actor} disabled the policy: dynamic scaling suspended on the scalable target`,
-        source: "aws",
-      });
+        "aws",
+      );
     }
     return this.state();
   }
@@ -172,24 +166,14 @@ export class AwsAutoscaler extends EventEmitter<{ scaled: [ScaledEvent] }> imple
     await this.#send("RegisterScalableTarget", () =>
       this.#o.client.send(
         new RegisterScalableTargetCommand({
-          ServiceNamespace: NAMESPACE,
-          ScalableDimension: DIMENSION,
-          ResourceId: this.#resourceId,
+          ...this.#target,
           SuspendedState: { DynamicScalingInSuspended: true, DynamicScalingOutSuspended: true },
         }),
       ),
     );
     const suspended: Suspension = { at: new Date().toISOString(), by: actor, reason };
     await this.#o.store.setSetting<StoredAws>(SETTING, { policy: { ...before.policy, enabled: false }, suspended });
-    await this.#o.activities.record({
-      actor,
-      direction: "none",
-      status: "successful",
-      from: null,
-      to: null,
-      cause: `dynamic scaling suspended: ${reason}; enabling the policy (PUT /ops/autoscaling {"enabled": true}) hands control back`,
-      source: "aws",
-    });
+    await this.#o.activities.recordSuspension(actor, reason, "aws");
     return this.state();
   }
 
@@ -198,9 +182,7 @@ export class AwsAutoscaler extends EventEmitter<{ scaled: [ScaledEvent] }> imple
       this.#send("DescribeScalingActivities", () =>
         this.#o.client.send(
           new DescribeScalingActivitiesCommand({
-            ServiceNamespace: NAMESPACE,
-            ScalableDimension: DIMENSION,
-            ResourceId: this.#resourceId,
+            ...this.#target,
             MaxResults: Math.min(50, limit),
           }),
         ),
@@ -216,9 +198,7 @@ export class AwsAutoscaler extends EventEmitter<{ scaled: [ScaledEvent] }> imple
   policyInput(policy: ScalingPolicy): PutScalingPolicyCommandInput {
     return {
       PolicyName: this.#policyName,
-      ServiceNamespace: NAMESPACE,
-      ScalableDimension: DIMENSION,
-      ResourceId: this.#resourceId,
+      ...this.#target,
       PolicyType: "TargetTrackingScaling",
       TargetTrackingScalingPolicyConfiguration: {
         TargetValue: policy.targetBacklogPerTask,

@@ -95,23 +95,19 @@ export class LocalAutoscaler extends EventEmitter<{ scaled: [ScaledEvent] }> imp
         // A fresh start: scale-in needs a full window of new evidence.
         this.#memory = { ...this.#memory, observingSinceMs: this.#now(), needs: [] };
         this.#lastHeld = "";
-        await this.#record({
+        await this.#o.activities.recordControl(
           actor,
-          direction: "none",
-          status: "successful",
-          from: null,
-          to: null,
-          cause: `${actor} enabled the policy: the autoscaler controls the desired count (${policy.minTasks}..${policy.maxTasks} tasks, target ${policy.targetBacklogPerTask}/task)`,
-        });
+          `${actor} enabled the policy: the autoscaler controls the desired count (${policy.minTasks}..${policy.maxTasks} tasks, target ${policy.targetBacklogPerTask}/task)`,
+          "local",
+          this.#now(),
+        );
       } else if (!policy.enabled && before.policy.enabled) {
-        await this.#record({
+        await this.#o.activities.recordControl(
           actor,
-          direction: "none",
-          status: "successful",
-          from: null,
-          to: null,
-          cause: `${actor} disabled the policy: the desired count stays where it is until set by hand`,
-        });
+          `${actor} disabled the policy: the desired count stays where it is until set by hand`,
+          "local",
+          this.#now(),
+        );
       }
       return this.#view(next);
     });
@@ -127,14 +123,7 @@ export class LocalAutoscaler extends EventEmitter<{ scaled: [ScaledEvent] }> imp
       const suspended: Suspension = { at: new Date(this.#now()).toISOString(), by: actor, reason };
       const next: StoredAutoscaling = { ...before, policy: { ...before.policy, enabled: false }, suspended };
       await this.#save(next);
-      await this.#record({
-        actor,
-        direction: "none",
-        status: "successful",
-        from: null,
-        to: null,
-        cause: `dynamic scaling suspended: ${reason}; enabling the policy (PUT /ops/autoscaling {"enabled": true}) hands control back`,
-      });
+      await this.#o.activities.recordSuspension(actor, reason, "local", this.#now());
       return this.#view(next);
     });
   }

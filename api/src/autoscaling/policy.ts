@@ -160,20 +160,17 @@ export function decide(policy: ScalingPolicy, obs: Observation, memory: ScalingM
     };
   }
 
+  /** A hold until a cooldown ends at `readyAt`; undefined once it has. */
+  const held = (direction: "out" | "in", readyAt: number, to: number): Decision | undefined => {
+    if (obs.nowMs >= readyAt) return undefined;
+    const waitSeconds = Math.ceil((readyAt - obs.nowMs) / 1000);
+    const cause = `${why}; held at ${obs.desired}: scale-${direction} cooldown, ${waitSeconds} s left`;
+    return { action: "hold", direction, needed, to, waitSeconds, cause };
+  };
+
   if (needed > obs.desired) {
     const readyAt = (memory.lastScaleOutAtMs ?? Number.NEGATIVE_INFINITY) + policy.scaleOutCooldownSeconds * 1000;
-    if (obs.nowMs < readyAt) {
-      const waitSeconds = Math.ceil((readyAt - obs.nowMs) / 1000);
-      return {
-        action: "hold",
-        direction: "out",
-        needed,
-        to: needed,
-        waitSeconds,
-        cause: `${why}; held at ${obs.desired}: scale-out cooldown, ${waitSeconds} s left`,
-      };
-    }
-    return { action: "out", needed, to: needed, cause: why };
+    return held("out", readyAt, needed) ?? { action: "out", needed, to: needed, cause: why };
   }
 
   if (needed < obs.desired) {
@@ -189,18 +186,8 @@ export function decide(policy: ScalingPolicy, obs: Observation, memory: ScalingM
       memory.lastScaleInAtMs ?? Number.NEGATIVE_INFINITY,
       memory.observingSinceMs,
     );
-    const readyAt = lastActivity + windowMs;
-    if (obs.nowMs < readyAt) {
-      const waitSeconds = Math.ceil((readyAt - obs.nowMs) / 1000);
-      return {
-        action: "hold",
-        direction: "in",
-        needed,
-        to: floor,
-        waitSeconds,
-        cause: `${why}; held at ${obs.desired}: scale-in cooldown, ${waitSeconds} s left`,
-      };
-    }
+    const hold = held("in", lastActivity + windowMs, floor);
+    if (hold) return hold;
     const cause =
       floor > needed ? `${why}; the most needed in the last ${policy.scaleInCooldownSeconds} s was ${floor}` : why;
     return { action: "in", needed, to: floor, cause: floor > needed ? `${cause} → ${tasks(floor)}` : cause };

@@ -30,18 +30,8 @@ interface ControlState {
   async: { pending: number };
 }
 
-interface ControlReport {
-  requestId: string;
-  endedAtMs: number;
-  start: "cold" | "warm";
-  durationMs: number;
-  billedDurationMs: number;
-  initDurationMs?: number;
-  memorySizeMb: number;
-  maxMemoryUsedMb: number;
-  outcome: "success" | "error";
-  line: string;
-}
+/** A REPORT line as the runtime keeps it: when it ended rather than an ISO time, and always an outcome. */
+type ControlReport = Omit<LambdaReportView, "at" | "outcome"> & { endedAtMs: number; outcome: "success" | "error" };
 
 /**
  * The local runtime, read over its loopback control endpoint. The runtime
