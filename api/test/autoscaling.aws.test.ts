@@ -72,51 +72,42 @@ describe("AwsAutoscaler (Application Auto Scaling)", () => {
         },
       },
     ]);
-    expect(aas.commandCalls(PutScalingPolicyCommand).map((c) => c.args[0].input)).toEqual([
-      {
-        ...target,
-        PolicyName: "surge-backlog-per-task",
-        PolicyType: "TargetTrackingScaling",
-        TargetTrackingScalingPolicyConfiguration: {
-          TargetValue: 50,
-          ScaleOutCooldown: 30,
-          ScaleInCooldown: 120,
-          DisableScaleIn: false,
-          CustomizedMetricSpecification: {
-            Metrics: [
-              {
-                Id: "visible",
-                MetricStat: {
-                  Metric: {
-                    Namespace: "AWS/SQS",
-                    MetricName: "ApproximateNumberOfMessagesVisible",
-                    Dimensions: [{ Name: "QueueName", Value: "surge-orders" }],
-                  },
-                  Stat: "Sum",
-                },
-                ReturnData: false,
-              },
-              {
-                Id: "running",
-                MetricStat: {
-                  Metric: {
-                    Namespace: "ECS/ContainerInsights",
-                    MetricName: "RunningTaskCount",
-                    Dimensions: [
-                      { Name: "ClusterName", Value: "surge" },
-                      { Name: "ServiceName", Value: "surge-worker" },
-                    ],
-                  },
-                  Stat: "Average",
-                },
-                ReturnData: false,
-              },
-              { Id: "backlog_per_task", Expression: "visible / running", Label: "Backlog per task", ReturnData: true },
-            ],
-          },
-        },
+    expect(aas.commandCalls(PutScalingPolicyCommand)).toHaveLength(1);
+    const [input] = aas.commandCalls(PutScalingPolicyCommand).map((c) => c.args[0].input);
+    expect(input).toMatchObject({
+      ...target,
+      PolicyName: "surge-backlog-per-task",
+      PolicyType: "TargetTrackingScaling",
+      TargetTrackingScalingPolicyConfiguration: {
+        TargetValue: 50,
+        ScaleOutCooldown: 30,
+        ScaleInCooldown: 120,
+        DisableScaleIn: false,
       },
+    });
+    // Backlog per task as metric math: the queue's visible messages over the service's running tasks.
+    const metrics = input?.TargetTrackingScalingPolicyConfiguration?.CustomizedMetricSpecification?.Metrics ?? [];
+    expect(
+      metrics.map(({ Id, MetricStat: m, Expression, ReturnData }) =>
+        [
+          Id,
+          m && `${m.Metric?.Namespace}/${m.Metric?.MetricName} ${m.Stat}`,
+          m?.Metric?.Dimensions?.map((d) => `${d.Name}=${d.Value}`).join(","),
+          Expression,
+          ReturnData,
+        ].filter((part) => part !== undefined),
+      ),
+    ).toEqual([
+      ["visible", "AWS/SQS/ApproximateNumberOfMessagesVisible Sum", "QueueName=surge-orders", false],
+      [
+        "running",
+        "ECS/ContainerInsights/RunningTaskCount Average",
+        "ClusterName=surge,ServiceName=surge-worker",
+        false,
+      ],
+      ["backlog_per_task", "visible / running", true],
     ]);
+    expect(metrics.at(-1)?.Label).toBe("Backlog per task");
     const [activity] = await autoscaler.activities(1);
     expect(activity).toMatchObject({ actor: "ops-alice", source: "aws" });
     expect(activity?.cause).toMatch(/^ops-alice enabled the policy: Application Auto Scaling controls/);

@@ -6,21 +6,19 @@
  * published or enqueued.
  */
 import { deflateSync, gzipSync } from "node:zlib";
-import { MAX_ORDER_BODY_BYTES, type OrderStore, orderInputSchema } from "@surge/core";
+import { MAX_ORDER_BODY_BYTES, orderInputSchema } from "@surge/core";
 import {
-  type Emulator,
   type RawResponse,
   rawExchange,
   rawRequest,
-  startEmulator,
   tempPostgresStore,
   tempSqliteStore,
   validOrder,
   waitFor,
 } from "@surge/testing";
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { OPS_TOKEN, startTestApi } from "./helpers.js";
+import { afterAll, describe, expect, inject, it } from "vitest";
+import { apiForAll, OPS_TOKEN } from "./helpers.js";
 
 const STORES = [
   ["SQLite", () => tempSqliteStore()],
@@ -81,25 +79,15 @@ function isJsonUtf8(type: string): boolean {
 }
 
 describe.each(STORES)("hostile input against the running API (%s)", (storeName, makeStore) => {
-  let emulator: Emulator;
-  let t: { store: OrderStore; remove(): Promise<void> };
-  let api: Awaited<ReturnType<typeof startTestApi>>;
+  const ctx = apiForAll(undefined, makeStore);
   // PostgreSQL shares the answers' code path: fewer runs there keep the file well under a minute.
   const runs = (n: number) => (storeName === "SQLite" ? n : Math.ceil(n / 3));
   const send = async (request: Parameters<typeof rawRequest>[1]) => {
     tried.set(storeName, (tried.get(storeName) ?? 0) + 1);
-    return rawRequest(api.url, request);
+    return rawRequest(ctx.api.url, request);
   };
 
-  beforeAll(async () => {
-    emulator = await startEmulator();
-    t = makeStore();
-    api = await startTestApi(t.store, emulator);
-  });
-  afterAll(async () => {
-    await api?.close();
-    await t?.remove();
-    await emulator?.stop();
+  afterAll(() => {
     console.info(`bad inputs tried against the API (${storeName}): ${tried.get(storeName) ?? 0}`);
   });
 
@@ -251,7 +239,7 @@ describe.each(STORES)("hostile input against the running API (%s)", (storeName, 
       fc.asyncProperty(heads, async (head) => {
         tried.set(storeName, (tried.get(storeName) ?? 0) + 1);
         const bytes = typeof head === "string" ? Buffer.from(head, "latin1") : head;
-        const res = await rawExchange(api.url, [bytes]);
+        const res = await rawExchange(ctx.api.url, [bytes]);
         // Garbage that happens to parse as a request (a method and a path) is routed: 4xx all the same.
         expectRefused(res, `raw ${bytes.toString("latin1").slice(0, 80)}`);
       }),
@@ -328,15 +316,15 @@ describe.each(STORES)("hostile input against the running API (%s)", (storeName, 
   });
 
   it("afterwards: nothing was recorded, published or enqueued", async () => {
-    expect(await t.store.reconcile()).toMatchObject({ accepted: 0, outboxPending: 0, charges: 0 });
+    expect(await ctx.t.store.reconcile()).toMatchObject({ accepted: 0, outboxPending: 0, charges: 0 });
     // Give a (wrongly) woken relay time to publish before looking at the queue.
     await new Promise((r) => setTimeout(r, 200));
-    expect(await api.queue.receive(10, 1)).toHaveLength(0);
+    expect(await ctx.api.queue.receive(10, 1)).toHaveLength(0);
     await waitFor(async () => {
-      const depth = await api.queue.depth();
+      const depth = await ctx.api.queue.depth();
       return depth.visible + depth.inFlight + depth.delayed === 0;
     });
-    const metrics = await (await fetch(`${api.url}/metrics`)).text();
+    const metrics = await (await fetch(`${ctx.api.url}/metrics`)).text();
     expect(metrics).toMatch(/^surge_orders_accepted_total\{mode="async"\} 0$/m);
     expect(metrics).toMatch(/^surge_orders_accepted_total\{mode="sync"\} 0$/m);
     expect(metrics).not.toMatch(/status="5\d\d"/);
@@ -370,18 +358,8 @@ const hostileText = fc
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 describe.each(STORES)("orders inside the schema with hostile text (%s)", (storeName, makeStore) => {
-  let emulator: Emulator;
-  let t: { store: OrderStore; remove(): Promise<void> };
-  let api: Awaited<ReturnType<typeof startTestApi>>;
-  beforeAll(async () => {
-    emulator = await startEmulator();
-    t = makeStore();
-    api = await startTestApi(t.store, emulator);
-  });
-  afterAll(async () => {
-    await api?.close();
-    await t?.remove();
-    await emulator?.stop();
+  const ctx = apiForAll(undefined, makeStore);
+  afterAll(() => {
     console.info(`bad inputs tried against the API in all (${storeName}): ${tried.get(storeName) ?? 0}`);
   });
 
@@ -392,7 +370,7 @@ describe.each(STORES)("orders inside the schema with hostile text (%s)", (storeN
       fc.asyncProperty(hostileText, hostileText, async (productId, idempotencyKey) => {
         tried.set(storeName, (tried.get(storeName) ?? 0) + 1);
         const body = { customerId: ++customerId, items: [{ productId, quantity: 1, price: 1 }], idempotencyKey };
-        const res = await rawRequest(api.url, {
+        const res = await rawRequest(ctx.api.url, {
           path: "/orders/async",
           headers: { "content-type": "application/json" },
           body: JSON.stringify(body),
@@ -408,11 +386,11 @@ describe.each(STORES)("orders inside the schema with hostile text (%s)", (storeN
         expect(res.status, `${JSON.stringify(body)} → ${res.body}`).toBe(202);
         accepted++;
         const { orderId } = JSON.parse(res.body) as { orderId: string };
-        const order = await t.store.getOrder(orderId);
+        const order = await ctx.t.store.getOrder(orderId);
         expect(order?.items[0]?.productId).toBe(productId);
         expect(order?.idempotencyKey).toBe(idempotencyKey);
         // The same key again is the same order, not a second one.
-        const again = await rawRequest(api.url, {
+        const again = await rawRequest(ctx.api.url, {
           path: "/orders/async",
           headers: { "content-type": "application/json" },
           body: JSON.stringify(body),
@@ -423,6 +401,6 @@ describe.each(STORES)("orders inside the schema with hostile text (%s)", (storeN
       }),
       { numRuns: storeName === "SQLite" ? 200 : 80 },
     );
-    expect((await t.store.reconcile()).accepted).toBe(accepted);
+    expect((await ctx.t.store.reconcile()).accepted).toBe(accepted);
   });
 });

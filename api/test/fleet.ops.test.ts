@@ -13,7 +13,7 @@ const MAX_TASKS = 50;
 
 describe("ops routes for the fleet and the autoscaler", () => {
   let fleet: InstantFleet;
-  const s = apiPerTest((store) => {
+  const ctx = apiPerTest((store) => {
     fleet = new InstantFleet({ desiredCount: 2, running: 2, restarts: 3 });
     const cached = new CachedFleet(fleet, 0);
     const activities = new ActivityLog(store);
@@ -44,7 +44,7 @@ describe("ops routes for the fleet and the autoscaler", () => {
   });
 
   const call = async (method: string, path: string, body?: unknown, token: string | null = OPS_TOKEN) => {
-    const res = await fetch(`${s.api.url}${path}`, {
+    const res = await fetch(`${ctx.api.url}${path}`, {
       method,
       headers: { "content-type": "application/json", ...(token !== null && { authorization: `Bearer ${token}` }) },
       ...(body !== undefined && { body: JSON.stringify(body) }),
@@ -172,7 +172,7 @@ describe("ops routes for the fleet and the autoscaler", () => {
     expect(state.body.fleet).toMatchObject({ desiredCount: 3, running: 3, controlledBy: "operator" });
     expect(state.body.autoscaling).toMatchObject({ enabled: false, kind: "local", signals: { backlog: 0 } });
 
-    const text = await (await fetch(`${s.api.url}/metrics`)).text();
+    const text = await (await fetch(`${ctx.api.url}/metrics`)).text();
     const value = (series: string) =>
       Number(new RegExp(`^${series.replace(/[{}]/g, "\\$&")} (\\S+)$`, "m").exec(text)?.[1]);
     expect(value("surge_fleet_desired_tasks")).toBe(3);

@@ -79,26 +79,40 @@ export class InstantFleet implements Fleet {
 }
 
 type TestApi = Awaited<ReturnType<typeof startTestApi>>;
+interface TestStore {
+  store: OrderStore;
+  remove(): Promise<void>;
+}
+type TestApiDeps = (store: OrderStore) => Parameters<typeof startTestApi>[2];
 
 /**
  * For a describe block: one emulator, and a fresh store and API for each test. `deps` adds to the
  * API's dependencies (it runs before each test, with that test's store).
  */
-export function apiPerTest(deps: (store: OrderStore) => Parameters<typeof startTestApi>[2] = () => ({})) {
-  const ctx = {} as { emulator: Emulator; t: ReturnType<typeof tempSqliteStore>; api: TestApi };
+export function apiPerTest(deps: TestApiDeps = () => ({})) {
+  return testApiHooks("each", deps, tempSqliteStore);
+}
+
+/** For a describe block: one emulator, store and API shared by all its tests. */
+export function apiForAll(deps: TestApiDeps = () => ({}), makeStore: () => TestStore = tempSqliteStore) {
+  return testApiHooks("all", deps, makeStore);
+}
+
+function testApiHooks(scope: "each" | "all", deps: TestApiDeps, makeStore: () => TestStore) {
+  const ctx = {} as { emulator: Emulator; t: TestStore; api: TestApi };
   beforeAll(async () => {
     ctx.emulator = await startEmulator();
   });
   afterAll(async () => {
-    await ctx.emulator.stop();
+    await ctx.emulator?.stop();
   });
-  beforeEach(async () => {
-    ctx.t = tempSqliteStore();
+  (scope === "each" ? beforeEach : beforeAll)(async () => {
+    ctx.t = makeStore();
     ctx.api = await startTestApi(ctx.t.store, ctx.emulator, deps(ctx.t.store));
   });
-  afterEach(async () => {
-    await ctx.api.close();
-    await ctx.t.remove();
+  (scope === "each" ? afterEach : afterAll)(async () => {
+    await ctx.api?.close();
+    await ctx.t?.remove();
   });
   return ctx;
 }

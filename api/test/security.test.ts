@@ -4,15 +4,15 @@
  * token's changes with 403; the operator is never refused for who they are. Also: security headers,
  * per-client rate limits with Retry-After, and burst targets locked to this API.
  */
-import { type Emulator, startEmulator, tempSqliteStore, validOrder } from "@surge/testing";
+import { validOrder } from "@surge/testing";
 import type { Express } from "express";
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ActivityLog } from "../src/autoscaling/activity-log.js";
 import { BacklogSource } from "../src/autoscaling/backlog.js";
 import { LocalAutoscaler } from "../src/autoscaling/local.js";
 import { POLICY_DEFAULTS } from "../src/autoscaling/policy.js";
-import { type ApiEnv, loadEnv } from "../src/env.js";
+import { loadEnv } from "../src/env.js";
 import { CachedFleet } from "../src/fleet/cache.js";
 import { TokenBucketStore } from "../src/http/security.js";
 import { ProcessingRouter } from "../src/lambda/processing.js";
@@ -22,7 +22,7 @@ import { burstsModule } from "../src/ops/modules/bursts.js";
 import { fleetModule } from "../src/ops/modules/fleet.js";
 import { lambdaModule } from "../src/ops/modules/lambda.js";
 import type { OpsToken } from "../src/ops/router.js";
-import { InstantFleet, OPS_TOKEN, postJson, silentLog, startTestApi } from "./helpers.js";
+import { apiForAll, InstantFleet, OPS_TOKEN, postJson, silentLog } from "./helpers.js";
 
 const READONLY_TOKEN = "test-readonly-token-abcdefghij";
 const ALERTS_TOKEN = "test-alerts-token-abcdefghijkl";
@@ -92,37 +92,29 @@ function opsRoutes(app: Express): string[] {
 const isMutation = (method: string) => !["GET", "HEAD", "OPTIONS"].includes(method);
 
 describe("the ops plane against hostile requests", () => {
-  let emulator: Emulator;
-  let t: ReturnType<typeof tempSqliteStore>;
-  let api: Awaited<ReturnType<typeof startTestApi>>;
-  let env: ApiEnv;
-  let apiUrl = "http://127.0.0.1:1";
-
-  beforeAll(async () => {
-    emulator = await startEmulator();
-    t = tempSqliteStore();
+  const ctx = apiForAll((store) => {
     // The tokens come from the environment exactly as the API process reads it.
-    env = loadEnv({
+    const env = loadEnv({
       OPS_TOKEN,
       ALERT_WEBHOOK_TOKEN: ALERTS_TOKEN,
       OPS_TOKENS: `second:${SECOND_OPERATOR_TOKEN}`,
       OPS_READONLY_TOKENS: ` viewer:${READONLY_TOKEN} , `,
     });
     const fleet = new CachedFleet(new InstantFleet(), 0);
-    const activities = new ActivityLog(t.store);
-    const backlog = new BacklogSource({ store: t.store });
+    const activities = new ActivityLog(store);
+    const backlog = new BacklogSource({ store });
     const autoscaler = new LocalAutoscaler({
-      store: t.store,
+      store,
       fleet,
       backlog,
       activities,
-      audit: new AuditLog(t.store),
+      audit: new AuditLog(store),
       log: silentLog,
       defaults: { ...POLICY_DEFAULTS, enabled: false, maxTasks: 10 },
       evaluationIntervalMs: 60_000,
     });
-    const processing = new ProcessingRouter(t.store, { lambdaAvailable: false });
-    api = await startTestApi(t.store, emulator, {
+    const processing = new ProcessingRouter(store, { lambdaAvailable: false });
+    return {
       opsTokens: env.opsTokens as OpsToken[],
       opsModules: [
         fleetModule({ fleet, autoscaler, activities, maxTasks: 10 }),
@@ -134,20 +126,14 @@ describe("the ops plane against hostile requests", () => {
           payment: { slots: 5, durationMs: 3000 },
           backlogCacheMs: 0,
         }),
-        burstsModule({ ownBaseUrl: () => apiUrl }),
+        burstsModule({ ownBaseUrl: () => ctx.api.url }),
         lambdaModule({
           processing,
           deployment: { paymentDurationMs: 3000, paymentSlots: 5, lambdaMemoryMb: 512 },
           desiredTasks: async () => 1,
         }),
       ],
-    });
-    apiUrl = api.url;
-  });
-  afterAll(async () => {
-    await api?.close();
-    await t?.remove();
-    await emulator?.stop();
+    };
   });
 
   /** One call; the SSE stream is cut once its head arrives. */
@@ -155,7 +141,7 @@ describe("the ops plane against hostile requests", () => {
     const [method = "GET", template = "/"] = route.split(" ");
     const row = ROUTES[route] ?? {};
     const abort = new AbortController();
-    const res = await fetch(`${api.url}/ops${row.path ?? template}`, {
+    const res = await fetch(`${ctx.api.url}/ops${row.path ?? template}`, {
       method,
       signal: abort.signal,
       headers: {
@@ -171,14 +157,14 @@ describe("the ops plane against hostile requests", () => {
   }
 
   it("the table lists exactly the routes Express serves under /ops/", () => {
-    const served = opsRoutes(api.api.app).sort();
+    const served = opsRoutes(ctx.api.api.app).sort();
     expect(served.length).toBeGreaterThan(20);
     expect(served).toEqual(Object.keys(ROUTES).sort());
   });
 
   it("every route: 401 without a token, with a wrong one, or with the token anywhere but the header", async () => {
     const near = `${OPS_TOKEN.slice(0, -1)}x`;
-    for (const route of opsRoutes(api.api.app)) {
+    for (const route of opsRoutes(ctx.api.api.app)) {
       for (const authorization of [
         undefined,
         "",
@@ -197,12 +183,12 @@ describe("the ops plane against hostile requests", () => {
       }
     }
     // A token in the query string is not a token.
-    const query = await fetch(`${api.url}/ops/state?token=${OPS_TOKEN}&access_token=${OPS_TOKEN}`);
+    const query = await fetch(`${ctx.api.url}/ops/state?token=${OPS_TOKEN}&access_token=${OPS_TOKEN}`);
     expect(query.status).toBe(401);
   });
 
   it("every change: 403 for a read-only token (alert delivery excepted); every read: allowed", async () => {
-    for (const route of opsRoutes(api.api.app)) {
+    for (const route of opsRoutes(ctx.api.api.app)) {
       const method = route.split(" ")[0] ?? "";
       const alertIngest = route.startsWith("POST /alerts");
       for (const token of [READONLY_TOKEN, ALERTS_TOKEN]) {
@@ -224,7 +210,7 @@ describe("the ops plane against hostile requests", () => {
   });
 
   it("every route: the operators (OPS_TOKEN and a named OPS_TOKENS one) get 2xx or 4xx, never 401/403/5xx", async () => {
-    for (const route of opsRoutes(api.api.app)) {
+    for (const route of opsRoutes(ctx.api.api.app)) {
       for (const [label, token] of [
         ["operator", OPS_TOKEN],
         ["second", SECOND_OPERATOR_TOKEN],
@@ -243,7 +229,7 @@ describe("the ops plane against hostile requests", () => {
   });
 
   it("a burst can only target this API: any other URL is a 400 naming target, and nothing starts", async () => {
-    const own = new URL(api.url);
+    const own = new URL(ctx.api.url);
     const tricky = [
       "http://example.com",
       `http://${own.host}.evil.example`,
@@ -258,13 +244,13 @@ describe("the ops plane against hostile requests", () => {
       `file:///etc/passwd`,
       `ftp://${own.host}`,
       `gopher://${own.host}`,
-      `${api.url}/ops`,
+      `${ctx.api.url}/ops`,
       "not a url",
     ];
     await fc.assert(
       fc.asyncProperty(fc.oneof(fc.constantFrom(...tricky), fc.webUrl({ withQueryParameters: true })), async (url) => {
         const res = await postJson(
-          `${api.url}/ops/bursts`,
+          `${ctx.api.url}/ops/bursts`,
           { mode: "async", ratePerSecond: 1, durationSeconds: 1, target: url },
           { authorization: `Bearer ${OPS_TOKEN}` },
         );
@@ -273,20 +259,20 @@ describe("the ops plane against hostile requests", () => {
       }),
       { numRuns: 100 },
     );
-    const list = await fetch(`${api.url}/ops/bursts`, { headers: { authorization: `Bearer ${OPS_TOKEN}` } });
+    const list = await fetch(`${ctx.api.url}/ops/bursts`, { headers: { authorization: `Bearer ${OPS_TOKEN}` } });
     expect(((await list.json()) as { bursts: unknown[] }).bursts).toEqual([]);
-    expect(await t.store.reconcile()).toMatchObject({ accepted: 0 });
+    expect(await ctx.t.store.reconcile()).toMatchObject({ accepted: 0 });
   });
 
   it("security headers on every kind of answer; no x-powered-by", async () => {
     const answers = [
-      await fetch(`${api.url}/health`),
-      await fetch(`${api.url}/metrics`),
-      await fetch(`${api.url}/orders/not-an-id`),
-      await fetch(`${api.url}/nowhere`),
-      await fetch(`${api.url}/ops/state`),
-      await fetch(`${api.url}/ops/state`, { headers: { authorization: `Bearer ${OPS_TOKEN}` } }),
-      await fetch(`${api.url}/orders/async`, { method: "POST", body: "x" }),
+      await fetch(`${ctx.api.url}/health`),
+      await fetch(`${ctx.api.url}/metrics`),
+      await fetch(`${ctx.api.url}/orders/not-an-id`),
+      await fetch(`${ctx.api.url}/nowhere`),
+      await fetch(`${ctx.api.url}/ops/state`),
+      await fetch(`${ctx.api.url}/ops/state`, { headers: { authorization: `Bearer ${OPS_TOKEN}` } }),
+      await fetch(`${ctx.api.url}/orders/async`, { method: "POST", body: "x" }),
     ];
     for (const res of answers) {
       const what = `${res.url} ${res.status}`;
@@ -305,26 +291,13 @@ describe("the ops plane against hostile requests", () => {
 });
 
 describe("per-client rate limits", () => {
-  let emulator: Emulator;
-  let t: ReturnType<typeof tempSqliteStore>;
-  let api: Awaited<ReturnType<typeof startTestApi>>;
-
-  beforeAll(async () => {
-    emulator = await startEmulator();
-    t = tempSqliteStore();
-    api = await startTestApi(t.store, emulator, {
-      // Slow refills, so no token comes back while a test is looking: one every 2 s, one every 5 s.
-      rateLimits: { orders: { perSecond: 0.5, burst: 10 }, ops: { perSecond: 0.2, burst: 6 } },
-    });
-  });
-  afterAll(async () => {
-    await api?.close();
-    await t?.remove();
-    await emulator?.stop();
-  });
+  const ctx = apiForAll(() => ({
+    // Slow refills, so no token comes back while a test is looking: one every 2 s, one every 5 s.
+    rateLimits: { orders: { perSecond: 0.5, burst: 10 }, ops: { perSecond: 0.2, burst: 6 } },
+  }));
 
   const order = (ip: string) =>
-    postJson(`${api.url}/orders/async`, validOrder(), { "x-forwarded-for": ip }).then((r) => r);
+    postJson(`${ctx.api.url}/orders/async`, validOrder(), { "x-forwarded-for": ip }).then((r) => r);
 
   it("order intake: a client's burst passes, the next request is 429 with Retry-After; other clients and reads are unaffected", async () => {
     const first = await Promise.all(Array.from({ length: 10 }, () => order("203.0.113.1")));
@@ -336,11 +309,11 @@ describe("per-client rate limits", () => {
     // Another address has its own bucket; reading an order is not intake.
     expect((await order("203.0.113.2")).status).toBe(202);
     const id = String(first[0]?.body.orderId);
-    expect((await fetch(`${api.url}/orders/${id}`, { headers: { "x-forwarded-for": "203.0.113.1" } })).status).toBe(
+    expect((await fetch(`${ctx.api.url}/orders/${id}`, { headers: { "x-forwarded-for": "203.0.113.1" } })).status).toBe(
       200,
     );
     // A refused request was never recorded: 10 + 1 accepted.
-    expect((await t.store.reconcile()).accepted).toBe(11);
+    expect((await ctx.t.store.reconcile()).accepted).toBe(11);
     // After Retry-After, the client may order again.
     await new Promise((r) => setTimeout(r, Number(limited.headers.get("retry-after")) * 1000));
     expect((await order("203.0.113.1")).status).toBe(202);
@@ -349,10 +322,10 @@ describe("per-client rate limits", () => {
   it("ops plane: guessing tokens is limited before the token is even checked", async () => {
     const headers = { "x-forwarded-for": "198.51.100.7", authorization: "Bearer guess-0123456789abcdef" };
     const statuses: number[] = [];
-    for (let i = 0; i < 8; i++) statuses.push((await fetch(`${api.url}/ops/state`, { headers })).status);
+    for (let i = 0; i < 8; i++) statuses.push((await fetch(`${ctx.api.url}/ops/state`, { headers })).status);
     expect(statuses.slice(0, 6)).toEqual(Array(6).fill(401));
     expect(statuses.slice(6)).toEqual([429, 429]);
-    const ok = await fetch(`${api.url}/ops/state`, {
+    const ok = await fetch(`${ctx.api.url}/ops/state`, {
       headers: { "x-forwarded-for": "198.51.100.8", authorization: `Bearer ${OPS_TOKEN}` },
     });
     expect(ok.status).toBe(200);
