@@ -12,10 +12,11 @@ import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import type { StageConfig } from "./config.js";
 import { routeTo } from "./messaging.js";
+import { LAMBDA_VPC_ACTIONS } from "./permissions.js";
 
 /** The prebuilt bundle (worker/src/lambda/index.ts → worker/dist/lambda.js) and its exports. */
-export const LAMBDA_BUNDLE_FILE = "lambda.js";
-export const SNS_HANDLER_EXPORT = "snsHandler";
+const LAMBDA_BUNDLE_FILE = "lambda.js";
+const SNS_HANDLER_EXPORT = "snsHandler";
 /** The images' Node.js major too (the Dockerfile's NODE_VERSION): one runtime everywhere. */
 export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_24_X;
 
@@ -32,7 +33,7 @@ export const INIT_DURATION_QUERY = [
     "pct(@initDuration, 99) as initP99Ms, max(@initDuration) as initMaxMs by bin(5m)",
 ].join("\n| ");
 
-export interface LambdaProcessorProps {
+interface LambdaProcessorProps {
   config: StageConfig;
   /** Directory holding the prebuilt lambda.js (and its source map). */
   bundleDir: string;
@@ -85,21 +86,8 @@ export class LambdaProcessor extends Construct {
         resources: [this.logGroup.logGroupArn],
       }),
     );
-    // What Lambda needs to attach the function to the VPC; EC2 does not scope these to a function.
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: "AttachToVpc",
-        actions: [
-          "ec2:CreateNetworkInterface",
-          "ec2:DescribeNetworkInterfaces",
-          "ec2:DescribeSubnets",
-          "ec2:DeleteNetworkInterface",
-          "ec2:AssignPrivateIpAddresses",
-          "ec2:UnassignPrivateIpAddresses",
-        ],
-        resources: ["*"],
-      }),
-    );
+    // EC2 does not scope these to a function.
+    role.addToPolicy(new iam.PolicyStatement({ sid: "AttachToVpc", actions: LAMBDA_VPC_ACTIONS, resources: ["*"] }));
     this.function = new lambda.Function(this, "Function", {
       role,
       functionName: `surge-${config.stage}-order-processor`,

@@ -5,6 +5,16 @@ import type * as sns from "aws-cdk-lib/aws-sns";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
 
+/** What Lambda needs to put a function's ENIs in the VPC (AWSLambdaVPCAccessExecutionRole grants these on "*"). */
+export const LAMBDA_VPC_ACTIONS = [
+  "ec2:CreateNetworkInterface",
+  "ec2:DescribeNetworkInterfaces",
+  "ec2:DescribeSubnets",
+  "ec2:DeleteNetworkInterface",
+  "ec2:AssignPrivateIpAddresses",
+  "ec2:UnassignPrivateIpAddresses",
+];
+
 /**
  * Actions AWS does not let a policy scope to a resource: the only ones a
  * statement may grant on "*" without a condition narrowing it (the IAM test
@@ -24,13 +34,7 @@ export const UNSCOPABLE_ACTIONS: ReadonlySet<string> = new Set([
   "application-autoscaling:DescribeScalingActivities",
   // Granted by CDK itself to every execution role that pulls an image from ECR.
   "ecr:GetAuthorizationToken",
-  // What Lambda needs to put a function's ENIs in the VPC (AWS's AWSLambdaVPCAccessExecutionRole grants these on "*").
-  "ec2:CreateNetworkInterface",
-  "ec2:DescribeNetworkInterfaces",
-  "ec2:DescribeSubnets",
-  "ec2:DeleteNetworkInterface",
-  "ec2:AssignPrivateIpAddresses",
-  "ec2:UnassignPrivateIpAddresses",
+  ...LAMBDA_VPC_ACTIONS,
 ]);
 
 /** The tag that marks the worker service's scalable target: the API's Application Auto Scaling rights hang on it. */
@@ -59,7 +63,7 @@ export function grantWorkerQueueAccess(role: iam.IGrantable, queue: sqs.IQueue, 
   );
 }
 
-export interface ApiAccess {
+interface ApiAccess {
   topic: sns.ITopic;
   queue: sqs.IQueue;
   deadLetterQueue: sqs.IQueue;
