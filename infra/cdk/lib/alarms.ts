@@ -6,7 +6,7 @@ import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 
-export interface PipelineAlarmsProps {
+interface PipelineAlarmsProps {
   stage: string;
   queue: sqs.IQueue;
   deadLetterQueue: sqs.IQueue;

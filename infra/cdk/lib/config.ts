@@ -18,7 +18,7 @@ const bool = (defaultValue: boolean) =>
     .pipe(z.boolean());
 
 /** Fargate's valid CPU units → memory sizes (MiB). */
-export const FARGATE_TASK_SIZES: Readonly<Record<number, { minMiB: number; maxMiB: number; stepMiB: number }>> = {
+const FARGATE_TASK_SIZES: Readonly<Record<number, { minMiB: number; maxMiB: number; stepMiB: number }>> = {
   256: { minMiB: 512, maxMiB: 2048, stepMiB: 512 },
   512: { minMiB: 1024, maxMiB: 4096, stepMiB: 1024 },
   1024: { minMiB: 2048, maxMiB: 8192, stepMiB: 1024 },
@@ -26,7 +26,7 @@ export const FARGATE_TASK_SIZES: Readonly<Record<number, { minMiB: number; maxMi
   4096: { minMiB: 8192, maxMiB: 30_720, stepMiB: 1024 },
 };
 
-export const stageConfigSchema = z
+const stageConfigSchema = z
   .object({
     /** Names every resource (`surge-<stage>-…`) and picks the `stages.<stage>` overrides. */
     stage: z
@@ -166,12 +166,12 @@ export const stageConfigSchema = z
 export type StageConfig = z.infer<typeof stageConfigSchema>;
 
 /** Retention periods CloudWatch Logs accepts. */
-export const LOG_RETENTION_DAYS: ReadonlyArray<number> = [
+const LOG_RETENTION_DAYS: ReadonlyArray<number> = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ];
 
 /** The context reader a CDK app offers (`app.node.tryGetContext`). */
-export type ContextReader = (key: string) => unknown;
+type ContextReader = (key: string) => unknown;
 
 /**
  * Resolves one stage's configuration: defaults ← `stages.<stage>` ← individual

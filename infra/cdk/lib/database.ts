@@ -6,7 +6,7 @@ import { Construct } from "constructs";
 
 export const DATABASE_USER = "surge";
 export const DATABASE_NAME = "surge";
-export const POSTGRES_PORT = 5432;
+const POSTGRES_PORT = 5432;
 
 /**
  * Characters kept out of the generated password: everything but letters and
@@ -23,7 +23,7 @@ export const PASSWORD_EXCLUDED_CHARACTERS = " !\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~
  */
 export const DATABASE_URL_QUERY = "sslmode=verify-full";
 
-export interface OrderDatabaseProps {
+interface OrderDatabaseProps {
   stage: string;
   vpc: ec2.IVpc;
   subnets: ec2.SubnetSelection;

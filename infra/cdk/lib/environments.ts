@@ -8,10 +8,11 @@ import type { EnvKey, ServiceEnv } from "./service-env.js";
 import { LONG_POLL_SECONDS } from "./sizing.js";
 
 export { apiEnvSchema, lambdaEnvSchema, webEnvSchema, workerEnvSchema };
-export type ApiEnvKey = EnvKey<typeof apiEnvSchema>;
-export type WorkerEnvKey = EnvKey<typeof workerEnvSchema>;
-export type LambdaEnvKey = EnvKey<typeof lambdaEnvSchema>;
-export type WebEnvKey = EnvKey<typeof webEnvSchema>;
+
+type ApiEnvKey = EnvKey<typeof apiEnvSchema>;
+type WorkerEnvKey = EnvKey<typeof workerEnvSchema>;
+type LambdaEnvKey = EnvKey<typeof lambdaEnvSchema>;
+type WebEnvKey = EnvKey<typeof webEnvSchema>;
 
 /** Where the worker serves /metrics and /health inside its task. */
 export const WORKER_METRICS_PORT = 9400;
@@ -23,7 +24,7 @@ export const WEB_PORT = 3000;
 export const WORKER_CONTAINER_NAME = "worker";
 
 /** What the stack hands the environment builders: names and ARNs (CloudFormation tokens) and secrets. */
-export interface Wiring {
+interface Wiring {
   config: StageConfig;
   topicName: string;
   topicArn: string;
@@ -79,7 +80,7 @@ export function workerEnvironment(w: Wiring): ServiceEnv<WorkerEnvKey> {
   };
 }
 
-export interface ApiWiring extends Wiring {
+interface ApiWiring extends Wiring {
   opsToken: ecs.Secret;
   /** The load balancer's URL: the only target a burst may have. */
   publicBaseUrl: string;
@@ -146,7 +147,7 @@ export function apiEnvironment(w: ApiWiring): ServiceEnv<ApiEnvKey> {
   };
 }
 
-export interface WebWiring {
+interface WebWiring {
   /** The API as the console's server reaches it (inside the VPC). */
   apiUrl: string;
   /** The load balancer's URL: the console's public origin. */
@@ -189,7 +190,7 @@ export const LAMBDA_RUNTIME_ENV = {
   NODE_EXTRA_CA_CERTS: "/var/runtime/ca-cert.pem",
 } as const;
 
-export interface LambdaWiring {
+interface LambdaWiring {
   config: StageConfig;
   /** DATABASE_URL as a value (a deploy-time dynamic reference): Lambda cannot inject secrets. */
   databaseUrlValue: string;

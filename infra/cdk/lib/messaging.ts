@@ -6,7 +6,7 @@ import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { DLQ_RETENTION_DAYS, LONG_POLL_SECONDS } from "./sizing.js";
 
-export interface OrdersMessagingProps {
+interface OrdersMessagingProps {
   stage: string;
   /** Derived from payment duration and concurrency (sizing.ts); the worker heartbeats by the same amount. */
   visibilityTimeoutSeconds: number;

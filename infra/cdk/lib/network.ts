@@ -1,7 +1,7 @@
 import * as ec2 from "aws-cdk-lib/aws-ec2";
 import { Construct } from "constructs";
 
-export interface NetworkProps {
+interface NetworkProps {
   cidr: string;
   natGateways: number;
 }

@@ -20,7 +20,7 @@ interface RepoImage {
   exclude: string[];
 }
 
-export interface FargateAppProps {
+interface FargateAppProps {
   config: StageConfig;
   cluster: ecs.ICluster;
   subnets: ec2.SubnetSelection;

@@ -7,13 +7,13 @@ import type { StageConfig } from "./config.js";
  */
 
 /** Slack added to the worst-case hold time: network, a CPU-starved 0.25 vCPU task, a GC pause. */
-export const VISIBILITY_MARGIN_SECONDS = 10;
+const VISIBILITY_MARGIN_SECONDS = 10;
 /** SQS's ceiling for a visibility timeout. */
 export const MAX_VISIBILITY_TIMEOUT_SECONDS = 43_200;
 /** Time the worker needs after its payment deadline: hand back the rest, close the store, exit. */
-export const STOP_MARGIN_SECONDS = 5;
+const STOP_MARGIN_SECONDS = 5;
 /** Fargate's ceiling for a container's stopTimeout. */
-export const MAX_FARGATE_STOP_TIMEOUT_SECONDS = 120;
+const MAX_FARGATE_STOP_TIMEOUT_SECONDS = 120;
 /** SQS long polling: the longest ReceiveMessage wait SQS allows. */
 export const LONG_POLL_SECONDS = 20;
 /** Dead letters are kept as long as SQS allows, so a weekend outage can still be redriven. */

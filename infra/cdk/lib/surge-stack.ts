@@ -41,7 +41,7 @@ import { WorkerAutoscaling } from "./worker-autoscaling.js";
  */
 export const API_PATHS = ["/orders", "/orders/*", "/ops", "/ops/*", "/health"] as const;
 
-export interface SurgeStackProps extends StackProps {
+interface SurgeStackProps extends StackProps {
   config: StageConfig;
   /** The repository root: every image is a target of its Dockerfile, built with the root as context. */
   repoRoot: string;

@@ -11,7 +11,7 @@ import { SCALABLE_TARGET_TAG } from "./permissions.js";
  */
 export const BACKLOG_POLICY_NAME = "surge-backlog-per-task";
 
-export interface WorkerAutoscalingProps {
+interface WorkerAutoscalingProps {
   clusterName: string;
   serviceName: string;
   queueName: string;
@@ -78,7 +78,7 @@ export class WorkerAutoscaling extends Construct {
  * and expression as the API's PutScalingPolicy input, so the deployed policy and
  * the one the ops plane writes are the same policy.
  */
-export function backlogPerTaskMetrics(p: {
+function backlogPerTaskMetrics(p: {
   clusterName: string;
   serviceName: string;
   queueName: string;
