@@ -43,7 +43,7 @@ const schema = z.object({
   LAMBDA_IDLE_TIMEOUT_SECONDS: intVar(300, 1, 86_400),
 });
 
-export type StackEnv = z.infer<typeof schema> & { extraOpsTokenLabels: string[] };
+type StackEnv = z.infer<typeof schema> & { extraOpsTokenLabels: string[] };
 
 export function loadEnv(env: NodeJS.ProcessEnv = process.env): StackEnv {
   const parsed = parseEnv(schema, env);

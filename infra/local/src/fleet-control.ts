@@ -5,7 +5,7 @@ import { fieldProblems, TASK_CONCURRENCY_MAX, TASK_CONCURRENCY_MIN } from "@surg
 import { z } from "zod";
 import type { FleetSnapshot, TaskSupervisor } from "./supervisor.js";
 
-export interface FleetControlOptions {
+interface FleetControlOptions {
   supervisor: TaskSupervisor;
   /** Upper bound for the desired count (MAX_WORKER_TASKS); the API checks it too, this is the last line. */
   maxTasks: number;
@@ -24,16 +24,13 @@ export interface FleetControlServer {
 }
 
 /** What `GET /v1/fleet` answers: the supervisor's snapshot and the bound it enforces. */
-export type FleetControlState = FleetSnapshot & { maxTasks: number };
+type FleetControlState = FleetSnapshot & { maxTasks: number };
 
 const MAX_BODY_BYTES = 4096;
 
 /**
- * The local stand-in for the ECS API: a small loopback HTTP endpoint in the
- * stack-runner process through which the API reads and changes the worker
- * fleet. The supervisor lives here, not in the API, so restarting or killing
- * the API never orphans or kills worker tasks — as on ECS, where the service
- * scheduler keeps running whatever happens to the console.
+ * The local stand-in for the ECS API, on loopback in the stack runner: the supervisor lives here, not
+ * in the API, so killing the API never orphans a worker (docs/workers-and-autoscaling.md).
  *
  *   GET /v1/fleet  → FleetControlState
  *   PUT /v1/fleet  {desiredCount?, concurrency?} → FleetControlState (400 naming the field and bound)

@@ -11,7 +11,23 @@ import {
 import type { AsyncInvokerOptions } from "@surge/lambda-runtime";
 import { type LocalLambdaRuntime, startLocalLambda } from "@surge/lambda-runtime";
 
-export interface StackLambdaOptions {
+/** The stack's Lambda function as `startStack` is asked for it. */
+export interface LocalLambdaStackOptions {
+  /** LAMBDA_CONTROL_PORT: state, summaries, REPORT lines, /metrics and the Invoke API; 0 = any. */
+  controlPort: number;
+  /** LAMBDA_RESERVED_CONCURRENCY. */
+  reservedConcurrency: number;
+  /** LAMBDA_MEMORY_MB. */
+  memoryMb: number;
+  /** LAMBDA_TIMEOUT_SECONDS. */
+  timeoutSeconds: number;
+  /** LAMBDA_IDLE_TIMEOUT_SECONDS: how long an idle environment stays warm. */
+  idleTimeoutSeconds: number;
+  /** Retries, throttle backoff and maximum event age (tests shorten these). */
+  async?: AsyncInvokerOptions;
+}
+
+interface StackLambdaOptions extends LocalLambdaStackOptions {
   repoRoot: string;
   logDir: string;
   /** The environment the stack gives its children: the function's configuration is picked from it. */
@@ -19,12 +35,6 @@ export interface StackLambdaOptions {
   clients: ReturnType<typeof createAwsClients>;
   topology: Topology;
   visibilityTimeoutSeconds: number;
-  controlPort: number;
-  reservedConcurrency: number;
-  memoryMb: number;
-  timeoutSeconds: number;
-  idleTimeoutSeconds: number;
-  async?: AsyncInvokerOptions;
   /** The function module. Default `<repoRoot>/worker/dist/lambda.js`. */
   handlerModule?: string;
   /** The runtime's bootstrap. Default `<repoRoot>/infra/lambda-runtime/dist/bootstrap.js`. */

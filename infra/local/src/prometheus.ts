@@ -22,7 +22,7 @@ export function findOnPath(name: string, path: string = process.env.PATH ?? ""):
   return undefined;
 }
 
-export interface PrometheusFilesOptions {
+interface PrometheusFilesOptions {
   /** DATA_DIR/prometheus: the config, its rules, the alerts token and the workers targets file live together. */
   dir: string;
   apiPort: number;
@@ -35,11 +35,9 @@ export interface PrometheusFilesOptions {
 }
 
 /**
- * Writes what a Prometheus for the local stack reads, all in one directory with
- * relative paths between them (so the compose file can mount the directory
- * as is): prometheus.yml, the rule files, and `alerts.token` — the read-only
- * token Prometheus (and the compose Grafana) present to POST /ops/alerts. The
- * token is kept across runs, so a running Grafana keeps working after a restart.
+ * Writes prometheus.yml, the rule files and `alerts.token` (the read-only token for POST /ops/alerts)
+ * into one directory with relative paths, so the compose file can mount it as is. The token is kept
+ * across runs: a running Grafana keeps working after a restart.
  */
 export function writePrometheusFiles(options: PrometheusFilesOptions): { configFile: string; alertsToken: string } {
   mkdirSync(join(options.dir, "rules"), { recursive: true });
@@ -79,7 +77,7 @@ export function committedRules(repoRoot: string): Map<string, string> {
   return rules;
 }
 
-export interface PrometheusProcessOptions {
+interface PrometheusProcessOptions {
   binary: string;
   configFile: string;
   /** TSDB directory. */

@@ -2,7 +2,7 @@ import { type ChildProcess, fork } from "node:child_process";
 import { createWriteStream } from "node:fs";
 import { join } from "node:path";
 
-export interface ServiceOptions {
+interface ServiceOptions {
   name: string;
   script: string;
   args?: string[];

@@ -3,10 +3,10 @@ import { existsSync, mkdirSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { createAwsClients, ensureTopology, type Topology } from "@surge/core";
-import type { AsyncInvokerOptions, LocalLambdaRuntime } from "@surge/lambda-runtime";
+import type { LocalLambdaRuntime } from "@surge/lambda-runtime";
 import { buildApp } from "fauxqs";
 import { type FleetControlServer, startFleetControl } from "./fleet-control.js";
-import { type StackLambda, startStackLambda } from "./lambda.js";
+import { type LocalLambdaStackOptions, type StackLambda, startStackLambda } from "./lambda.js";
 import {
   committedRules,
   DEFAULT_LAMBDA_METRICS_PORT,
@@ -56,29 +56,14 @@ export interface StackOptions {
 }
 
 /** What became of the console: running at `url`, or not, and why (`notRunning`). */
-export interface LocalConsole {
+interface LocalConsole {
   url?: string;
   notRunning?: string;
   service?: Service;
 }
 
-export interface LocalLambdaStackOptions {
-  /** LAMBDA_CONTROL_PORT: state, summaries, REPORT lines, /metrics and the Invoke API; 0 = any. */
-  controlPort: number;
-  /** LAMBDA_RESERVED_CONCURRENCY. */
-  reservedConcurrency: number;
-  /** LAMBDA_MEMORY_MB. */
-  memoryMb: number;
-  /** LAMBDA_TIMEOUT_SECONDS. */
-  timeoutSeconds: number;
-  /** LAMBDA_IDLE_TIMEOUT_SECONDS: how long an idle environment stays warm. */
-  idleTimeoutSeconds: number;
-  /** Retries, throttle backoff and maximum event age (tests shorten these). */
-  async?: AsyncInvokerOptions;
-}
-
 /** What became of Prometheus: running at `url`, or not, and why (`notRunning`). */
-export interface LocalPrometheus {
+interface LocalPrometheus {
   configFile: string;
   /** The binary found on the PATH; absent when there is none. */
   binary?: string;
@@ -108,7 +93,7 @@ export interface Stack {
 }
 
 /** The AWS SDK configuration every local child uses: standard variables, emulator endpoint. */
-export function awsLocalEnv(emulatorUrl: string): NodeJS.ProcessEnv {
+function awsLocalEnv(emulatorUrl: string): NodeJS.ProcessEnv {
   return {
     AWS_ENDPOINT_URL: emulatorUrl,
     AWS_REGION: "us-east-1",

@@ -28,14 +28,12 @@ export interface SupervisorOptions {
   healthyAfterMs?: number;
   /**
    * Tasks starting (pending) at once; a scale-out beyond it starts the rest as these become ready.
-   * Default 4. A Node process spends about a CPU-second starting: forty at once on a laptop's few
-   * cores starve everything else on it — the running tasks and the emulator included — for half a
-   * minute (the flash-sale benchmark showed it), while a few at a time keep the fleet working.
+   * Default 4: each start costs about a CPU-second, and forty at once starve the running tasks.
    */
   maxPendingTasks?: number;
 }
 
-export type TaskStatus = "pending" | "running" | "stopping";
+type TaskStatus = "pending" | "running" | "stopping";
 
 export interface TaskInfo {
   taskId: string;
@@ -58,7 +56,7 @@ interface Task extends TaskInfo {
   exited: Promise<void>;
 }
 
-export interface SupervisorEvents {
+interface SupervisorEvents {
   "task-started": [TaskInfo];
   "task-ready": [TaskInfo];
   "task-exited": [{ taskId: string; code: number | null; signal: NodeJS.Signals | null; expected: boolean }];
