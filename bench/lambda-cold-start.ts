@@ -22,8 +22,9 @@ import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs
 import { availableParallelism, cpus, loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { newOrderId, SqliteOrderStore, totalCents } from "@surge/core";
+import { newOrderId, SqliteOrderStore } from "@surge/core";
 import { AsyncInvoker, durationStats, LocalLambdaFunction } from "@surge/lambda-runtime";
+import { acceptOrderInStore, orderMessageBody } from "@surge/testing";
 import { buildLambdaBundle } from "@surge/worker/lambda-build";
 import { build } from "esbuild";
 
@@ -84,19 +85,7 @@ const fnFor = (module: string, handlerName: string, reservedConcurrency = 1, env
   });
 
 async function acceptOrderEvent() {
-  const items = [{ productId: "tv", quantity: 1, price: 499 }];
-  const { order } = await store.acceptOrder(
-    {
-      orderId: newOrderId(),
-      customerId: 1,
-      items,
-      totalCents: totalCents(items),
-      mode: "async",
-      acceptedAtMs: Date.now(),
-    },
-    { outbox: false },
-  );
-  const message = JSON.stringify({ orderId: order.orderId, acceptedAt: order.acceptedAt });
+  const message = orderMessageBody(await acceptOrderInStore(store));
   return { Records: [{ EventSource: "aws:sns", Sns: { MessageId: newOrderId(), Message: message } }] };
 }
 

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from "node:timers/promises";
 /**
  * Processing benchmark (issue 2): with a standing backlog, measured orders/s
  * for tasks × concurrency in {1,2,4,8} × {1,5,20,100} against the theory
@@ -13,11 +12,10 @@ import { setTimeout as sleep } from "node:timers/promises";
 
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
-import { SendMessageBatchCommand } from "@aws-sdk/client-sqs";
-import { ensureTopology, newOrderId, totalCents } from "@surge/core";
 import { TaskSupervisor } from "@surge/local/supervisor";
-import { tempSqliteStore } from "@surge/testing";
+import { createTestTopology, enqueueOrders, tempSqliteStore, workerEnv } from "@surge/testing";
 import { startEmulatorProcess } from "./lib/emulator-process.js";
 
 const { values } = parseArgs({
@@ -42,50 +40,17 @@ const emulator = await startEmulatorProcess();
 async function measure(tasks: number, concurrency: number) {
   const theory = (tasks * Math.min(concurrency, slots)) / (paymentMs / 1000);
   const t = tempSqliteStore();
-  const name = `bench-${tasks}x${concurrency}-${Date.now()}`;
-  const topology = await ensureTopology(
-    emulator.clients,
-    { topic: name, queue: name, dlq: `${name}-dlq` },
-    { maxReceiveCount: 5, visibilityTimeoutSeconds: 30 },
-  );
+  const topology = await createTestTopology(emulator);
   // A backlog deeper than the run can drain: the workers never wait for work.
   const warmupSeconds = 3;
   const backlog = Math.ceil(theory * (warmupSeconds + windowSeconds) * 1.5) + tasks * concurrency + 20;
-  const items = [{ productId: "bench", quantity: 1, price: 1 }];
-  for (let i = 0; i < backlog; i += 10) {
-    const entries = [];
-    for (let j = i; j < Math.min(backlog, i + 10); j++) {
-      const { order } = await t.store.acceptOrder(
-        {
-          orderId: newOrderId(),
-          customerId: 1,
-          items,
-          totalCents: totalCents(items),
-          mode: "async",
-          acceptedAtMs: Date.now(),
-        },
-        { outbox: false },
-      );
-      entries.push({
-        Id: String(j),
-        MessageBody: JSON.stringify({ orderId: order.orderId, acceptedAt: order.acceptedAt }),
-      });
-    }
-    await emulator.clients.sqs.send(new SendMessageBatchCommand({ QueueUrl: topology.queueUrl, Entries: entries }));
-  }
+  await enqueueOrders(t.store, emulator, topology.queueUrl, backlog);
   const supervisor = new TaskSupervisor({
     script: workerBundle,
-    env: {
-      ...process.env,
-      ...emulator.env,
-      DATA_DIR: t.dataDir,
-      ORDERS_TOPIC_ARN: topology.topicArn,
-      ORDERS_QUEUE: name,
-      ORDERS_DLQ: `${name}-dlq`,
+    env: workerEnv(emulator, topology, t.dataDir, {
       PAYMENT_DURATION_MS: String(paymentMs),
       PAYMENT_SLOTS: String(slots),
-      LOG_LEVEL: "warn",
-    },
+    }),
     desiredCount: tasks,
     concurrency,
     logDir: join(t.dataDir, "logs"),

@@ -2,6 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { CloudWatchClient, GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
 import { CloudWatchLogsClient, GetQueryResultsCommand, StartQueryCommand } from "@aws-sdk/client-cloudwatch-logs";
+import { STUDY_INIT_DURATION_MS } from "@surge/testing";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AwsLambdaInsights, binsQuery, parseInsightsTime, SUMMARY_QUERY } from "../src/lambda/aws.js";
@@ -102,15 +103,7 @@ describe("Lambda figures from AWS: Logs Insights over REPORT lines, GetMetricDat
       throttles: 3,
       maxMemoryUsedMb: 18,
     });
-    expect(s.initDurationMs).toEqual({
-      count: 5,
-      min: 57.41,
-      mean: 59.93,
-      p50: 58.41,
-      p95: 65.87,
-      p99: 65.87,
-      max: 65.87,
-    });
+    expect(s.initDurationMs).toEqual(STUDY_INIT_DURATION_MS);
     expect(s.durationMs.p50).toBe(3003.55);
     // 30,341 billed ms at 512 MB: the study's 15.17 GB-s.
     expect(Math.round(s.billedGbSeconds * 100) / 100).toBe(15.17);
@@ -278,6 +271,18 @@ describe("Lambda figures from the local runtime's control endpoint", () => {
 
   it("maps the runtime's state, summary and reports", async () => {
     const seen: string[] = [];
+    // One REPORT as the runtime sends it (endedAtMs) and as the console reads it (at).
+    const report = {
+      requestId: "r1",
+      start: "cold",
+      durationMs: 402.5,
+      billedDurationMs: 460,
+      initDurationMs: 57.1,
+      memorySizeMb: 512,
+      maxMemoryUsedMb: 54,
+      outcome: "success",
+      line: "REPORT RequestId: r1\t…",
+    };
     const url = await control(
       {
         "/v1/state": {
@@ -295,20 +300,7 @@ describe("Lambda figures from the local runtime's control endpoint", () => {
         },
         "/v1/summary": { sinceMs: 1, untilMs: 2, invocations: 10, coldStarts: 5, bins: [] },
         "/v1/reports": {
-          reports: [
-            {
-              requestId: "r1",
-              endedAtMs: Date.parse("2026-11-26T10:00:00Z"),
-              start: "cold",
-              durationMs: 402.5,
-              billedDurationMs: 460,
-              initDurationMs: 57.1,
-              memorySizeMb: 512,
-              maxMemoryUsedMb: 54,
-              outcome: "success",
-              line: "REPORT RequestId: r1\t…",
-            },
-          ],
+          reports: [{ ...report, endedAtMs: Date.parse("2026-11-26T10:00:00Z") }],
         },
       },
       seen,
@@ -338,20 +330,7 @@ describe("Lambda figures from the local runtime's control endpoint", () => {
       coldStarts: 5,
     });
     expect(seen).toContain("/v1/summary?sinceMs=1000&untilMs=5000&binSeconds=60");
-    expect(await local.recentReports(5)).toEqual([
-      {
-        requestId: "r1",
-        at: "2026-11-26T10:00:00.000Z",
-        start: "cold",
-        durationMs: 402.5,
-        billedDurationMs: 460,
-        initDurationMs: 57.1,
-        memorySizeMb: 512,
-        maxMemoryUsedMb: 54,
-        outcome: "success",
-        line: "REPORT RequestId: r1\t…",
-      },
-    ]);
+    expect(await local.recentReports(5)).toEqual([{ ...report, at: "2026-11-26T10:00:00.000Z" }]);
     expect(seen).toContain("/v1/reports?limit=5");
   });
 

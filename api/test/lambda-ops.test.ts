@@ -1,8 +1,6 @@
-import type { AddressInfo } from "node:net";
-import { ensureTopology, OrderQueue, OrderTopic, roundUsd } from "@surge/core";
-import { type Emulator, startEmulator, tempSqliteStore, uniqueName, validOrder, waitFor } from "@surge/testing";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createApi } from "../src/app.js";
+import { OrderQueue, roundUsd } from "@surge/core";
+import { emulatorSuite, STUDY_INIT_DURATION_MS, tempSqliteStore, validOrder, waitFor } from "@surge/testing";
+import { describe, expect, it } from "vitest";
 import { ACTIVITY_RECORD_KIND } from "../src/autoscaling/activity-log.js";
 import type {
   LambdaInsights,
@@ -14,7 +12,7 @@ import type {
 import { PROCESSING_SETTING, ProcessingRouter } from "../src/lambda/processing.js";
 import { BURST_RECORD_KIND } from "../src/ops/modules/bursts.js";
 import { lambdaModule } from "../src/ops/modules/lambda.js";
-import { OPS_TOKEN, postJson, silentLog } from "./helpers.js";
+import { OPS_TOKEN, postJson, startTestApi } from "./helpers.js";
 
 const auth = { authorization: `Bearer ${OPS_TOKEN}` };
 
@@ -40,7 +38,6 @@ class FakeInsights implements LambdaInsights {
   }
   summary(window: SummaryWindow): Promise<LambdaSummary> {
     this.windows.push(window);
-    const stats = { count: 5, min: 57.41, mean: 59.93, p50: 58.41, p95: 65.87, p99: 65.87, max: 65.87 };
     return Promise.resolve({
       source: "local",
       functionName: "surge-orders",
@@ -52,8 +49,8 @@ class FakeInsights implements LambdaInsights {
       coldStartShare: 0.5,
       errors: 0,
       throttles: 5,
-      initDurationMs: stats,
-      durationMs: { ...stats, count: 10 },
+      initDurationMs: STUDY_INIT_DURATION_MS,
+      durationMs: { ...STUDY_INIT_DURATION_MS, count: 10 },
       billedGbSeconds: 15.1705,
       maxMemoryUsedMb: 54,
       binSeconds: window.binSeconds ?? 300,
@@ -77,39 +74,16 @@ class FakeInsights implements LambdaInsights {
 }
 
 describe("/ops/lambda, /ops/processing and /ops/cost", () => {
-  let emulator: Emulator;
-  const cleanups: Array<() => Promise<void> | void> = [];
-  beforeAll(async () => {
-    emulator = await startEmulator();
-  });
-  afterAll(async () => {
-    await emulator.stop();
-  });
-  afterEach(async () => {
-    for (const c of cleanups.splice(0).reverse()) await c();
-  });
+  const suite = emulatorSuite();
 
   async function start(options: { lambda?: boolean } = {}) {
     const t = tempSqliteStore();
-    cleanups.push(t.remove);
-    const base = uniqueName("orders");
-    const topology = await ensureTopology(
-      emulator.clients,
-      { topic: base, queue: base, dlq: `${base}-dlq` },
-      { maxReceiveCount: 5, visibilityTimeoutSeconds: 30, lambdaQueue: `${base}-lambda` },
-    );
+    suite.cleanups.push(t.remove);
     const insights = options.lambda === false ? undefined : new FakeInsights();
     const processing = new ProcessingRouter(t.store, { lambdaAvailable: insights !== undefined });
     await processing.load();
-    const queue = new OrderQueue(emulator.clients.sqs, topology.queueUrl, topology.dlqUrl);
-    const api = createApi({
-      store: t.store,
-      queue,
-      topic: new OrderTopic(emulator.clients.sns, topology.topicArn),
-      log: silentLog,
-      opsTokens: [{ token: OPS_TOKEN, label: "test-operator", role: "operator" }],
-      payment: { slots: 5, durationMs: 20, failureRate: 0 },
-      outbox: { pollIntervalMs: 20 },
+    const { url, queue, topology, close } = await startTestApi(t.store, suite.emulator, {
+      lambdaQueue: true,
       processing,
       opsModules: [
         lambdaModule({
@@ -120,15 +94,7 @@ describe("/ops/lambda, /ops/processing and /ops/cost", () => {
         }),
       ],
     });
-    api.start();
-    const server = api.app.listen(0, "127.0.0.1");
-    await new Promise((r) => server.once("listening", r));
-    cleanups.push(async () => {
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
-      await api.close();
-    });
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    suite.cleanups.push(close);
     const call = async (method: string, path: string, body?: unknown) => {
       const res = await fetch(`${url}${path}`, {
         method,
@@ -137,7 +103,7 @@ describe("/ops/lambda, /ops/processing and /ops/cost", () => {
       });
       return { status: res.status, body: (await res.json()) as Record<string, unknown> };
     };
-    const lambdaQueue = new OrderQueue(emulator.clients.sqs, topology.lambdaQueueUrl ?? "", topology.dlqUrl);
+    const lambdaQueue = new OrderQueue(suite.emulator.clients.sqs, topology.lambdaQueueUrl ?? "", topology.dlqUrl);
     /** Drains a queue: the target attribute of each message (SNS envelope or raw). */
     const drain = async (q: OrderQueue) => {
       const seen: string[] = [];
@@ -208,7 +174,7 @@ describe("/ops/lambda, /ops/processing and /ops/cost", () => {
 
   it("falls back to the workers on start when the stored target needs a function that is gone", async () => {
     const t = tempSqliteStore();
-    cleanups.push(t.remove);
+    suite.cleanups.push(t.remove);
     await t.store.setSetting(PROCESSING_SETTING, "lambda");
     const router = new ProcessingRouter(t.store, { lambdaAvailable: false });
     expect(await router.load()).toEqual({ target: "workers", stored: "lambda" });

@@ -4,28 +4,19 @@
  * stopped on purpose (PUT /ops/faults/publish): orders are still accepted and reach the queue after.
  */
 import { PurgeQueueCommand } from "@aws-sdk/client-sqs";
-import { type Emulator, startEmulator, tempSqliteStore, validOrder, waitFor } from "@surge/testing";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { emulatorSuite, tempSqliteStore, validOrder, waitFor } from "@surge/testing";
+import { describe, expect, it } from "vitest";
 import { BacklogSource } from "../src/autoscaling/backlog.js";
 import { ProcessingRouter } from "../src/lambda/processing.js";
 import { OPS_TOKEN, postJson, startTestApi } from "./helpers.js";
 
 describe("recovery of orders the queue lost, and a publish outage", () => {
-  let emulator: Emulator;
-  const cleanups: Array<() => Promise<void>> = [];
-  beforeAll(async () => {
-    emulator = await startEmulator();
-  });
-  afterAll(async () => {
-    await emulator.stop();
-  });
-  afterEach(async () => {
-    for (const c of cleanups.splice(0).reverse()) await c();
-  });
+  const suite = emulatorSuite();
+  const { cleanups } = suite;
 
   async function setup(republisher: { staleAfterMs: number; intervalMs: number } | false) {
     const t = tempSqliteStore();
-    const api = await startTestApi(t.store, emulator, { republisher });
+    const api = await startTestApi(t.store, suite.emulator, { republisher });
     cleanups.push(t.remove, api.close);
     const accept = async (n: number) => {
       const ids: string[] = [];
@@ -46,7 +37,7 @@ describe("recovery of orders the queue lost, and a publish outage", () => {
         await api.queue.deleteBatch(messages.map((m) => m.ReceiptHandle ?? ""));
       }
     };
-    const purge = () => emulator.clients.sqs.send(new PurgeQueueCommand({ QueueUrl: api.topology.queueUrl }));
+    const purge = () => suite.emulator.clients.sqs.send(new PurgeQueueCommand({ QueueUrl: api.topology.queueUrl }));
     return { t, api, accept, onQueue, drain, purge };
   }
 
@@ -54,7 +45,7 @@ describe("recovery of orders the queue lost, and a publish outage", () => {
     const t = tempSqliteStore();
     const processing = new ProcessingRouter(t.store);
     await processing.set("lambda");
-    const api = await startTestApi(t.store, emulator, {
+    const api = await startTestApi(t.store, suite.emulator, {
       republisher: { staleAfterMs: 200, intervalMs: 60_000 },
       processing,
       lambdaQueue: true,

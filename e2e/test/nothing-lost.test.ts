@@ -3,23 +3,20 @@ import { join, resolve } from "node:path";
 import { createApi } from "@surge/api/app";
 import { createLogger, OrderQueue, OrderTopic } from "@surge/core";
 import { TaskSupervisor } from "@surge/local/supervisor";
-import { createTestTopology, type Emulator, startEmulator, tempSqliteStore, validOrder, waitFor } from "@surge/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestTopology, emulatorSuite, tempSqliteStore, validOrder, waitFor, workerEnv } from "@surge/testing";
+import { beforeAll, describe, expect, it } from "vitest";
 
 const repoRoot = resolve(import.meta.dirname, "../..");
 const workerBundle = join(repoRoot, "worker/dist/main.js");
 
 describe("nothing is lost when a worker task is killed with SIGKILL mid-payment", () => {
-  let emulator: Emulator;
-  beforeAll(async () => {
+  beforeAll(() => {
     if (!existsSync(workerBundle)) throw new Error("worker/dist/main.js is missing: run `npx turbo run build` first");
-    emulator = await startEmulator();
   });
-  afterAll(async () => {
-    await emulator?.stop();
-  });
+  const suite = emulatorSuite();
 
   it("every accepted order ends paid exactly once, none stuck", async () => {
+    const { emulator } = suite;
     const t = tempSqliteStore();
     // A short visibility timeout so the killed task's messages come back within the test.
     const topology = await createTestTopology(emulator, { visibilityTimeoutSeconds: 3, maxReceiveCount: 10 });
@@ -35,19 +32,11 @@ describe("nothing is lost when a worker task is killed with SIGKILL mid-payment"
     api.start();
     const supervisor = new TaskSupervisor({
       script: workerBundle,
-      env: {
-        ...process.env,
-        ...emulator.env,
-        DATA_DIR: t.dataDir,
-        ORDERS_TOPIC_ARN: topology.topicArn,
-        ORDERS_QUEUE: topology.names.queue,
-        ORDERS_DLQ: topology.names.dlq,
+      env: workerEnv(emulator, topology, t.dataDir, {
         PAYMENT_DURATION_MS: "150",
-        PAYMENT_SLOTS: "5",
         VISIBILITY_TIMEOUT_SECONDS: "3",
         MAX_RECEIVE_COUNT: "10",
-        WAIT_TIME_SECONDS: "1",
-      },
+      }),
       desiredCount: 2,
       concurrency: 10,
       logDir: join(t.dataDir, "logs"),

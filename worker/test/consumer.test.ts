@@ -1,7 +1,7 @@
 import { ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
-import { createLogger, newOrderId, OrderQueue, type OrderStore, PAYMENT_FAULTS_SETTING, totalCents } from "@surge/core";
-import { createTestTopology, type Emulator, startEmulator, tempSqliteStore, waitFor } from "@surge/testing";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createLogger, newOrderId, OrderQueue, type OrderStore, PAYMENT_FAULTS_SETTING } from "@surge/core";
+import { createTestTopology, emulatorSuite, enqueueOrders, tempSqliteStore, waitFor } from "@surge/testing";
+import { describe, expect, it } from "vitest";
 import { createWorker, type WorkerDeps } from "../src/app.js";
 import { CircuitBreaker } from "../src/circuit-breaker.js";
 import type { ProcessedOutcome } from "../src/consumer.js";
@@ -9,48 +9,15 @@ import type { ProcessedOutcome } from "../src/consumer.js";
 const log = createLogger({ service: "test" }, { write: () => {} });
 
 describe("worker task against the emulator and a real store", () => {
-  let emulator: Emulator;
-  const cleanups: Array<() => Promise<void>> = [];
-  beforeAll(async () => {
-    emulator = await startEmulator();
-  });
-  afterAll(async () => {
-    await emulator.stop();
-  });
-  afterEach(async () => {
-    for (const c of cleanups.splice(0).reverse()) await c();
-  });
+  const suite = emulatorSuite();
+  const { cleanups } = suite;
 
   async function setup(options: { visibilityTimeoutSeconds?: number; maxReceiveCount?: number } = {}) {
     const t = tempSqliteStore();
     cleanups.push(t.remove);
-    const topology = await createTestTopology(emulator, options);
-    const queue = new OrderQueue(emulator.clients.sqs, topology.queueUrl, topology.dlqUrl);
-    const enqueue = async (n: number) => {
-      const ids: string[] = [];
-      for (let i = 0; i < n; i++) {
-        const items = [{ productId: "p", quantity: 1, price: 10 }];
-        const { order } = await t.store.acceptOrder(
-          {
-            orderId: newOrderId(),
-            customerId: 1,
-            items,
-            totalCents: totalCents(items),
-            mode: "async",
-            acceptedAtMs: Date.now(),
-          },
-          { outbox: false },
-        );
-        await emulator.clients.sqs.send(
-          new SendMessageCommand({
-            QueueUrl: topology.queueUrl,
-            MessageBody: JSON.stringify({ orderId: order.orderId, acceptedAt: order.acceptedAt }),
-          }),
-        );
-        ids.push(order.orderId);
-      }
-      return ids;
-    };
+    const topology = await createTestTopology(suite.emulator, options);
+    const queue = new OrderQueue(suite.emulator.clients.sqs, topology.queueUrl, topology.dlqUrl);
+    const enqueue = (n: number) => enqueueOrders(t.store, suite.emulator, topology.queueUrl, n);
     return { store: t.store, queue, topology, enqueue };
   }
 
@@ -121,7 +88,7 @@ describe("worker task against the emulator and a real store", () => {
     const order = await store.getOrder(id ?? "");
     expect(order).toMatchObject({ status: "dead", attempts: 3 });
     expect(order?.lastError).toMatch(/gave up after 3 receives: payment declined/);
-    const dlq = await emulator.clients.sqs.send(
+    const dlq = await suite.emulator.clients.sqs.send(
       new ReceiveMessageCommand({ QueueUrl: topology.dlqUrl, MaxNumberOfMessages: 10, MessageAttributeNames: ["All"] }),
     );
     expect(dlq.Messages).toHaveLength(1);
@@ -132,8 +99,10 @@ describe("worker task against the emulator and a real store", () => {
 
   it("sends a poison message to the DLQ without crashing, and keeps working", async () => {
     const { store, queue, topology, enqueue } = await setup();
-    await emulator.clients.sqs.send(new SendMessageCommand({ QueueUrl: topology.queueUrl, MessageBody: "{not json" }));
-    await emulator.clients.sqs.send(
+    await suite.emulator.clients.sqs.send(
+      new SendMessageCommand({ QueueUrl: topology.queueUrl, MessageBody: "{not json" }),
+    );
+    await suite.emulator.clients.sqs.send(
       new SendMessageCommand({
         QueueUrl: topology.queueUrl,
         MessageBody: JSON.stringify({ orderId: newOrderId(), acceptedAt: "x" }),
@@ -144,7 +113,7 @@ describe("worker task against the emulator and a real store", () => {
     await waitFor(() => outcomes.filter((o) => o === "dead_lettered").length === 2, { what: "2 poison messages" });
     const [id] = await enqueue(1);
     await waitFor(async () => (await store.getOrder(id ?? ""))?.status === "paid", { what: "next order paid" });
-    const dlq = await emulator.clients.sqs.send(
+    const dlq = await suite.emulator.clients.sqs.send(
       new ReceiveMessageCommand({ QueueUrl: topology.dlqUrl, MaxNumberOfMessages: 10, MessageAttributeNames: ["All"] }),
     );
     const reasons = (dlq.Messages ?? []).map((m) => m.MessageAttributes?.reason?.StringValue);
@@ -188,7 +157,7 @@ describe("worker task against the emulator and a real store", () => {
     expect(outcomes).toEqual([]);
     expect((await store.getOrder(id ?? ""))?.status).toBe("queued");
     // Visible again at once — not after the 30 s visibility timeout an aborted poll would cost.
-    const out = await emulator.clients.sqs.send(
+    const out = await suite.emulator.clients.sqs.send(
       new ReceiveMessageCommand({
         QueueUrl: topology.queueUrl,
         WaitTimeSeconds: 1,

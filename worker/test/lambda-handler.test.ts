@@ -5,14 +5,12 @@ import { fileURLToPath } from "node:url";
 import {
   parseOrderMessage as coreParseOrderMessage,
   createLogger,
-  newOrderId,
   type OrderStore,
   PaymentProcessor,
-  totalCents,
 } from "@surge/core";
-import { tempDir, tempPostgresStore, tempSqliteStore } from "@surge/testing";
+import { acceptOrderInStore, cleanupAfterEach, tempDir, tempPostgresStore, tempSqliteStore } from "@surge/testing";
 import type { Context, SNSEvent, SQSEvent, SQSRecord } from "aws-lambda";
-import { afterEach, describe, expect, inject, it } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 import { buildLambdaBundle } from "../src/lambda/build.js";
 import { loadLambdaEnv } from "../src/lambda/env.js";
 import { createLambdaHandlers, OrderProcessingError, unwrapSnsEnvelope } from "../src/lambda/handler.js";
@@ -83,21 +81,7 @@ function sqsRecord(body: string, receiveCount = 1): SQSRecord {
   };
 }
 
-async function acceptOrder(store: OrderStore): Promise<string> {
-  const items = [{ productId: "sku", quantity: 1, price: 12.5 }];
-  const { order } = await store.acceptOrder(
-    {
-      orderId: newOrderId(),
-      customerId: 7,
-      items,
-      totalCents: totalCents(items),
-      mode: "async",
-      acceptedAtMs: Date.now(),
-    },
-    { outbox: false },
-  );
-  return order.orderId;
-}
+const acceptOrder = async (store: OrderStore) => (await acceptOrderInStore(store)).orderId;
 
 const backends: Array<[string, () => { store: OrderStore; remove(): Promise<void> }]> = [
   ["SQLite", () => tempSqliteStore()],
@@ -105,10 +89,7 @@ const backends: Array<[string, () => { store: OrderStore; remove(): Promise<void
 ];
 
 describe.each(backends)("Lambda handlers on %s", (_name, open) => {
-  const cleanups: Array<() => Promise<void>> = [];
-  afterEach(async () => {
-    for (const c of cleanups.splice(0).reverse()) await c();
-  });
+  const cleanups = cleanupAfterEach();
 
   function setup(payment: { durationMs?: number; failureRate?: number; random?: () => number } = {}) {
     const t = open();

@@ -4,10 +4,10 @@
  * worker task dead-letters it with a reason, keeps running, and still pays the next real order.
  */
 import { ReceiveMessageCommand, SendMessageBatchCommand } from "@aws-sdk/client-sqs";
-import { createLogger, newOrderId, OrderQueue, totalCents } from "@surge/core";
-import { createTestTopology, type Emulator, startEmulator, tempSqliteStore, waitFor } from "@surge/testing";
+import { createLogger, newOrderId, OrderQueue } from "@surge/core";
+import { createTestTopology, emulatorSuite, enqueueOrders, tempSqliteStore, waitFor } from "@surge/testing";
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createWorker } from "../src/app.js";
 import type { ProcessedOutcome } from "../src/consumer.js";
 
@@ -55,15 +55,10 @@ const poison = fc.oneof(
 );
 
 describe("poison messages (properties)", () => {
-  let emulator: Emulator;
-  beforeAll(async () => {
-    emulator = await startEmulator();
-  });
-  afterAll(async () => {
-    await emulator.stop();
-  });
+  const suite = emulatorSuite();
 
   it("every generated poison message ends in the DLQ with a reason; the task keeps running and pays real orders", async () => {
+    const { emulator } = suite;
     const t = tempSqliteStore();
     const topology = await createTestTopology(emulator, { maxReceiveCount: 3 });
     const queue = new OrderQueue(emulator.clients.sqs, topology.queueUrl, topology.dlqUrl);
@@ -108,25 +103,8 @@ describe("poison messages (properties)", () => {
       expect(errors.filter((where) => !where.startsWith("dead-lettered"))).toEqual([]);
 
       // Still alive: a real order is paid.
-      const items = [{ productId: "p", quantity: 1, price: 10 }];
-      const { order } = await t.store.acceptOrder(
-        {
-          orderId: newOrderId(),
-          customerId: 1,
-          items,
-          totalCents: totalCents(items),
-          mode: "async",
-          acceptedAtMs: Date.now(),
-        },
-        { outbox: false },
-      );
-      await emulator.clients.sqs.send(
-        new SendMessageBatchCommand({
-          QueueUrl: topology.queueUrl,
-          Entries: [{ Id: "0", MessageBody: JSON.stringify({ orderId: order.orderId, acceptedAt: order.acceptedAt }) }],
-        }),
-      );
-      await waitFor(async () => (await t.store.getOrder(order.orderId))?.status === "paid", { what: "order paid" });
+      const [orderId = ""] = await enqueueOrders(t.store, emulator, topology.queueUrl, 1);
+      await waitFor(async () => (await t.store.getOrder(orderId))?.status === "paid", { what: "order paid" });
       expect(worker.consumer.isRunning).toBe(true);
 
       // Every poison body is in the DLQ exactly once, each with a reason; nothing is left on the queue.

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { tempDir, waitFor } from "@surge/testing";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { cleanupAfterEach, tempDir, waitFor } from "@surge/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AsyncInvoker, type AsyncInvokerOptions, type AsyncOutcome } from "../src/async-invoker.js";
 import {
   type InvocationResult,
@@ -15,14 +15,11 @@ import { alive, buildLambdaBundles, type LambdaBundles } from "./bundles.js";
 
 describe("local Lambda runtime: execution environments as processes", () => {
   let bundles: LambdaBundles;
-  const cleanups: Array<() => Promise<void> | void> = [];
+  const cleanups = cleanupAfterEach();
   beforeAll(async () => {
     bundles = await buildLambdaBundles();
   });
   afterAll(() => bundles?.remove());
-  afterEach(async () => {
-    for (const c of cleanups.splice(0).reverse()) await c();
-  });
 
   function fn(options: Partial<LocalLambdaOptions> = {}) {
     const dir = tempDir("surge-lambda-fn-");

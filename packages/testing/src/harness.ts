@@ -57,7 +57,7 @@ export function uniqueName(prefix = "t"): string {
 
 /** A fresh topic → queue (+ DLQ) for one test. */
 export async function createTestTopology(
-  emulator: Emulator,
+  emulator: Pick<Emulator, "clients">,
   options: { maxReceiveCount?: number; visibilityTimeoutSeconds?: number; lambdaQueue?: boolean } = {},
 ): Promise<Topology & { names: { topic: string; queue: string; dlq: string } }> {
   const base = uniqueName("orders");

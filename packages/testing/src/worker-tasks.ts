@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SendMessageBatchCommand } from "@aws-sdk/client-sqs";
-import { newOrderId, type OrderStore, totalCents } from "@surge/core";
+import { newOrderId, type Order, type OrderItem, type OrderStore, totalCents } from "@surge/core";
 import type { createTestTopology, Emulator } from "@surge/testing";
 import { build } from "esbuild";
 
@@ -50,7 +50,7 @@ export type TestTopology = Awaited<ReturnType<typeof createTestTopology>>;
 
 /** The environment a worker task needs to run against this emulator, topology and data dir. */
 export function workerEnv(
-  emulator: Emulator,
+  emulator: Pick<Emulator, "env">,
   topology: TestTopology,
   dataDir: string,
   extra: Record<string, string> = {},
@@ -74,36 +74,42 @@ export function workerEnv(
 }
 
 /**
- * Accepts `count` async orders in the store and puts their messages on the
- * queue, as the outbox relay would (the relay itself is the API's, tested there).
+ * Accepts one async order straight into the store with the outbox off, as a test or benchmark
+ * does when it publishes the message itself (the relay is the API's, tested there).
  */
+export async function acceptOrderInStore(
+  store: OrderStore,
+  { customerId = 1, items = [{ productId: "tv", quantity: 1, price: 499 }] }: { customerId?: number; items?: OrderItem[] } = {},
+): Promise<Order> {
+  const acceptedAtMs = Date.now();
+  const { order } = await store.acceptOrder(
+    { orderId: newOrderId(acceptedAtMs), customerId, items, totalCents: totalCents(items), mode: "async", acceptedAtMs },
+    { outbox: false },
+  );
+  return order;
+}
+
+/** The message body the outbox relay publishes for an order. */
+export function orderMessageBody(order: Pick<Order, "orderId" | "acceptedAt">): string {
+  return JSON.stringify({ orderId: order.orderId, acceptedAt: order.acceptedAt });
+}
+
+/** Accepts `count` async orders in the store and puts their messages on the queue, as the outbox relay would. */
 export async function enqueueOrders(
   store: OrderStore,
-  emulator: Emulator,
+  emulator: Pick<Emulator, "clients">,
   queueUrl: string,
   count: number,
 ): Promise<string[]> {
-  const ids: string[] = [];
-  const items = [{ productId: "tv", quantity: 1, price: 499 }];
-  for (let i = 0; i < count; i++) {
-    const acceptedAtMs = Date.now();
-    const orderId = newOrderId(acceptedAtMs);
-    await store.acceptOrder(
-      { orderId, customerId: 1 + i, items, totalCents: totalCents(items), mode: "async", acceptedAtMs },
-      { outbox: false },
-    );
-    ids.push(orderId);
-  }
-  for (let i = 0; i < ids.length; i += 10) {
+  const orders: Order[] = [];
+  for (let i = 0; i < count; i++) orders.push(await acceptOrderInStore(store, { customerId: 1 + i }));
+  for (let i = 0; i < orders.length; i += 10) {
     await emulator.clients.sqs.send(
       new SendMessageBatchCommand({
         QueueUrl: queueUrl,
-        Entries: ids.slice(i, i + 10).map((orderId, j) => ({
-          Id: String(j),
-          MessageBody: JSON.stringify({ orderId, acceptedAt: new Date().toISOString() }),
-        })),
+        Entries: orders.slice(i, i + 10).map((order, j) => ({ Id: String(j), MessageBody: orderMessageBody(order) })),
       }),
     );
   }
-  return ids;
+  return orders.map((o) => o.orderId);
 }
