@@ -8,34 +8,10 @@ import {
   parseBurstSpec,
   parseDurationSeconds,
   parseRatePerSecond,
-  type RateBurstSpec,
   resolveOwnTarget,
   timelineCsv,
-  type UsersBurstSpec,
 } from "../src/index.js";
-import { FakeTarget, ManualClock, seededRandom } from "./fakes.js";
-
-const users = (over: Partial<UsersBurstSpec> = {}): UsersBurstSpec => ({
-  model: "users",
-  mode: "async",
-  users: 20,
-  spawnRate: 10,
-  durationSeconds: 60,
-  waitMinMs: 100,
-  waitMaxMs: 500,
-  timeoutMs: 60_000,
-  ...over,
-});
-
-const rate = (over: Partial<RateBurstSpec> = {}): RateBurstSpec => ({
-  model: "arrival-rate",
-  mode: "async",
-  ratePerSecond: 48,
-  durationSeconds: 10,
-  maxInFlight: 2000,
-  timeoutMs: 60_000,
-  ...over,
-});
+import { FakeTarget, ManualClock, rateSpec as rate, seededRandom, usersSpec as users } from "./fakes.js";
 
 function setup(spec: BurstSpec, latencyMs?: (i: number) => number, status?: (i: number) => number) {
   const clock = new ManualClock();
@@ -268,7 +244,6 @@ describe("burst results", () => {
 
 describe("burst spec", () => {
   it("accepts both models with their defaults", () => {
-    // users() fills the optional fields with the parser's defaults.
     expect(parseBurstSpec({ mode: "sync", users: 20, spawnRate: 10, durationSeconds: 60 })).toEqual(
       users({ mode: "sync" }),
     );

@@ -1,7 +1,31 @@
 /** Fakes for the burst engine's tests: a manual clock, a scripted order API, a seeded random source. */
-import type { BurstMode, Clock, OrderTarget } from "../src/index.js";
+import type { BurstMode, Clock, OrderTarget, RateBurstSpec, UsersBurstSpec } from "../src/index.js";
 
 export { seededRandom } from "../src/random.js";
+
+/** A users-model spec as parseBurstSpec returns it: its optional fields at their defaults. */
+export const usersSpec = (over: Partial<UsersBurstSpec> = {}): UsersBurstSpec => ({
+  model: "users",
+  mode: "async",
+  users: 20,
+  spawnRate: 10,
+  durationSeconds: 60,
+  waitMinMs: 100,
+  waitMaxMs: 500,
+  timeoutMs: 60_000,
+  ...over,
+});
+
+/** An arrival-rate spec: 48 orders/s for 10 s. */
+export const rateSpec = (over: Partial<RateBurstSpec> = {}): RateBurstSpec => ({
+  model: "arrival-rate",
+  mode: "async",
+  ratePerSecond: 48,
+  durationSeconds: 10,
+  maxInFlight: 2000,
+  timeoutMs: 60_000,
+  ...over,
+});
 
 interface Timer {
   at: number;
