@@ -1,6 +1,6 @@
 "use client";
 
-import { type ReactNode, useEffect, useId, useRef, useState } from "react";
+import { type CSSProperties, type ReactNode, useEffect, useId, useRef, useState } from "react";
 import { describeError, OpsError } from "../client/ops-client";
 import { type DashboardKey, dashboardUrl, GRAFANA_DASHBOARDS, type Severity } from "../lib/grafana";
 import { useConsole } from "./Shell";
@@ -135,6 +135,47 @@ export function Resource<T>({
       ) : null}
       {children(resource.data)}
     </>
+  );
+}
+
+/** A header cell: plain text, or a right-aligned figure (`num`), or any node with a key. */
+export type Column = string | { label: ReactNode; key?: string; num?: boolean };
+
+/** A scrolling table with its header row; the rows are the children. */
+export function Table({
+  label,
+  columns,
+  children,
+  maxHeight,
+  style,
+  testId,
+}: {
+  label: string;
+  columns: Column[];
+  children: ReactNode;
+  maxHeight?: number;
+  style?: CSSProperties;
+  testId?: string;
+}) {
+  return (
+    <div className="table-wrap" style={maxHeight === undefined ? style : { ...style, maxHeight }}>
+      <table aria-label={label} data-testid={testId}>
+        <thead>
+          <tr>
+            {columns.map((c) =>
+              typeof c === "string" ? (
+                <th key={c}>{c}</th>
+              ) : (
+                <th key={c.key ?? String(c.label)} className={c.num ? "num" : undefined}>
+                  {c.label}
+                </th>
+              ),
+            )}
+          </tr>
+        </thead>
+        <tbody>{children}</tbody>
+      </table>
+    </div>
   );
 }
 

@@ -6,7 +6,7 @@ import { changes } from "../../lib/audit";
 import { dateTime } from "../../lib/format";
 import type { AuditEntry } from "../../lib/ops";
 import { TextField } from "../fields";
-import { Empty, PageHead, Resource } from "../ui";
+import { Empty, PageHead, Resource, Table } from "../ui";
 
 const ACTIONS = [
   { value: "", label: "every action" },
@@ -75,38 +75,24 @@ export function Audit() {
                 <p className="faint small">
                   {entries.length} entr{entries.length === 1 ? "y" : "ies"}, newest first
                 </p>
-                <div className="table-wrap">
-                  <table aria-label="Audit log">
-                    <thead>
-                      <tr>
-                        <th>When</th>
-                        <th>Who</th>
-                        <th>Action</th>
-                        <th>Change</th>
-                        <th>Detail</th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {entries.map((e) => (
-                        <tr key={e.id} data-testid="audit-row">
-                          <td className="mono small">{dateTime(e.at)}</td>
-                          <td>{e.actor}</td>
-                          <td className="mono">{e.action}</td>
-                          <td className="small">
-                            {changes(e.before, e.after).map((c) => (
-                              <div key={c.field}>
-                                {c.field && <span className="muted">{c.field}: </span>}
-                                <span className="mono">{c.from || "∅"}</span> →{" "}
-                                <span className="mono">{c.to || "∅"}</span>
-                              </div>
-                            ))}
-                          </td>
-                          <td className="mono small">{e.detail ?? ""}</td>
-                        </tr>
-                      ))}
-                    </tbody>
-                  </table>
-                </div>
+                <Table label="Audit log" columns={["When", "Who", "Action", "Change", "Detail"]}>
+                  {entries.map((e) => (
+                    <tr key={e.id} data-testid="audit-row">
+                      <td className="mono small">{dateTime(e.at)}</td>
+                      <td>{e.actor}</td>
+                      <td className="mono">{e.action}</td>
+                      <td className="small">
+                        {changes(e.before, e.after).map((c) => (
+                          <div key={c.field}>
+                            {c.field && <span className="muted">{c.field}: </span>}
+                            <span className="mono">{c.from || "∅"}</span> → <span className="mono">{c.to || "∅"}</span>
+                          </div>
+                        ))}
+                      </td>
+                      <td className="mono small">{e.detail ?? ""}</td>
+                    </tr>
+                  ))}
+                </Table>
               </>
             );
           }}

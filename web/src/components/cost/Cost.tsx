@@ -5,7 +5,7 @@ import { describeError, ops } from "../../client/ops-client";
 import { useOps } from "../../client/use-ops";
 import { count, dateTime, num, percent, seconds, usd } from "../../lib/format";
 import type { BurstSummary, CostView, ObservedCostView } from "../../lib/ops";
-import { Empty, ErrorBox, Loading, PageHead, Resource, Tile } from "../ui";
+import { Empty, ErrorBox, Loading, PageHead, Resource, Table, Tile } from "../ui";
 
 /** The study's "FINAL COST COMPARISON TABLE" (Part III), for reference beside the model's figures. */
 const STUDY_TABLE: Array<{ orders: number; lambdaUsd: number; ecsUsd: number }> = [
@@ -268,36 +268,33 @@ export function Cost() {
           )}
         </div>
         {model.table && (
-          <div className="table-wrap" style={{ marginTop: 12 }}>
-            <table aria-label="Cost by monthly volume">
-              <thead>
-                <tr>
-                  <th className="num">Orders/month</th>
-                  <th className="num">Lambda (model)</th>
-                  <th className="num">Fargate (model)</th>
-                  <th className="num">Lambda saves</th>
-                  <th className="num">Study: Lambda</th>
-                  <th className="num">Study: ECS</th>
+          <Table
+            label="Cost by monthly volume"
+            columns={[
+              { label: "Orders/month", num: true },
+              { label: "Lambda (model)", num: true },
+              { label: "Fargate (model)", num: true },
+              { label: "Lambda saves", num: true },
+              { label: "Study: Lambda", num: true },
+              { label: "Study: ECS", num: true },
+            ]}
+            style={{ marginTop: 12 }}
+          >
+            {model.table.map((row, i) => {
+              const study = STUDY_TABLE[i];
+              const saves = row.fargate.totalUsd > 0 ? 1 - row.lambda.totalUsd / row.fargate.totalUsd : Number.NaN;
+              return (
+                <tr key={row.input.ordersPerMonth}>
+                  <td className="num">{count(row.input.ordersPerMonth)}</td>
+                  <td className="num">{usd(row.lambda.totalUsd)}</td>
+                  <td className="num">{usd(row.fargate.totalUsd)}</td>
+                  <td className={`num ${saves >= 0 ? "better" : "worse"}`}>{percent(saves)}</td>
+                  <td className="num faint">{study ? usd(study.lambdaUsd) : "—"}</td>
+                  <td className="num faint">{study ? usd(study.ecsUsd) : "—"}</td>
                 </tr>
-              </thead>
-              <tbody>
-                {model.table.map((row, i) => {
-                  const study = STUDY_TABLE[i];
-                  const saves = row.fargate.totalUsd > 0 ? 1 - row.lambda.totalUsd / row.fargate.totalUsd : Number.NaN;
-                  return (
-                    <tr key={row.input.ordersPerMonth}>
-                      <td className="num">{count(row.input.ordersPerMonth)}</td>
-                      <td className="num">{usd(row.lambda.totalUsd)}</td>
-                      <td className="num">{usd(row.fargate.totalUsd)}</td>
-                      <td className={`num ${saves >= 0 ? "better" : "worse"}`}>{percent(saves)}</td>
-                      <td className="num faint">{study ? usd(study.lambdaUsd) : "—"}</td>
-                      <td className="num faint">{study ? usd(study.ecsUsd) : "—"}</td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
-          </div>
+              );
+            })}
+          </Table>
         )}
       </section>
       <section className="panel" aria-labelledby="observed-title">

@@ -7,7 +7,7 @@ import type { BurstStats, BurstSummary, LatencySummaryMs } from "../../lib/ops";
 import { TextField } from "../fields";
 import { useConsole } from "../Shell";
 import { Sparkline } from "../Sparkline";
-import { useAction } from "../ui";
+import { Table, useAction } from "../ui";
 
 const PERCENTILES: Array<[string, keyof LatencySummaryMs]> = [
   ["50%", "p50"],
@@ -27,71 +27,54 @@ export function LocustStats({ burst }: { burst: BurstSummary }) {
   const name = burst.spec.mode === "sync" ? "POST /orders/sync" : "POST /orders/async";
   const l = burst.latencyMs;
   return (
-    <div className="table-wrap">
-      <table aria-label="Request statistics">
-        <thead>
-          <tr>
-            <th>Name</th>
-            <th className="num"># Requests</th>
-            <th className="num"># Fails</th>
-            <th className="num">Median</th>
-            <th className="num">90%ile</th>
-            <th className="num">99%ile</th>
-            <th className="num">Average</th>
-            <th className="num">Min</th>
-            <th className="num">Max</th>
-            <th className="num">Current RPS</th>
-            <th className="num">Failures/s</th>
-          </tr>
-        </thead>
-        <tbody>
-          <tr>
-            <td className="mono">{name}</td>
-            <td className="num" data-testid="burst-requests">
-              {count(burst.requests)}
-            </td>
-            <td className="num">
-              {count(burst.failures)} ({percent(burst.failureRatio)})
-            </td>
-            <td className="num">{ms(l.p50)}</td>
-            <td className="num">{ms(l.p90)}</td>
-            <td className="num">{ms(l.p99)}</td>
-            <td className="num">{ms(l.avg)}</td>
-            <td className="num">{ms(l.min)}</td>
-            <td className="num">{ms(l.max)}</td>
-            <td className="num">{perSecond(burst.currentRequestsPerSecond)}</td>
-            <td className="num">{perSecond(burst.failuresPerSecond)}</td>
-          </tr>
-        </tbody>
-      </table>
-    </div>
+    <Table
+      label="Request statistics"
+      columns={[
+        "Name",
+        { label: "# Requests", num: true },
+        { label: "# Fails", num: true },
+        { label: "Median", num: true },
+        { label: "90%ile", num: true },
+        { label: "99%ile", num: true },
+        { label: "Average", num: true },
+        { label: "Min", num: true },
+        { label: "Max", num: true },
+        { label: "Current RPS", num: true },
+        { label: "Failures/s", num: true },
+      ]}
+    >
+      <tr>
+        <td className="mono">{name}</td>
+        <td className="num" data-testid="burst-requests">
+          {count(burst.requests)}
+        </td>
+        <td className="num">
+          {count(burst.failures)} ({percent(burst.failureRatio)})
+        </td>
+        <td className="num">{ms(l.p50)}</td>
+        <td className="num">{ms(l.p90)}</td>
+        <td className="num">{ms(l.p99)}</td>
+        <td className="num">{ms(l.avg)}</td>
+        <td className="num">{ms(l.min)}</td>
+        <td className="num">{ms(l.max)}</td>
+        <td className="num">{perSecond(burst.currentRequestsPerSecond)}</td>
+        <td className="num">{perSecond(burst.failuresPerSecond)}</td>
+      </tr>
+    </Table>
   );
 }
 
 export function PercentileTable({ latency }: { latency: LatencySummaryMs }) {
   return (
-    <div className="table-wrap">
-      <table aria-label="Response time percentiles">
-        <thead>
-          <tr>
-            {PERCENTILES.map(([label]) => (
-              <th key={label} className="num">
-                {label}
-              </th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          <tr>
-            {PERCENTILES.map(([label, key]) => (
-              <td key={label} className="num">
-                {ms(latency[key])}
-              </td>
-            ))}
-          </tr>
-        </tbody>
-      </table>
-    </div>
+    <Table label="Response time percentiles" columns={PERCENTILES.map(([label]) => ({ label, num: true }))}>
+      <tr>
+        {PERCENTILES.map(([label, key]) => (
+          <td key={label} className="num">
+            {ms(latency[key])}
+          </td>
+        ))}
+      </tr>
+    </Table>
   );
 }
 

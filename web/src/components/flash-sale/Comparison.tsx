@@ -3,7 +3,7 @@
 import { type ComparisonRow, compare } from "../../lib/comparison";
 import { count, dateTime, ms, num, percent, perSecond, times } from "../../lib/format";
 import type { BurstSummary } from "../../lib/ops";
-import { Empty } from "../ui";
+import { Empty, Table } from "../ui";
 
 function show(row: ComparisonRow, v: number | undefined): string {
   if (v === undefined) return "—";
@@ -46,35 +46,32 @@ export function ComparisonTable({ sync, async }: { sync: BurstSummary | undefine
   const rows = compare(sync, async);
   return (
     <>
-      <div className="table-wrap">
-        <table aria-label="Sync versus async comparison" data-testid="comparison-table">
-          <thead>
-            <tr>
-              <th>Metric</th>
-              <th className="num">Sync (measured)</th>
-              <th className="num">Async (measured)</th>
-              <th className="num">Improvement</th>
-              <th className="num">Study: sync</th>
-              <th className="num">Study: async</th>
+      <Table
+        label="Sync versus async comparison"
+        columns={[
+          "Metric",
+          { label: "Sync (measured)", num: true },
+          { label: "Async (measured)", num: true },
+          { label: "Improvement", num: true },
+          { label: "Study: sync", num: true },
+          { label: "Study: async", num: true },
+        ]}
+        testId="comparison-table"
+      >
+        {rows.map((row) => {
+          const v = verdict(row, row.sync, row.async);
+          return (
+            <tr key={row.key}>
+              <td>{row.label}</td>
+              <td className="num">{show(row, row.sync)}</td>
+              <td className="num">{show(row, row.async)}</td>
+              <td className={`num ${v.className}`}>{v.text}</td>
+              <td className="num faint">{show(row, row.studySync)}</td>
+              <td className="num faint">{show(row, row.studyAsync)}</td>
             </tr>
-          </thead>
-          <tbody>
-            {rows.map((row) => {
-              const v = verdict(row, row.sync, row.async);
-              return (
-                <tr key={row.key}>
-                  <td>{row.label}</td>
-                  <td className="num">{show(row, row.sync)}</td>
-                  <td className="num">{show(row, row.async)}</td>
-                  <td className={`num ${v.className}`}>{v.text}</td>
-                  <td className="num faint">{show(row, row.studySync)}</td>
-                  <td className="num faint">{show(row, row.studyAsync)}</td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      </div>
+          );
+        })}
+      </Table>
       <p className="faint small" style={{ marginTop: 8 }}>
         Sync: burst from {dateTime(sync.startedAt)} ({sync.spec.durationSeconds} s). Async: burst from{" "}
         {dateTime(async.startedAt)} ({async.spec.durationSeconds} s). &quot;Orders lost&quot; counts failed answers,

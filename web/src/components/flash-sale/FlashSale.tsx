@@ -9,7 +9,7 @@ import { defaultPair } from "../../lib/comparison";
 import { count, dateTime, ms, percent, perSecond } from "../../lib/format";
 import { type BurstBounds, type BurstSummary, pick } from "../../lib/ops";
 import { useConsole } from "../Shell";
-import { Empty, PageHead, ReadOnlyNote, Resource } from "../ui";
+import { Empty, PageHead, ReadOnlyNote, Resource, Table } from "../ui";
 import { ActiveBurst, LocustStats, PercentileTable } from "./ActiveBurst";
 import { BurstForm } from "./BurstForm";
 import { ComparisonTable } from "./Comparison";
@@ -67,75 +67,71 @@ function HistoryTable({
   select: (burst: BurstSummary) => void;
 }) {
   return (
-    <div className="table-wrap">
-      <table aria-label="Past bursts">
-        <thead>
-          <tr>
-            <th>Started</th>
-            <th>By</th>
-            <th>Endpoint</th>
-            <th>Load</th>
-            <th className="num">Duration</th>
-            <th className="num">Requests</th>
-            <th className="num">Fails</th>
-            <th className="num">Req/s</th>
-            <th className="num">p50</th>
-            <th className="num">p99</th>
-            <th>Status</th>
-            <th>Compare</th>
-            <th>Export</th>
-          </tr>
-        </thead>
-        <tbody>
-          {bursts.map((b) => (
-            <tr key={b.id} className={b.id === sync?.id || b.id === async?.id ? "selected" : undefined}>
-              <td className="mono">
-                <button
-                  type="button"
-                  className="small ghost"
-                  onClick={() => setDetail(detail === b.id ? undefined : b.id)}
-                  aria-expanded={detail === b.id}
-                >
-                  {dateTime(b.startedAt)}
-                </button>
-              </td>
-              <td>{b.startedBy}</td>
-              <td>
-                <span className={`badge ${b.spec.mode === "async" ? "info" : "warning"}`}>{b.spec.mode}</span>
-              </td>
-              <td>{loadLabel(b)}</td>
-              <td className="num">{Math.round(b.elapsedSeconds)} s</td>
-              <td className="num">{count(b.requests)}</td>
-              <td className="num">{percent(b.failureRatio)}</td>
-              <td className="num">{perSecond(b.throughputPerSecond)}</td>
-              <td className="num">{ms(b.latencyMs.p50)}</td>
-              <td className="num">{ms(b.latencyMs.p99)}</td>
-              <td>{b.status}</td>
-              <td>
-                <label className="check small">
-                  <input
-                    type="radio"
-                    name={`compare-${b.spec.mode}`}
-                    checked={(b.spec.mode === "sync" ? sync?.id : async?.id) === b.id}
-                    onChange={() => select(b)}
-                    disabled={b.status === "running"}
-                  />
-                  as {b.spec.mode}
-                </label>
-              </td>
-              <td className="small">
-                <a href={`/api/ops/bursts/${b.id}?format=csv`} download>
-                  CSV
-                </a>{" "}
-                <a href={`/api/ops/bursts/${b.id}?format=json`} download>
-                  JSON
-                </a>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <Table
+      label="Past bursts"
+      columns={[
+        "Started",
+        "By",
+        "Endpoint",
+        "Load",
+        { label: "Duration", num: true },
+        { label: "Requests", num: true },
+        { label: "Fails", num: true },
+        { label: "Req/s", num: true },
+        { label: "p50", num: true },
+        { label: "p99", num: true },
+        "Status",
+        "Compare",
+        "Export",
+      ]}
+    >
+      {bursts.map((b) => (
+        <tr key={b.id} className={b.id === sync?.id || b.id === async?.id ? "selected" : undefined}>
+          <td className="mono">
+            <button
+              type="button"
+              className="small ghost"
+              onClick={() => setDetail(detail === b.id ? undefined : b.id)}
+              aria-expanded={detail === b.id}
+            >
+              {dateTime(b.startedAt)}
+            </button>
+          </td>
+          <td>{b.startedBy}</td>
+          <td>
+            <span className={`badge ${b.spec.mode === "async" ? "info" : "warning"}`}>{b.spec.mode}</span>
+          </td>
+          <td>{loadLabel(b)}</td>
+          <td className="num">{Math.round(b.elapsedSeconds)} s</td>
+          <td className="num">{count(b.requests)}</td>
+          <td className="num">{percent(b.failureRatio)}</td>
+          <td className="num">{perSecond(b.throughputPerSecond)}</td>
+          <td className="num">{ms(b.latencyMs.p50)}</td>
+          <td className="num">{ms(b.latencyMs.p99)}</td>
+          <td>{b.status}</td>
+          <td>
+            <label className="check small">
+              <input
+                type="radio"
+                name={`compare-${b.spec.mode}`}
+                checked={(b.spec.mode === "sync" ? sync?.id : async?.id) === b.id}
+                onChange={() => select(b)}
+                disabled={b.status === "running"}
+              />
+              as {b.spec.mode}
+            </label>
+          </td>
+          <td className="small">
+            <a href={`/api/ops/bursts/${b.id}?format=csv`} download>
+              CSV
+            </a>{" "}
+            <a href={`/api/ops/bursts/${b.id}?format=json`} download>
+              JSON
+            </a>
+          </td>
+        </tr>
+      ))}
+    </Table>
   );
 }
 

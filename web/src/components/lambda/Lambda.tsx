@@ -9,7 +9,7 @@ import { clock, count, ms, num, percent } from "../../lib/format";
 import { type LambdaView, PROCESSING_TARGETS, type ProcessingTarget, pick, section } from "../../lib/ops";
 import { STUDY_LAMBDA } from "../../lib/study";
 import { useConsole } from "../Shell";
-import { ConfirmDialog, Empty, Loading, PageHead, ReadOnlyNote, Resource, Tile, useAction } from "../ui";
+import { ConfirmDialog, Empty, Loading, PageHead, ReadOnlyNote, Resource, Table, Tile, useAction } from "../ui";
 
 const TARGET_TEXT: Record<ProcessingTarget, string> = {
   workers: "Workers (ECS tasks polling SQS)",
@@ -226,40 +226,37 @@ function LambdaFigures({ data }: { data: LambdaView }) {
         {data.recentReports.length === 0 ? (
           <Empty>No invocations yet. Route orders to Lambda above and fire a burst.</Empty>
         ) : (
-          <div className="table-wrap" style={{ maxHeight: 420 }}>
-            <table aria-label="REPORT lines">
-              <thead>
-                <tr>
-                  <th>At</th>
-                  <th>Start</th>
-                  <th className="num">Init</th>
-                  <th className="num">Duration</th>
-                  <th className="num">Billed</th>
-                  <th className="num">Memory</th>
-                  <th>REPORT</th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.recentReports.map((r) => (
-                  <tr key={r.requestId}>
-                    <td className="mono">{clock(r.at)}</td>
-                    <td>
-                      <span className={`badge ${r.start === "cold" ? "info" : ""}`}>{r.start}</span>
-                    </td>
-                    <td className="num">{r.initDurationMs !== undefined ? ms(r.initDurationMs) : "—"}</td>
-                    <td className="num">{ms(r.durationMs)}</td>
-                    <td className="num">{ms(r.billedDurationMs)}</td>
-                    <td className="num">
-                      {r.maxMemoryUsedMb}/{r.memorySizeMb} MB
-                    </td>
-                    <td className="mono small" style={{ maxWidth: 520 }}>
-                      {r.line}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table
+            label="REPORT lines"
+            columns={[
+              "At",
+              "Start",
+              { label: "Init", num: true },
+              { label: "Duration", num: true },
+              { label: "Billed", num: true },
+              { label: "Memory", num: true },
+              "REPORT",
+            ]}
+            maxHeight={420}
+          >
+            {data.recentReports.map((r) => (
+              <tr key={r.requestId}>
+                <td className="mono">{clock(r.at)}</td>
+                <td>
+                  <span className={`badge ${r.start === "cold" ? "info" : ""}`}>{r.start}</span>
+                </td>
+                <td className="num">{r.initDurationMs !== undefined ? ms(r.initDurationMs) : "—"}</td>
+                <td className="num">{ms(r.durationMs)}</td>
+                <td className="num">{ms(r.billedDurationMs)}</td>
+                <td className="num">
+                  {r.maxMemoryUsedMb}/{r.memorySizeMb} MB
+                </td>
+                <td className="mono small" style={{ maxWidth: 520 }}>
+                  {r.line}
+                </td>
+              </tr>
+            ))}
+          </Table>
         )}
       </section>
     </>

@@ -8,7 +8,7 @@ import { ago, count, dateTime, seconds, usd } from "../../lib/format";
 import { queueAgeSeverity } from "../../lib/grafana";
 import { type DlqView, pick, type QueueSection } from "../../lib/ops";
 import { useConsole, useNow } from "../Shell";
-import { ConfirmDialog, Empty, PageHead, ReadOnlyNote, Resource, Tile, useAction } from "../ui";
+import { ConfirmDialog, Empty, PageHead, ReadOnlyNote, Resource, Table, Tile, useAction } from "../ui";
 
 interface RedriveResult {
   redriven: number;
@@ -68,79 +68,78 @@ function DeadLetterTable({
     setSelected(next);
   };
   return (
-    <div className="table-wrap">
-      <table aria-label="Dead letters">
-        <thead>
-          <tr>
-            <th>
+    <Table
+      label="Dead letters"
+      columns={[
+        {
+          key: "select",
+          label: (
+            <input
+              type="checkbox"
+              aria-label="Select every message with an order"
+              checked={redrivable.length > 0 && redrivable.every((m) => m.orderId && selected.has(m.orderId))}
+              onChange={(e) =>
+                setSelected(
+                  e.target.checked ? new Set(redrivable.flatMap((m) => (m.orderId ? [m.orderId] : []))) : new Set(),
+                )
+              }
+            />
+          ),
+        },
+        "Order",
+        "Reason",
+        "Dead-lettered",
+        "Order status",
+        { label: "Attempts", num: true },
+        { label: "Total", num: true },
+      ]}
+    >
+      {messages.map((m) => (
+        <tr
+          key={m.messageId}
+          className={m.orderId && selected.has(m.orderId) ? "selected" : undefined}
+          data-testid="dlq-row"
+        >
+          <td>
+            {m.orderId ? (
               <input
                 type="checkbox"
-                aria-label="Select every message with an order"
-                checked={redrivable.length > 0 && redrivable.every((m) => m.orderId && selected.has(m.orderId))}
-                onChange={(e) =>
-                  setSelected(
-                    e.target.checked ? new Set(redrivable.flatMap((m) => (m.orderId ? [m.orderId] : []))) : new Set(),
-                  )
-                }
+                aria-label={`Select order ${m.orderId}`}
+                checked={selected.has(m.orderId)}
+                onChange={() => m.orderId && toggle(m.orderId)}
               />
-            </th>
-            <th>Order</th>
-            <th>Reason</th>
-            <th>Dead-lettered</th>
-            <th>Order status</th>
-            <th className="num">Attempts</th>
-            <th className="num">Total</th>
-          </tr>
-        </thead>
-        <tbody>
-          {messages.map((m) => (
-            <tr
-              key={m.messageId}
-              className={m.orderId && selected.has(m.orderId) ? "selected" : undefined}
-              data-testid="dlq-row"
-            >
-              <td>
-                {m.orderId ? (
-                  <input
-                    type="checkbox"
-                    aria-label={`Select order ${m.orderId}`}
-                    checked={selected.has(m.orderId)}
-                    onChange={() => m.orderId && toggle(m.orderId)}
-                  />
-                ) : (
-                  <span className="faint" title="No order in this message: nothing to redrive">
-                    —
-                  </span>
-                )}
-              </td>
-              <td className="mono">
-                {m.orderId ?? (
-                  <details>
-                    <summary className="faint">no order (body)</summary>
-                    <pre className="small">{m.body.slice(0, 500)}</pre>
-                  </details>
-                )}
-              </td>
-              <td className="small" data-testid="dlq-reason">
-                {m.reason}
-              </td>
-              <td className="small">
-                {dateTime(m.sentAt)} <span className="faint">({ago(m.sentAt, now)})</span>
-              </td>
-              <td>
-                {m.order ? (
-                  <span className="badge">{m.order.status}</span>
-                ) : (
-                  <span className="faint">not in the store</span>
-                )}
-              </td>
-              <td className="num">{m.order ? count(m.order.attempts) : "—"}</td>
-              <td className="num">{m.order ? usd(m.order.totalCents / 100) : "—"}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+            ) : (
+              <span className="faint" title="No order in this message: nothing to redrive">
+                —
+              </span>
+            )}
+          </td>
+          <td className="mono">
+            {m.orderId ?? (
+              <details>
+                <summary className="faint">no order (body)</summary>
+                <pre className="small">{m.body.slice(0, 500)}</pre>
+              </details>
+            )}
+          </td>
+          <td className="small" data-testid="dlq-reason">
+            {m.reason}
+          </td>
+          <td className="small">
+            {dateTime(m.sentAt)} <span className="faint">({ago(m.sentAt, now)})</span>
+          </td>
+          <td>
+            {m.order ? (
+              <span className="badge">{m.order.status}</span>
+            ) : (
+              <span className="faint">not in the store</span>
+            )}
+          </td>
+          <td className="num">{m.order ? count(m.order.attempts) : "—"}</td>
+          <td className="num">{m.order ? usd(m.order.totalCents / 100) : "—"}</td>
+        </tr>
+      ))}
+    </Table>
   );
 }
 

@@ -9,7 +9,18 @@ import { ago, clock, count, num, seconds } from "../../lib/format";
 import { type AutoscalingView, type FleetView, pick, type ScalingActivity } from "../../lib/ops";
 import { NumberField } from "../fields";
 import { useConsole, useNow } from "../Shell";
-import { ConfirmDialog, Empty, ErrorBox, Loading, PageHead, ReadOnlyNote, Resource, Tile, useAction } from "../ui";
+import {
+  ConfirmDialog,
+  Empty,
+  ErrorBox,
+  Loading,
+  PageHead,
+  ReadOnlyNote,
+  Resource,
+  Table,
+  Tile,
+  useAction,
+} from "../ui";
 import { CapacityPlanner } from "./CapacityPlanner";
 
 function Stepper({
@@ -330,32 +341,19 @@ function Activities() {
         data.activities.length === 0 ? (
           <Empty>No scaling activity yet.</Empty>
         ) : (
-          <div className="table-wrap" style={{ maxHeight: 420 }}>
-            <table aria-label="Scaling activities">
-              <thead>
-                <tr>
-                  <th>When</th>
-                  <th>Who</th>
-                  <th>Change</th>
-                  <th>Status</th>
-                  <th>Cause</th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.activities.map((a) => (
-                  <tr key={a.id} data-testid="activity-row">
-                    <td className="mono">{clock(a.at)}</td>
-                    <td>
-                      <span className={`badge ${a.actor === "autoscaler" ? "info" : ""}`}>{a.actor}</span>
-                    </td>
-                    <td className="num">{a.direction === "none" ? "—" : `${a.from ?? "?"} → ${a.to ?? "?"}`}</td>
-                    <td>{a.status}</td>
-                    <td className="small">{a.cause}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table label="Scaling activities" columns={["When", "Who", "Change", "Status", "Cause"]} maxHeight={420}>
+            {data.activities.map((a) => (
+              <tr key={a.id} data-testid="activity-row">
+                <td className="mono">{clock(a.at)}</td>
+                <td>
+                  <span className={`badge ${a.actor === "autoscaler" ? "info" : ""}`}>{a.actor}</span>
+                </td>
+                <td className="num">{a.direction === "none" ? "—" : `${a.from ?? "?"} → ${a.to ?? "?"}`}</td>
+                <td>{a.status}</td>
+                <td className="small">{a.cause}</td>
+              </tr>
+            ))}
+          </Table>
         )
       }
     </Resource>
@@ -367,41 +365,30 @@ function TaskTable({ tasks }: { tasks: FleetView["tasks"] }) {
   return tasks.length === 0 ? (
     <Empty>No tasks: nothing is consuming the queue.</Empty>
   ) : (
-    <div className="table-wrap" style={{ maxHeight: 360 }}>
-      <table aria-label="Worker tasks">
-        <thead>
-          <tr>
-            <th>Task</th>
-            <th>Status</th>
-            <th>Up</th>
-            <th className="num">In flight</th>
-            <th className="num">Processed</th>
-          </tr>
-        </thead>
-        <tbody>
-          {tasks.map((t) => (
-            <tr key={t.taskId} data-testid="task-row">
-              <td className="mono">
-                {t.taskId}
-                {t.revision && <span className="faint"> {t.revision}</span>}
-              </td>
-              <td>
-                <span
-                  className={`badge ${t.status === "running" ? "ok" : t.status === "pending" ? "info" : "warning"}`}
-                >
-                  {t.status}
-                </span>
-              </td>
-              <td className="small" suppressHydrationWarning>
-                {ago(t.startedAt, now).replace(" ago", "")}
-              </td>
-              <td className="num">{t.inFlight === undefined ? "—" : count(t.inFlight)}</td>
-              <td className="num">{t.processed === undefined ? "—" : count(t.processed)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <Table
+      label="Worker tasks"
+      columns={["Task", "Status", "Up", { label: "In flight", num: true }, { label: "Processed", num: true }]}
+      maxHeight={360}
+    >
+      {tasks.map((t) => (
+        <tr key={t.taskId} data-testid="task-row">
+          <td className="mono">
+            {t.taskId}
+            {t.revision && <span className="faint"> {t.revision}</span>}
+          </td>
+          <td>
+            <span className={`badge ${t.status === "running" ? "ok" : t.status === "pending" ? "info" : "warning"}`}>
+              {t.status}
+            </span>
+          </td>
+          <td className="small" suppressHydrationWarning>
+            {ago(t.startedAt, now).replace(" ago", "")}
+          </td>
+          <td className="num">{t.inFlight === undefined ? "—" : count(t.inFlight)}</td>
+          <td className="num">{t.processed === undefined ? "—" : count(t.processed)}</td>
+        </tr>
+      ))}
+    </Table>
   );
 }
 
