@@ -36,6 +36,11 @@ function runCli(args: string[], options: { onStart?: (child: ChildProcess) => vo
   });
 }
 
+/** `{ rate: "5/s", quiet: true }` → `["--rate", "5/s", "--quiet"]`. */
+function flags(options: Record<string, string | true>): string[] {
+  return Object.entries(options).flatMap(([name, value]) => (value === true ? [`--${name}`] : [`--${name}`, value]));
+}
+
 /** The numbers of Locust's "Aggregated" rows, exactly as printed. */
 function aggregated(stdout: string) {
   const rows = stdout.split("\n").filter((l) => /^\s+Aggregated\s/.test(l));
@@ -75,22 +80,17 @@ describe("flashsale CLI", () => {
   it("prints the same numbers the API reports for the same burst", async () => {
     const jsonFile = join(out.path, "burst.json");
     const csvFile = join(out.path, "burst.csv");
-    const run = await runCli([
-      "--rate",
-      "40/s",
-      "--duration",
-      "2s",
-      "--mode",
-      "async",
-      "--url",
-      api.url,
-      "--token",
-      OPS_TOKEN,
-      "--json",
-      jsonFile,
-      "--csv",
-      csvFile,
-    ]);
+    const run = await runCli(
+      flags({
+        rate: "40/s",
+        duration: "2s",
+        mode: "async",
+        url: api.url,
+        token: OPS_TOKEN,
+        json: jsonFile,
+        csv: csvFile,
+      }),
+    );
     expect(run.stderr).not.toMatch(/flashsale:/);
     expect(run.code).toBe(0);
 
@@ -123,24 +123,19 @@ describe("flashsale CLI", () => {
 
   it("--direct runs the engine itself; every answered request is a recorded order", async () => {
     const jsonFile = join(out.path, "direct.json");
-    const run = await runCli([
-      "--direct",
-      "--users",
-      "3",
-      "--spawn-rate",
-      "30",
-      "--duration",
-      "1500ms",
-      "--wait-min",
-      "10",
-      "--wait-max",
-      "20",
-      "--url",
-      api.url,
-      "--json",
-      jsonFile,
-      "--quiet",
-    ]);
+    const run = await runCli(
+      flags({
+        direct: true,
+        users: "3",
+        "spawn-rate": "30",
+        duration: "1500ms",
+        "wait-min": "10",
+        "wait-max": "20",
+        url: api.url,
+        json: jsonFile,
+        quiet: true,
+      }),
+    );
     expect(run.code).toBe(0);
     const stats = JSON.parse(readFileSync(jsonFile, "utf8")) as BurstStats;
     expect(aggregated(run.stdout).requests).toBe(stats.requests);

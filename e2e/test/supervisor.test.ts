@@ -14,6 +14,20 @@ import {
 } from "@surge/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 
+type SupervisorOptions = ConstructorParameters<typeof TaskSupervisor>[0];
+
+/** A supervisor of a stand-in task `script` (not the worker: no queue, no store), logging under `dir`. */
+function standInSupervisor(script: string, dir: string, options: Partial<SupervisorOptions> = {}): TaskSupervisor {
+  return new TaskSupervisor({
+    script,
+    env: { PATH: process.env.PATH },
+    desiredCount: 1,
+    concurrency: 5,
+    logDir: join(dir, "logs"),
+    ...options,
+  });
+}
+
 describe("TaskSupervisor with real worker tasks", () => {
   let emulator: Emulator;
   let topology: TestTopology;
@@ -34,7 +48,7 @@ describe("TaskSupervisor with real worker tasks", () => {
     dir.remove();
   });
 
-  const supervise = (options: Partial<ConstructorParameters<typeof TaskSupervisor>[0]> = {}) => {
+  const supervise = (options: Partial<SupervisorOptions> = {}) => {
     const s = new TaskSupervisor({
       script,
       env: workerEnv(emulator, topology, dir.path),
@@ -94,12 +108,8 @@ describe("TaskSupervisor with real worker tasks", () => {
     const crasher = join(dir.path, "crash.mjs");
     writeFileSync(crasher, "setTimeout(() => process.exit(3), 20);\n");
     const starts: number[] = [];
-    const s = new TaskSupervisor({
-      script: crasher,
-      env: { PATH: process.env.PATH },
-      desiredCount: 1,
+    const s = standInSupervisor(crasher, dir.path, {
       concurrency: 1,
-      logDir: join(dir.path, "logs"),
       restartBaseDelayMs: 150,
       restartMaxDelayMs: 600,
       healthyAfterMs: 60_000,
@@ -137,13 +147,7 @@ describe("fleet control endpoint", () => {
         "process.on('SIGTERM', () => { clearInterval(keep); process.exit(0); });\n" +
         "process.on('disconnect', () => process.exit(0));\n",
     );
-    supervisor = new TaskSupervisor({
-      script: idle,
-      env: { PATH: process.env.PATH },
-      desiredCount: 1,
-      concurrency: 5,
-      logDir: join(dir.path, "logs"),
-    });
+    supervisor = standInSupervisor(idle, dir.path);
     supervisor.start();
     control = await startFleetControl({ supervisor, maxTasks: 3, token, port: 0 });
   });
@@ -193,14 +197,7 @@ describe("fleet control endpoint", () => {
   });
 
   it("starts a big scale-out a few tasks at a time, so start-up never starves the running ones", async () => {
-    const s = new TaskSupervisor({
-      script: idle,
-      env: { PATH: process.env.PATH },
-      desiredCount: 0,
-      concurrency: 5,
-      logDir: join(dir.path, "logs"),
-      maxPendingTasks: 2,
-    });
+    const s = standInSupervisor(idle, dir.path, { desiredCount: 0, maxPendingTasks: 2 });
     let mostPending = 0;
     s.on("change", (snap) => {
       mostPending = Math.max(mostPending, snap.pending);
