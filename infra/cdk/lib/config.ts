@@ -1,11 +1,7 @@
 import { z } from "zod";
 
-/**
- * Everything one stage of the deployment may change. Values come from CDK context:
- * the defaults below, then `context.stages.<stage>` in `infra/cdk/cdk.json`, then any
- * `-c key=value` on the command line (strings there, hence the coercions). A bad
- * value stops synth with a message naming the key, like the services' env.ts.
- */
+// Everything one stage may change: defaults here ← cdk.json `stages.<stage>` ← `-c key=value`
+// (strings there, hence the coercions). A bad value stops synth naming the key.
 const int = (defaultValue: number, min: number, max: number) =>
   z.coerce.number().int().min(min).max(max).default(defaultValue);
 const num = (defaultValue: number, min: number, max: number) =>

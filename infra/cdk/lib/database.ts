@@ -8,19 +8,10 @@ export const DATABASE_USER = "surge";
 export const DATABASE_NAME = "surge";
 const POSTGRES_PORT = 5432;
 
-/**
- * Characters kept out of the generated password: everything but letters and
- * digits. The password is spliced into a postgresql:// URL, where `@ : / ? # %`
- * and friends would need percent-encoding that CloudFormation cannot do; 30
- * alphanumerics still carry ~178 bits.
- */
+/** Everything but letters and digits: the password goes into a URL unescaped, as CloudFormation cannot percent-encode. */
 export const PASSWORD_EXCLUDED_CHARACTERS = " !\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
 
-/**
- * The query string of DATABASE_URL: TLS with the server's certificate and name
- * verified. The images trust Amazon RDS's CAs through NODE_EXTRA_CA_CERTS (the
- * Dockerfile fetches the bundle; the Lambda runtime ships it at /var/runtime/ca-cert.pem).
- */
+/** DATABASE_URL's query string: TLS with the server's certificate and name verified (images trust RDS's CAs). */
 export const DATABASE_URL_QUERY = "sslmode=verify-full";
 
 interface OrderDatabaseProps {
@@ -35,15 +26,8 @@ interface OrderDatabaseProps {
 }
 
 /**
- * The order store: PostgreSQL on RDS, credentials generated into Secrets Manager.
- *
- * The services read one variable, DATABASE_URL. It lives in its own secret whose
- * value CloudFormation assembles at deploy time from the endpoint and a dynamic
- * reference to the generated password (`{{resolve:secretsmanager:…}}`), so the
- * password is never in the template, the synthesized assembly or the task
- * definition; ECS injects it into the container when a task starts. Rotation is
- * not enabled: a rotated master password would not reach the URL secret (see
- * README.md, "Deploying Surge to AWS", for changing the password).
+ * The order store: PostgreSQL on RDS. DATABASE_URL is its own secret, assembled at deploy time from a dynamic
+ * reference so the password is never in the template (docs/deploy-aws.md, "Security").
  */
 export class OrderDatabase extends Construct {
   readonly instance: rds.DatabaseInstance;

@@ -20,11 +20,7 @@ const SNS_HANDLER_EXPORT = "snsHandler";
 /** The images' Node.js major too (the Dockerfile's NODE_VERSION): one runtime everywhere. */
 export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_24_X;
 
-/**
- * Logs Insights over the function's REPORT lines: init duration percentiles and
- * the cold-start share, per 5 minutes (the study measured 57–66 ms inits in 5 of
- * 10 invocations). Saved in the account so the console and on-call use the same query.
- */
+/** Init duration percentiles and cold-start share per 5 minutes, saved so the console and on-call share one query. */
 export const INIT_DURATION_QUERY = [
   'filter @type = "REPORT"',
   "stats count(*) as invocations, count(@initDuration) as coldStarts, " +
@@ -51,13 +47,8 @@ interface LambdaProcessorProps {
 }
 
 /**
- * The study's Part III: the order processor as a Lambda subscribed to the
- * orders topic, beside the worker fleet. Reserved concurrency caps how many
- * environments (and so payments) run at once; SNS retries delivery and Lambda
- * retries a failed invocation twice, after which the event goes to the orders
- * dead-letter queue, the same one as the workers' dead letters (as on the local
- * stack): the ops plane explains, marks dead and redrives it like any other
- * dead letter. A queue of its own would be one the ops plane never reads.
+ * The study's Part III: the order processor as a Lambda on the orders topic. Its failures go to the orders DLQ,
+ * the one the ops plane reads and redrives; a queue of its own would be one nobody reads.
  */
 export class LambdaProcessor extends Construct {
   readonly function: lambda.Function;
@@ -110,9 +101,7 @@ export class LambdaProcessor extends Construct {
       // An order older than this is better handled by the DLQ's redrive than by a late retry.
       maxEventAge: Duration.hours(1),
     });
-    // SNS delivers to Lambda asynchronously; if it cannot even invoke (throttled past its retries,
-    // function gone), the message goes to the same orders DLQ instead of vanishing (CDK adds
-    // the queue policy letting this topic send to it).
+    // What SNS cannot even invoke (throttled past its retries) goes to the same DLQ instead of vanishing.
     const subscription = props.topic.addSubscription(
       new subscriptions.LambdaSubscription(this.function, { deadLetterQueue: props.deadLetterQueue }),
     );
@@ -127,11 +116,8 @@ export class LambdaProcessor extends Construct {
 }
 
 /**
- * The prebuilt bundle as the function's code. "Bundling" is a local copy, no
- * Docker: lambda.js (and its map) plus a package.json saying the file is an ES
- * module, which Lambda's Node.js runtime needs to load an ESM `.js` handler.
- * It runs only for stacks being synthesized for deployment; a missing bundle
- * stops synth with the command that builds it.
+ * The prebuilt bundle as the function's code: a local copy, no Docker, plus the package.json
+ * that tells Lambda's Node.js runtime the `.js` handler is an ES module.
  */
 function bundleCode(bundleDir: string): lambda.Code {
   return lambda.Code.fromAsset(bundleDir, {
@@ -162,11 +148,8 @@ function bundleCode(bundleDir: string): lambda.Code {
 }
 
 /**
- * Packages a bundle loads with a static import that the Lambda runtime cannot
- * resolve: anything but Node's built-ins and the AWS SDK v3 the runtime ships.
- * esbuild leaves native modules (better-sqlite3) external; statically imported,
- * one of them fails the init before the handler ever runs. Dynamic `import()`s
- * are fine: they load only on the path that needs them.
+ * Packages a bundle imports statically that Lambda cannot resolve (not a built-in, not the AWS SDK v3):
+ * one of them, such as the external better-sqlite3, fails every init. Dynamic `import()`s are fine.
  */
 export function unresolvableImports(bundle: string): string[] {
   const builtins = new Set(builtinModules);

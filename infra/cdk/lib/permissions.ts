@@ -16,11 +16,8 @@ export const LAMBDA_VPC_ACTIONS = [
 ];
 
 /**
- * Actions AWS does not let a policy scope to a resource: the only ones a
- * statement may grant on "*" without a condition narrowing it (the IAM test
- * holds every statement in the stack to this). Each is read-only or, for
- * RegisterTaskDefinition, harmless alone: the roles a task definition may carry
- * are limited by iam:PassRole below, and only the worker service may run it.
+ * Actions AWS cannot scope to a resource: the only ones a statement may grant on "*" (the IAM test holds every
+ * statement to this). RegisterTaskDefinition is harmless alone: iam:PassRole limits the roles it may carry.
  */
 export const UNSCOPABLE_ACTIONS: ReadonlySet<string> = new Set([
   "cloudwatch:GetMetricData",
@@ -40,12 +37,7 @@ export const UNSCOPABLE_ACTIONS: ReadonlySet<string> = new Set([
 /** The tag that marks the worker service's scalable target: the API's Application Auto Scaling rights hang on it. */
 export const SCALABLE_TARGET_TAG = "surge:scalable-target";
 
-/**
- * A worker task: long-poll its queue, settle messages (delete, change
- * visibility for the heartbeat, retries and hand-back), and dead-letter a
- * poison order itself with the reason (worker/src/consumer.ts → sendToDlq).
- * GetQueueUrl because the worker resolves both queues by name at start.
- */
+/** A worker task: consume and settle its queue, and dead-letter a poison order itself, with the reason. */
 export function grantWorkerQueueAccess(role: iam.IGrantable, queue: sqs.IQueue, deadLetterQueue: sqs.IQueue): void {
   role.grantPrincipal.addToPrincipalPolicy(
     new iam.PolicyStatement({

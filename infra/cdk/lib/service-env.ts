@@ -35,14 +35,8 @@ export interface ServiceEnv<K extends string> {
 export type EnvKey<S extends EnvSchema> = Extract<keyof S["shape"], string>;
 
 /**
- * Checks at synth time that `env` is exactly what `schema` parses:
- *  - every name is one the schema knows (a misspelt name would be silently ignored by the service);
- *  - no name is given twice (plain and secret, or set and defaulted);
- *  - every schema name is set or deliberately defaulted, and every name the schema
- *    requires (no default, not optional) is set;
- *  - every plain value known at synth time parses with the schema's own rule.
- * Values that are CloudFormation tokens (ARNs, names) are checked by the tests,
- * which resolve them to representative values and parse the whole env.
+ * Fails synth unless `env` is exactly what `schema` parses: known names, none twice, every name set or
+ * deliberately defaulted, literal values valid. Token values (ARNs) are left to the tests, which resolve them.
  */
 export function assertServiceEnv<S extends EnvSchema>(service: string, schema: S, env: ServiceEnv<EnvKey<S>>): void {
   const known = new Set(Object.keys(schema.shape));

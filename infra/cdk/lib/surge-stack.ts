@@ -212,7 +212,7 @@ export class SurgeStack extends Stack {
     const lambdaEnv = lambdaEnvironment({
       config: c,
       // Lambda has no secret injection: CloudFormation resolves the URL secret into the
-      // function's configuration at deploy time (the README's AWS section weighs the trade-off).
+      // function's configuration at deploy time (docs/deploy-aws.md, "Security", weighs the trade-off).
       databaseUrlValue: SecretValue.secretsManager(this.database.urlSecret.secretArn).unsafeUnwrap(),
       timeoutSeconds: lambdaTimeout,
     });

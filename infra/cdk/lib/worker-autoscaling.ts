@@ -4,11 +4,7 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import { Construct } from "constructs";
 import { SCALABLE_TARGET_TAG } from "./permissions.js";
 
-/**
- * The target tracking policy's name. The API's autoscaler (api/src/autoscaling/aws.ts)
- * writes its policy under the same name, so an operator's change updates this
- * policy instead of adding a second one that would fight it.
- */
+/** Also the name the API's autoscaler writes under, so an operator's change updates this policy instead of fighting it. */
 export const BACKLOG_POLICY_NAME = "surge-backlog-per-task";
 
 interface WorkerAutoscalingProps {
@@ -24,12 +20,7 @@ interface WorkerAutoscalingProps {
   tagValue: string;
 }
 
-/**
- * Application Auto Scaling on the worker service's desired count, tracking
- * backlog per task the way AWS recommends for SQS workers: CloudWatch metric
- * math over the queue's visible messages divided by the service's running tasks
- * (Container Insights), held at acceptable latency ÷ time per order.
- */
+/** Target tracking on the worker service's desired count: visible messages ÷ running tasks, AWS's recipe for SQS workers. */
 export class WorkerAutoscaling extends Construct {
   readonly target: appscaling.ScalableTarget;
   readonly policy: appscaling.CfnScalingPolicy;
@@ -73,11 +64,7 @@ export class WorkerAutoscaling extends Construct {
   }
 }
 
-/**
- * visible ÷ running, as target tracking metric queries. Same ids, statistics
- * and expression as the API's PutScalingPolicy input, so the deployed policy and
- * the one the ops plane writes are the same policy.
- */
+/** visible ÷ running with the same ids, statistics and expression as the API's PutScalingPolicy input. */
 function backlogPerTaskMetrics(p: {
   clusterName: string;
   serviceName: string;

@@ -34,11 +34,8 @@ export interface CfnResource {
 }
 
 /**
- * Synthesizes the stack as `cdk synth` would, with infra/cdk/cdk.json's context plus
- * `context`. Two things are skipped because tests need neither: copying asset
- * sources into cdk.out (staging) and running the Lambda's local bundling, which
- * needs the prebuilt worker/dist/lambda.js (the synth test covers that path).
- * Images are only fingerprinted at synth; no Docker is involved either way.
+ * Synthesizes the stack as `cdk synth` would, with cdk.json's context plus `context`, skipping asset staging
+ * and the Lambda's bundling (which needs worker/dist/lambda.js): the synth test covers those.
  */
 export function synthesize(context: Record<string, unknown> = {}, options: { web?: boolean } = {}): Synthesized {
   const app = new App({
