@@ -1,21 +1,11 @@
 /**
- * Scaling linearity (issue 3): with a standing backlog, 1, 2, 4, 8 and 16
- * local worker tasks pay at tasks × slots ÷ payment duration — target ≥ 97%.
- * The whole local stack (API, fleet control endpoint, supervisor, real worker
- * processes, SQLite) on random ports; the fleet is scaled through PUT /ops/fleet.
+ * Scaling linearity (issue 3): 1–16 local worker tasks against tasks × slots ÷ payment duration, and
+ * the N-task rate against N × the 1-task rate of the same run (docs/benchmarks.md#scaling-linearity).
  *
  *   node --import tsx bench/scaling.ts [--tasks 1,2,4,8,16] [--payment-ms 3000] [--slots 5] [--waves 8]
  *
- * How it measures: for each task count the fleet is scaled to 0, a backlog of
- * tasks × slots × (waves + 1) orders is accepted through the API and published,
- * then the fleet is scaled to N and the run ends when every order is paid.
- * The payments ledger says when each charge completed and which task made it.
- * A task with concurrency = slots pays in waves of `slots`, one wave per
- * payment duration; its sustained rate is slots × (full waves − 1) ÷ (time
- * from its first to its last full wave), which no task start-up stagger and
- * no partial last wave can distort. The fleet's rate is the sum over tasks.
- * The baseline, measured in the same run, is the 1-task rate: linearity is
- * the N-task rate ÷ (N × the 1-task rate).
+ * A task's sustained rate counts full waves of `slots` payments only (slots × (full waves − 1) ÷ first
+ * to last full wave), so neither start-up stagger nor a partial last wave distorts it.
  */
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -38,11 +28,8 @@ const slots = Number(values.slots);
 const waves = Number(values.waves);
 
 /**
- * Worker long-poll wait. A stopped task's last ReceiveMessage is aborted, and
- * the emulator keeps such a poll's waiter until its wait time is up: a message
- * sent meanwhile goes to the dead poll and stays invisible for the visibility
- * timeout. Each round therefore waits out this long after scaling to 0 before
- * it loads the next backlog, so no round inherits a straggler from the last.
+ * Worker long-poll wait, waited out after each scale to 0: the emulator keeps a stopped task's aborted
+ * poll waiting until then, and a message sent to it would stay invisible into the next round.
  */
 const waitTimeSeconds = 5;
 buildBundles();

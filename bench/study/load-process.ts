@@ -1,9 +1,6 @@
 /**
- * The study's load generator, in a process of its own — as Locust ran on its
- * own machine — so neither the emulator (which runs in the study's process)
- * nor the queue sampler ever delays the answers it times, and it never delays
- * them. The parent sends `{apiUrl, spec}`; this process answers "started" the
- * moment the burst begins, then the final stats, and exits.
+ * The study's load generator in a process of its own, as Locust ran on its own machine, so the emulator
+ * and the queue sampler never delay the answers it times. Receives `{apiUrl, spec}`; sends "started", then the stats.
  */
 import type { BurstStats, UsersBurstSpec } from "@surge/loadgen";
 import { Burst, HttpOrderTarget } from "@surge/loadgen";

@@ -1,20 +1,6 @@
 /**
- * What queueing theory says the study's experiments should measure.
- *
- * The study's load is Locust's closed loop: N users, each placing an order and,
- * once answered, thinking Z ~ U(waitMin, waitMax) before the next. The
- * synchronous endpoint is c = 5 FIFO servers (payment slots) with a
- * deterministic service time S = 3 s. Two results cover it:
- *
- * - Steady state (the interactive response-time law, Little's law on the
- *   whole loop): throughput X = min(N / (S + Z̄), c / S) and mean response
- *   R = N / X − Z̄. Test 2: X = 5 / 3 = 1.67/s, R = 20 / 1.667 − 0.3 = 11.7 s.
- *   With deterministic service and FIFO every request in steady state waits
- *   the same, so the median equals that mean.
- * - The finite run (`simulateClosedLoop`): the same model stepped through
- *   the spawn ramp and the 60 s window, with requests still waiting at the
- *   end cut off as Locust does. It gives the counts, the mean (pulled below
- *   11.7 s by the first requests, which found free slots) and the extremes.
+ * What queueing theory says the study's experiments should measure: Locust's closed loop against c = 5
+ * FIFO payment slots, in steady state and stepped through a finite run (docs/bursts-and-the-study.md#the-theory-column).
  */
 import { seededRandom } from "@surge/loadgen";
 

@@ -1,12 +1,7 @@
 /**
- * The page, end to end: with the workers scaled to 0 under load, the queue-age
- * alert goes to firing in a real Prometheus and reaches the API (Prometheus
- * posts to its Alertmanager-style receiver with the read-only alerts token);
- * once the workers are back it resolves in both.
- *
- * Time is not scaled: the same alerting rules are rendered with short
- * thresholds (warning over 3 s for 3 s instead of 60 s for 2 m) and Prometheus
- * scrapes and evaluates every second, so the whole incident takes seconds.
+ * The page, end to end: workers scaled to 0 under load, the queue-age alert fires in a real Prometheus,
+ * reaches the API with the read-only alerts token, and resolves once the workers are back. The same
+ * rules are rendered with short thresholds (3 s for 3 s) so the incident takes seconds.
  */
 
 import type { AlertsSection, AlertView } from "@surge/api/ops/modules/alerts";

@@ -1,10 +1,6 @@
 /**
- * A running local stack watched by a real Prometheus, for the tests that
- * execute the generated queries and watch alerts fire: the SNS/SQS emulator
- * in-process, the API in-process (createApi on port 0, with the fleet,
- * autoscaling and bursts modules main.ts mounts), real worker processes under
- * the task supervisor (their targets file is Prometheus' file_sd), and
- * Prometheus on a random loopback port with its TSDB in a temp dir.
+ * A running local stack watched by a real Prometheus on a random loopback port: the emulator and the API
+ * in-process (with the modules main.ts mounts), real worker tasks whose targets file is Prometheus' file_sd.
  */
 import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";

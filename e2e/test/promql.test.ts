@@ -1,10 +1,7 @@
 /**
- * Every PromQL expression the generated artifacts contain — panels, annotations,
- * the template variable, recording rules, alerting rules, Grafana rule queries —
- * executed by a real Prometheus scraping a running stack under a flash-sale
- * burst. Each must run without error; each reading only families the stack
- * exports must return data. A typo in a panel is a red test, not a blank panel
- * on Black Friday.
+ * Every PromQL expression of the generated artifacts, run by a real Prometheus scraping a stack under
+ * a burst: each must run, and each reading only families the stack exports must return data — a typo
+ * in a panel is a red test, not a blank panel on Black Friday.
  */
 
 import { JOBS } from "@surge/grafana/common";
