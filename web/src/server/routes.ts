@@ -1,3 +1,5 @@
+import { COST_QUERY_KEYS } from "@surge/api/contract";
+
 /**
  * The ops routes the browser may reach through the console, by method. The
  * console is not an open proxy to the API: anything not listed is a 404 here,
@@ -53,17 +55,7 @@ const QUERY_KEYS = new Set([
   // /cost/observed
   "burstId",
   // /cost
-  "ordersPerMonth",
-  "paymentDurationMs",
-  "memoryMb",
-  "lambdaOverheadMs",
-  "freeTier",
-  "minTasks",
-  "slotsPerTask",
-  "targetUtilization",
-  "taskVcpu",
-  "taskMemoryGb",
-  "hoursPerMonth",
+  ...COST_QUERY_KEYS,
 ]);
 
 export function allowedRoute(method: string, path: string): boolean {

@@ -16,13 +16,14 @@ import { Gauge } from "prom-client";
 import { z } from "zod";
 import { ACTIVITY_RECORD_KIND } from "../../autoscaling/activity-log.js";
 import type { ScalingActivity } from "../../autoscaling/types.js";
+import { COST_QUERY_KEYS } from "../../contract.js";
 import { HttpError } from "../../http/server.js";
 import type { LambdaInsights } from "../../lambda/insights.js";
 import { PROCESSING_TARGETS, type ProcessingRouter } from "../../lambda/processing.js";
 import { actorOf, type OpsModule } from "../context.js";
 import { BURST_RECORD_KIND } from "./bursts.js";
 
-export interface LambdaModuleOptions {
+interface LambdaModuleOptions {
   /** Where the Lambda figures come from; absent when no function is configured (then only workers process). */
   insights?: LambdaInsights | undefined;
   processing: ProcessingRouter;
@@ -63,7 +64,7 @@ const pricingSchema = z.strictObject({
 });
 
 /** `POST /ops/cost`: the cost model's inputs, each bounded; prices default to the study's. */
-export const costInputSchema = z.strictObject({
+const costInputSchema = z.strictObject({
   ordersPerMonth: bounded(0, 1e12).optional(),
   paymentDurationMs: bounded(0, 900_000).optional(),
   memoryMb: z
@@ -80,7 +81,7 @@ export const costInputSchema = z.strictObject({
   hoursPerMonth: bounded(1, 744).optional(),
   pricing: pricingSchema.optional(),
 });
-export type CostRequest = z.infer<typeof costInputSchema>;
+type CostRequest = z.infer<typeof costInputSchema>;
 
 /** `GET /ops/cost?…`: the same inputs as flat query parameters (taskVcpu, taskMemoryGb for the task). */
 function costRequestFromQuery(query: Record<string, unknown>): CostRequest {
@@ -90,19 +91,7 @@ function costRequestFromQuery(query: Record<string, unknown>): CostRequest {
     const n = Number(raw);
     return Number.isFinite(n) ? n : raw;
   };
-  const known = new Set([
-    "ordersPerMonth",
-    "paymentDurationMs",
-    "memoryMb",
-    "lambdaOverheadMs",
-    "freeTier",
-    "minTasks",
-    "slotsPerTask",
-    "targetUtilization",
-    "taskVcpu",
-    "taskMemoryGb",
-    "hoursPerMonth",
-  ]);
+  const known = new Set<string>(COST_QUERY_KEYS);
   const unknown = Object.keys(query).filter((k) => !known.has(k));
   const body: Record<string, unknown> = {};
   for (const k of known) if (k !== "freeTier" && k !== "taskVcpu" && k !== "taskMemoryGb") body[k] = number(k);
