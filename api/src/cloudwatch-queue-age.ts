@@ -2,13 +2,13 @@ import { type CloudWatchClient, GetMetricDataCommand } from "@aws-sdk/client-clo
 import { errorMessage, type Logger } from "@surge/core";
 
 /** Age of the oldest message per queue, in seconds; a queue CloudWatch has no recent figure for is absent. */
-export type QueueAges = Partial<Record<"orders" | "dlq", number>>;
+type QueueAges = Partial<Record<"orders" | "dlq", number>>;
 
 export interface QueueAgeSource {
   read(): Promise<QueueAges>;
 }
 
-export interface CloudWatchQueueAgeOptions {
+interface CloudWatchQueueAgeOptions {
   client: CloudWatchClient;
   /** SQS queue names (the CloudWatch `QueueName` dimension). */
   queues: { orders: string; dlq: string };

@@ -110,7 +110,7 @@ const schema = z.object({
 });
 
 /** A bearer token for /ops/ with the label the audit log names and what it may do. */
-export interface OpsTokenSetting {
+interface OpsTokenSetting {
   token: string;
   label: string;
   role: "operator" | "read-only";

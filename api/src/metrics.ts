@@ -10,7 +10,7 @@ import {
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { QueueAgeSource } from "./cloudwatch-queue-age.js";
 
-export const REJECT_REASONS = [
+const REJECT_REASONS = [
   "validation",
   "malformed_json",
   "too_large",

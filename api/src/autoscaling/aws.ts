@@ -22,7 +22,7 @@ import type {
   Suspension,
 } from "./types.js";
 
-export interface AwsAutoscalerOptions {
+interface AwsAutoscalerOptions {
   client: ApplicationAutoScalingClient;
   /** The ECS cluster and worker service (names or ARNs) whose desired count is scaled. */
   cluster: string;
@@ -266,7 +266,7 @@ const STATUS: Record<string, ActivityStatus> = {
 };
 
 /** An Application Auto Scaling activity in the activity log's terms. Target tracking alarms say the direction. */
-export function fromAws(activity: AwsScalingActivity): ScalingActivity {
+function fromAws(activity: AwsScalingActivity): ScalingActivity {
   const cause = activity.Cause ?? "";
   const to = /desired count to (\d+)/i.exec(activity.Description ?? "")?.[1];
   return {

@@ -11,7 +11,7 @@ export interface BacklogReading {
   sqsVisible?: number;
 }
 
-export interface BacklogSourceOptions {
+interface BacklogSourceOptions {
   store: Pick<OrderStore, "countByStatus">;
   /** The orders queue, read for comparison only. */
   queue?: Pick<OrderQueue, "depth"> | undefined;

@@ -21,7 +21,7 @@ export * from "./policy.js";
 export * from "./types.js";
 
 /** The initial policy from AUTOSCALING_* (used until PUT /ops/autoscaling stores one). */
-export function policyFromEnv(env: ApiEnv): ScalingPolicy {
+function policyFromEnv(env: ApiEnv): ScalingPolicy {
   return {
     enabled: env.AUTOSCALING_ENABLED,
     minTasks: env.AUTOSCALING_MIN_TASKS,

@@ -8,7 +8,7 @@ import { type Decision, decide, remember, type ScalingMemory, type ScalingPolicy
 import type { Autoscaler, AutoscalingState, Evaluation, ScaledEvent, ScalingActivity, Suspension } from "./types.js";
 
 /** The store setting that holds the policy, the suspension and the cooldown clocks. */
-export const AUTOSCALING_SETTING = "autoscaling";
+const AUTOSCALING_SETTING = "autoscaling";
 
 interface StoredAutoscaling {
   policy: ScalingPolicy;
@@ -17,7 +17,7 @@ interface StoredAutoscaling {
   lastScaleInAtMs?: number | undefined;
 }
 
-export interface LocalAutoscalerOptions {
+interface LocalAutoscalerOptions {
   store: Pick<OrderStore, "getSetting" | "setSetting">;
   fleet: Fleet;
   backlog: Pick<BacklogSource, "read">;
@@ -269,7 +269,7 @@ export class LocalAutoscaler extends EventEmitter<{ scaled: [ScaledEvent] }> imp
 }
 
 /** Exactly the policy's fields, whatever else the caller's object carries (a whole state, say). */
-export function policyOnly(p: ScalingPolicy): ScalingPolicy {
+function policyOnly(p: ScalingPolicy): ScalingPolicy {
   return {
     enabled: p.enabled,
     minTasks: p.minTasks,

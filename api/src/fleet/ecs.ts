@@ -16,7 +16,7 @@ import { errorMessage } from "@surge/core";
 import { HttpError } from "../http/server.js";
 import { type Fleet, type FleetState, type FleetTask, type FleetTaskStatus, FleetUnavailableError } from "./types.js";
 
-export interface EcsFleetOptions {
+interface EcsFleetOptions {
   ecs: ECSClient;
   /** Cluster name or ARN (ECS_CLUSTER). */
   cluster: string;
@@ -218,7 +218,7 @@ function workerContainer(definition: TaskDefinition, name: string): ContainerDef
  * accepts copied as it is (read-only fields such as status, revision and
  * registeredAt dropped), with one environment variable of one container changed.
  */
-export function nextRevision(
+function nextRevision(
   current: TaskDefinition,
   tags: RegisterTaskDefinitionCommandInput["tags"],
   container: string,

@@ -22,7 +22,7 @@ import {
   type SummaryWindow,
 } from "./insights.js";
 
-export interface AwsLambdaInsightsOptions {
+interface AwsLambdaInsightsOptions {
   logs: CloudWatchLogsClient;
   cloudwatch: CloudWatchClient;
   /** The function's name (LAMBDA_FUNCTION_NAME): the AWS/Lambda `FunctionName` dimension. */
@@ -64,7 +64,7 @@ export function binsQuery(binSeconds: number): string {
   ].join("\n");
 }
 
-export const REPORTS_QUERY = (limit: number) =>
+const REPORTS_QUERY = (limit: number) =>
   [
     'filter @type = "REPORT"',
     "| fields @timestamp, @requestId, @duration, @billedDuration, @initDuration, @memorySize, @maxMemoryUsed, @message",

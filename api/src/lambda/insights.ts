@@ -6,7 +6,7 @@ import { HttpError } from "../http/server.js";
  * Logs Insights over the REPORT lines, and the AWS/Lambda metrics).
  */
 
-export type LambdaSource = "local" | "aws";
+type LambdaSource = "local" | "aws";
 
 import type { DurationStats, InvocationBin, LambdaWindowSummary } from "@surge/core";
 

@@ -8,7 +8,7 @@ import {
   type SummaryWindow,
 } from "./insights.js";
 
-export interface LocalLambdaInsightsOptions {
+interface LocalLambdaInsightsOptions {
   /** The stack runner's Lambda control endpoint (LAMBDA_CONTROL_URL), e.g. http://127.0.0.1:4581. */
   controlUrl: string;
   /** Per-request timeout, in ms. Default 2000. */

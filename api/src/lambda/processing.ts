@@ -57,6 +57,6 @@ export class ProcessingRouter {
   }
 }
 
-export function isProcessingTarget(value: unknown): value is ProcessingTarget {
+function isProcessingTarget(value: unknown): value is ProcessingTarget {
   return typeof value === "string" && (PROCESSING_TARGETS as readonly string[]).includes(value);
 }

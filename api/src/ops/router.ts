@@ -13,7 +13,7 @@ export interface OpsToken {
 const ALERT_INGEST_PATHS = new Set(["/alerts", "/alerts/api/v2/alerts"]);
 
 /** Bearer auth: 401 without a known token; 403 when a read-only token tries a mutation. */
-export function opsAuth(tokens: ReadonlyArray<OpsToken>): RequestHandler {
+function opsAuth(tokens: ReadonlyArray<OpsToken>): RequestHandler {
   const known = tokens.map((t) => ({ ...t, bytes: Buffer.from(t.token) }));
   return (req, res, next) => {
     const match = /^Bearer\s+(.+)$/i.exec(req.get("authorization") ?? "");

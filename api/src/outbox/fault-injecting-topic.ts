@@ -9,7 +9,7 @@ export interface PublishFaults {
 }
 
 /** What the relay sees while a publish outage is injected: the same as an SNS outage, a failed call. */
-export class PublishOutageError extends Error {
+class PublishOutageError extends Error {
   override readonly name = "PublishOutageError";
 }
 

@@ -6,7 +6,7 @@ import { Worker } from "node:worker_threads";
 import type { OrderPublisher, PublishEntry } from "@surge/core";
 import type { PublisherThreadData, PublishReply, PublishRequest } from "./protocol.js";
 
-export interface PublisherThreadOptions {
+interface PublisherThreadOptions {
   topicArn: string;
   /**
    * The thread's environment, over this process's: where its SNS client finds the endpoint,

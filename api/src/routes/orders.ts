@@ -14,7 +14,7 @@ import express, { Router } from "express";
 import { HttpError, requireJson } from "../http/server.js";
 import type { ApiMetrics } from "../metrics.js";
 
-export interface OrderRouteDeps {
+interface OrderRouteDeps {
   store: OrderStore;
   payments: PaymentProcessor;
   metrics: ApiMetrics;
@@ -25,7 +25,7 @@ export interface OrderRouteDeps {
 }
 
 /** The public view of an order: what `GET /orders/:id` answers. */
-export function orderView(order: Order) {
+function orderView(order: Order) {
   return {
     orderId: order.orderId,
     status: order.status,

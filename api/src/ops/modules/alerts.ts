@@ -18,8 +18,8 @@ import { actorOf, type OpsModule } from "../context.js";
  * (an hour), so an API restarted mid-incident must still know what fires, and
  * every API instance behind a load balancer must show the same list.
  */
-export type AlertSource = "grafana" | "alertmanager" | "prometheus";
-export type AlertStatus = "firing" | "resolved";
+type AlertSource = "grafana" | "alertmanager" | "prometheus";
+type AlertStatus = "firing" | "resolved";
 
 /** One alert as the console shows it. */
 export interface AlertView {
@@ -68,7 +68,7 @@ interface StoredAlert {
   links: AlertView["links"];
 }
 
-export interface AlertsModuleOptions {
+interface AlertsModuleOptions {
   /**
    * A webhook alert still firing but not re-sent for this long is flagged stale,
    * in ms. Default 2 h: twice the provisioned Grafana policy's 1 h repeat interval.

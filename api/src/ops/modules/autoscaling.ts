@@ -6,7 +6,7 @@ import { shared } from "../../fleet/cache.js";
 import type { Fleet, FleetState } from "../../fleet/types.js";
 import { actorOf, type OpsModule } from "../context.js";
 
-export interface AutoscalingModuleOptions {
+interface AutoscalingModuleOptions {
   autoscaler: Autoscaler;
   fleet: Fleet;
   backlog: Pick<BacklogSource, "read">;
@@ -35,7 +35,7 @@ export interface ScalingSignals {
  * duration) — the fleet's payment capacity, which is what a saturated fleet
  * achieves (the scaling benchmark measures ≥ 97% of it).
  */
-export function scalingSignals(
+function scalingSignals(
   reading: BacklogReading,
   fleet: Pick<FleetState, "running" | "concurrency">,
   payment: { slots: number; durationMs: number },

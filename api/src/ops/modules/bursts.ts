@@ -21,7 +21,7 @@ import { actorOf, type OpsContext, type OpsModule } from "../context.js";
 /** The store record kind bursts are kept under. */
 export const BURST_RECORD_KIND = "burst";
 
-export interface BurstsModuleOptions {
+interface BurstsModuleOptions {
   /**
    * This deployment's own API base URL, the only target a burst may have.
    * A function because the port may be bound only after the app is built.

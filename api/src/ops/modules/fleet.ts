@@ -7,7 +7,7 @@ import type { CachedFleet } from "../../fleet/cache.js";
 import type { FleetState } from "../../fleet/types.js";
 import { actorOf, type OpsModule } from "../context.js";
 
-export interface FleetModuleOptions {
+interface FleetModuleOptions {
   fleet: CachedFleet;
   autoscaler: Autoscaler;
   activities: ActivityLog;
@@ -18,11 +18,11 @@ export interface FleetModuleOptions {
 /** What GET/PUT /ops/fleet answer and the `fleet` section of the state snapshot holds. */
 export type FleetView = FleetState & { controlledBy: Controller; maxTasks: number; maxConcurrency: number };
 
-export const SCALING_DIRECTIONS = ["out", "in"] as const;
-export const SCALING_ACTORS = ["operator", "autoscaler"] as const;
+const SCALING_DIRECTIONS = ["out", "in"] as const;
+const SCALING_ACTORS = ["operator", "autoscaler"] as const;
 
 /** Validates `PUT /ops/fleet`: each bound error names the field and the bound. */
-export function parseFleetUpdate(body: unknown, maxTasks: number): { desiredCount?: number; concurrency?: number } {
+function parseFleetUpdate(body: unknown, maxTasks: number): { desiredCount?: number; concurrency?: number } {
   const countBound = `must be an integer in 0..${maxTasks} (MAX_WORKER_TASKS)`;
   const concurrencyBound = `must be an integer in ${TASK_CONCURRENCY_MIN}..${TASK_CONCURRENCY_MAX}`;
   const schema = z

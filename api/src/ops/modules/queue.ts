@@ -9,7 +9,7 @@ import {
 import { z } from "zod";
 import { actorOf, type OpsModule } from "../context.js";
 
-export interface QueueModuleOptions {
+interface QueueModuleOptions {
   queue: OrderQueue;
   store: OrderStore;
   log: Logger;
