@@ -1,22 +1,8 @@
 /**
- * Lambda cold-start benchmark (issue 5): Init Duration of the local function —
- * a real child process per execution environment: spawn → Node start-up → the
- * bundled handler module loaded (its init: configuration, the SQLite store
- * opened, the payment processor) → ready — against a floor measured in the
- * same run: the same runtime starting an empty handler, i.e. Node's own
- * start-up plus the runtime's hand-shake. Samples alternate between the two so
- * that load on the machine hits both alike.
+ * Lambda cold-start benchmark: Init Duration of the Surge function against an empty handler on the
+ * same runtime, samples alternating so machine load hits both alike (docs/benchmarks.md).
  *
  *   node --import tsx bench/lambda-cold-start.ts [--samples 40] [--burst 5] [--study]
- *
- * With --study it then replays the study's test: ten orders at once, 3 s
- * payments, reserved concurrency 5, through the async invoker (throttled
- * events retried), and prints the ten REPORT lines.
- *
- * Target: Surge's init p95 ≤ 100 ms (the study's Go function: 57.41–65.87 ms,
- * mean 59.93 ms). The burst row starts `--burst` environments at once, as the
- * study's ten orders did; on a machine with fewer cores than that, they queue
- * for CPU and their init shows it.
  */
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg } from "node:os";

@@ -1,13 +1,8 @@
 /**
- * Processing benchmark (issue 2): with a standing backlog, measured orders/s
- * for tasks × concurrency in {1,2,4,8} × {1,5,20,100} against the theory
- * tasks × min(concurrency, slots) ÷ payment duration. Real worker processes
- * (worker/dist/main.js) under the local task supervisor, real SQLite, the
- * emulator in its own process.
+ * Processing benchmark: orders/s with a standing backlog for tasks × concurrency, against the theory
+ * tasks × min(concurrency, slots) ÷ payment duration (docs/benchmarks.md).
  *
  *   node --import tsx bench/processing.ts [--payment-ms 3000] [--window 10] [--tasks 1,2,4,8] [--concurrency 1,5,20,100]
- *
- * Target: ≥ 98% of theory everywhere (the study measured 17–150% of its theory).
  */
 
 import { existsSync } from "node:fs";

@@ -13,11 +13,8 @@ interface CircuitBreakerOptions {
 }
 
 /**
- * A circuit breaker around the payment processor, per task. While the processor
- * is down, retrying every order burns receives and fills the DLQ with orders
- * that did nothing wrong; an open circuit stops the task from taking new
- * messages, lets one probe through when the period ends, and closes again on
- * the first success.
+ * Per-task breaker around the payment processor: while it is down, retrying every order would burn
+ * receives and dead-letter orders that did nothing wrong, so an open circuit takes no new messages.
  */
 export class CircuitBreaker extends EventEmitter<{ change: [{ from: CircuitState; to: CircuitState }] }> {
   readonly #threshold: number;

@@ -75,11 +75,8 @@ interface InFlight {
 }
 
 /**
- * The SQS poll loop of one worker task, after bbc/sqs-consumer:
- * poll() → receive() → dispatch() → handle(), the next poll always scheduled
- * after the last, never more than `concurrency` orders in flight. While an order
- * waits for a payment slot or pays, a heartbeat extends its message visibility
- * and its store lease, so high concurrency never causes a redelivery.
+ * One worker task's SQS poll loop (after bbc/sqs-consumer), at most `concurrency` orders in flight;
+ * a heartbeat keeps each waiting or paying order's message and lease, so concurrency never redelivers.
  */
 export class OrderConsumer extends EventEmitter<ConsumerEvents> {
   readonly #options: Required<Omit<ConsumerOptions, "concurrency" | "breaker">>;
@@ -146,16 +143,9 @@ export class OrderConsumer extends EventEmitter<ConsumerEvents> {
   }
 
   /**
-   * Stops receiving, hands back orders that have not started paying, lets
-   * payments in progress finish until `deadlineMs`, then hands back the rest.
-   * Safe to call twice: the second call returns the first call's promise.
-   *
-   * `drain` (the default, and what SIGTERM asks for) lets the long poll in flight
-   * return and hands back whatever it brings, made visible at once. Aborting it
-   * instead is quicker, but SQS (and the emulator) may already have given that
-   * receive messages the task never sees: they stay invisible for the whole
-   * visibility timeout. A poll that outlives its own window by 5 s (or the
-   * deadline) is aborted.
+   * Stops receiving, hands back orders not yet paying, lets payments finish until `deadlineMs`,
+   * then hands back the rest; idempotent. `drain` (default) waits for the long poll in flight,
+   * since aborting it can strand messages SQS already gave it (docs/workers-and-autoscaling.md).
    */
   close(deadlineMs = 30_000, options: { drain?: boolean } = {}): Promise<void> {
     // Already draining and now told to hurry: the poll goes now.

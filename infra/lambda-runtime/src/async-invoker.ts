@@ -55,13 +55,8 @@ interface AsyncInvokerEvents {
 }
 
 /**
- * Lambda's asynchronous invocation, as SNS uses it: events wait in a queue and
- * are invoked when the function has room. A throttled event (no concurrency
- * left) is retried with exponential backoff for as long as its maximum age
- * allows — throttles do not use up its attempts, as on Lambda, so a flash
- * sale against a small reserved concurrency waits rather than dead-letters.
- * A failed invocation is retried up to `maxAttempts` in all, with backoff;
- * then the event is handed to the dead-letter callback with the reason.
+ * Lambda's asynchronous invocation, as SNS uses it. Throttles do not use up an event's attempts (as
+ * on Lambda), so a flash sale against a small reserved concurrency waits rather than dead-letters.
  */
 export class AsyncInvoker extends EventEmitter<AsyncInvokerEvents> {
   readonly #o: Required<AsyncInvokerOptions>;

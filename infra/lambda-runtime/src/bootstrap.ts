@@ -1,16 +1,7 @@
 /**
- * The runtime side of one local execution environment (bundled to
- * infra/lambda-runtime/dist/bootstrap.js and started by the runtime as a child process
- * per environment). Like Lambda's runtime interface client: load the handler
- * module (its top level is the function's init), say "ready", then run one
- * invocation at a time as the runtime hands them over, over the IPC channel.
- *
- *   argv: <handler module path> <export name>
- *   in:   {type: "invoke", requestId, event, deadlineMs, functionName, memoryMb, logStream}
- *   out:  {type: "ready", bootMs, loadMs} | {type: "init-error", errorType, errorMessage}
- *         {type: "result", requestId, ok, result?, errorType?, errorMessage?, maxMemoryUsedMb}
- *
- * Kept free of imports beyond Node's own: every byte here is in every cold start.
+ * One execution environment's runtime interface client (argv: <handler module> <export name>):
+ * loads the handler, says "ready", then runs one IPC invocation at a time.
+ * Only Node built-ins: every byte here is in every cold start.
  */
 import { pathToFileURL } from "node:url";
 

@@ -44,18 +44,7 @@ export interface LambdaControlState {
 
 const MAX_BODY_BYTES = 256 * 1024;
 
-/**
- * The local Lambda runtime's loopback endpoint, in the stack-runner process
- * beside the runtime itself (as the fleet's is beside the supervisor):
- *
- *   GET  /v1/state                       → LambdaControlState
- *   GET  /v1/summary?sinceMs&untilMs&binSeconds → invocations, cold/warm, init percentiles, bins
- *   GET  /v1/reports?limit=50            → {reports: LambdaReport[]}, newest first
- *   GET  /metrics                        → Prometheus text (job surge-lambda)
- *   POST /2015-03-31/functions/<name>/invocations   Lambda's Invoke API (X-Amz-Invocation-Type:
- *        RequestResponse → 200 with the result, X-Amz-Function-Error on error, 429 when throttled;
- *        Event → 202, into the async queue with its retries and DLQ)
- */
+/** The local Lambda runtime's loopback endpoint, beside the runtime (routes: docs/lambda.md). */
 export async function startLambdaControl(options: LambdaControlOptions): Promise<LambdaControlServer> {
   const { fn, invoker, source, registry } = options;
   const expected = Buffer.from(options.token);

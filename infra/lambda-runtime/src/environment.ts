@@ -77,14 +77,8 @@ function logStreamName(now = new Date()): string {
 }
 
 /**
- * One execution environment: a real child process running the bootstrap and,
- * in it, the function module. It serves one invocation at a time. A handler
- * that throws leaves it usable; a timeout or a dead process ends it, as on
- * Lambda, where the next invocation then starts cold.
- *
- * Init Duration is measured here, in the runtime, from just before the process
- * is spawned to the moment its "ready" arrives: process start, Node's own
- * start-up, the handler module's load and top-level code, and the hand-shake.
+ * One execution environment: a child process running the bootstrap, one invocation at a time; a
+ * timeout or a dead process ends it, as on Lambda. Init Duration runs from spawn to "ready".
  */
 export class ExecutionEnvironment extends EventEmitter<{ exit: [{ code: number | null; signal: string | null }] }> {
   readonly id = logStreamName();

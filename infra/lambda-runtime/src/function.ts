@@ -75,14 +75,8 @@ interface FunctionEvents {
 }
 
 /**
- * A local Lambda function: execution environments that are real child
- * processes, reused warm, started cold when none is idle, shut down after an
- * idle timeout, and never more than the reserved concurrency at once — the
- * invocation beyond it is throttled (TooManyRequestsError), and it is the
- * caller's job to retry, as Lambda's async invoker does (AsyncInvoker).
- *
- * Every invocation writes START, END and REPORT lines in AWS's format to the
- * function's log and emits its report for metrics and summaries.
+ * A local Lambda function: environments reused warm, started cold, expired when idle, never more
+ * than the reserved concurrency (beyond it TooManyRequestsError; AsyncInvoker retries).
  */
 export class LocalLambdaFunction extends EventEmitter<FunctionEvents> {
   readonly functionName: string;
@@ -183,11 +177,8 @@ export class LocalLambdaFunction extends EventEmitter<FunctionEvents> {
   }
 
   /**
-   * Invokes the function synchronously (RequestResponse): a warm idle
-   * environment if there is one, else a cold start, unless the function is at
-   * its reserved concurrency — then it throws TooManyRequestsError at once.
-   * Otherwise it resolves with how the invocation ended; it never rejects for
-   * a handler's error.
+   * Invokes synchronously (RequestResponse); rejects with TooManyRequestsError at the reserved
+   * concurrency, and otherwise resolves with how it ended, a handler's error included.
    */
   invoke(event: unknown, options: { requestId?: string } = {}): Promise<InvocationResult> {
     if (this.#closing) return Promise.reject(new Error(`function ${this.functionName} is shut down`));

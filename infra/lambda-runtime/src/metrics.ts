@@ -10,13 +10,8 @@ const STARTS = ["cold", "warm"] as const;
 const OUTCOMES = ["success", "error"] as const;
 
 /**
- * The local Lambda runtime's metrics, served on its control port for
- * Prometheus (job surge-lambda). Counters and histograms follow the reports;
- * gauges read the function's state at scrape time. Names are the dashboards'
- * contract: surge_lambda_invocations_total{start,outcome},
- * surge_lambda_init_duration_seconds, surge_lambda_duration_seconds,
- * surge_lambda_concurrent_executions, surge_lambda_throttles_total,
- * surge_lambda_errors_total, surge_lambda_environments{state}.
+ * The runtime's metrics (job surge-lambda; catalogue in docs/observability.md): names are the
+ * dashboards' contract, and gauges read the function's state at scrape time.
  */
 export function createLambdaMetrics(fn: LocalLambdaFunction, invoker?: AsyncInvoker) {
   const registry = new Registry();

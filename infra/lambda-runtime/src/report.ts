@@ -1,11 +1,6 @@
 /**
- * The log lines Lambda writes around every invocation, in AWS's exact format
- * (tab-separated fields, a trailing tab), so the same parsers and the same
- * Logs Insights habits work on the local function's log:
- *
- *   START RequestId: <id> Version: $LATEST
- *   END RequestId: <id>
- *   REPORT RequestId: <id>\tDuration: 3005.31 ms\tBilled Duration: 3064 ms\tMemory Size: 512 MB\tMax Memory Used: 18 MB\tInit Duration: 58.36 ms\t
+ * START, END and REPORT lines in AWS's exact format (tab-separated, trailing tab), so the same
+ * parsers and Logs Insights queries work on the local function's log.
  */
 
 type StartType = "cold" | "warm";
@@ -45,11 +40,8 @@ export function ms2(value: number): number {
 }
 
 /**
- * Billed duration: the invocation's duration plus its init (Lambda bills the
- * INIT phase: custom runtimes always did, managed runtimes since August 2025),
- * rounded up to the next millisecond, at least 1. Rounding the sum to the printed two
- * decimals first keeps float noise (3004.0000000001) from billing an extra ms.
- * The study's cold starts: 3005.31 + 58.36 → 3064; warm 3003.55 → 3004.
+ * Duration plus init (Lambda bills INIT since August 2025), rounded up to the ms, at least 1. The
+ * sum is rounded to two decimals first so float noise (3004.0000000001) does not bill an extra ms.
  */
 export function billedDurationMs(durationMs: number, initDurationMs = 0): number {
   // Lambda bills at least 1 ms.

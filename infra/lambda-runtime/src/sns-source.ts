@@ -88,14 +88,8 @@ interface Held {
 }
 
 /**
- * SNS's push to Lambda, locally. fauxqs delivers SNS only to SQS, so the
- * orders topic has a second subscription — an SQS queue without raw delivery,
- * filtered to orders routed to Lambda — and this source turns each envelope
- * into the SNSEvent Lambda would invoke with, handing it to the async invoker.
- *
- * The message stays in the queue, its visibility renewed, until the event is
- * settled (paid, or dead-lettered): the queue is the durable half of Lambda's
- * async event queue, so a stack runner killed mid-burst loses no event.
+ * SNS's push to Lambda, locally: fauxqs delivers SNS only to SQS, so this reads the Lambda queue's
+ * envelopes as SNSEvents. A message stays until its event settles, so a killed runner loses none.
  */
 export class SnsQueueSource {
   readonly #o: SnsQueueSourceOptions & {

@@ -1,9 +1,6 @@
 /**
- * Test harness for the local Lambda runtime: bundles the runtime's bootstrap
- * and the real function (worker/src/lambda) from source with the build's
- * esbuild settings, and writes small fixture functions. Bundles go under
- * node_modules/.cache so the function's native dependency (better-sqlite3)
- * resolves exactly as it does from worker/dist.
+ * Bootstrap, the real function and small fixtures bundled from source for the runtime's tests,
+ * under node_modules/.cache so better-sqlite3 resolves as it does from worker/dist.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";

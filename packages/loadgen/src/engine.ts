@@ -121,20 +121,8 @@ const EPSILON_MS = 1e-6;
 const MAX_ERROR_REASONS = 50;
 
 /**
- * A flash-sale burst against the order API, in one of two models:
- *
- * - **users** (Locust): `users` closed-loop users started at `spawnRate` per
- *   second, each placing an order and then thinking U(waitMinMs, waitMaxMs).
- *   Throughput is what the system allows: a slow API slows the users down,
- *   which is why the study's synchronous flash sale answered only 1.67/s.
- * - **arrival-rate** (k6): orders start at `ratePerSecond` whatever the answers
- *   take (open loop); arrivals beyond `maxInFlight` waiting answers are dropped
- *   and counted.
- *
- * Either way every answer goes into one HDR histogram and a per-second
- * timeline; users or rate can change while it runs; `stop()` ends it early.
- * At the end, requests still in flight are cut off and not counted (as Locust
- * does at its time limit), so `requests` are answers received within the run.
+ * A flash-sale burst against the order API: Locust's closed-loop users or k6's open-loop arrival
+ * rate (docs/bursts-and-the-study.md). Requests still in flight at the end are not counted, as Locust does.
  */
 export class Burst extends EventEmitter<BurstEvents> {
   readonly id: string;

@@ -1,16 +1,14 @@
 /**
- * Real worker tasks for fleet tests: the worker bundled fresh from source (so
- * a test never runs a stale dist/), a unique topology, a real SQLite store
- * the tasks share, and helpers to put orders on the queue the way the outbox
- * relay does.
+ * Real worker tasks for fleet tests (the worker bundled fresh from source, never a stale dist/),
+ * and orders put on the queue the way the outbox relay does.
  */
 import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SendMessageBatchCommand } from "@aws-sdk/client-sqs";
 import { newOrderId, type Order, type OrderItem, type OrderStore, totalCents } from "@surge/core";
-import type { createTestTopology, Emulator } from "@surge/testing";
 import { build } from "esbuild";
+import type { createTestTopology, Emulator } from "./harness.js";
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 
@@ -79,11 +77,21 @@ export function workerEnv(
  */
 export async function acceptOrderInStore(
   store: OrderStore,
-  { customerId = 1, items = [{ productId: "tv", quantity: 1, price: 499 }] }: { customerId?: number; items?: OrderItem[] } = {},
+  {
+    customerId = 1,
+    items = [{ productId: "tv", quantity: 1, price: 499 }],
+  }: { customerId?: number; items?: OrderItem[] } = {},
 ): Promise<Order> {
   const acceptedAtMs = Date.now();
   const { order } = await store.acceptOrder(
-    { orderId: newOrderId(acceptedAtMs), customerId, items, totalCents: totalCents(items), mode: "async", acceptedAtMs },
+    {
+      orderId: newOrderId(acceptedAtMs),
+      customerId,
+      items,
+      totalCents: totalCents(items),
+      mode: "async",
+      acceptedAtMs,
+    },
     { outbox: false },
   );
   return order;

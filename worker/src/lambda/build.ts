@@ -3,13 +3,8 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { type BuildResult, build, type Plugin } from "esbuild";
 
 /**
- * Bundles the Lambda function (worker/src/lambda/index.ts → worker/dist/lambda.js)
- * into one small ES module for Lambda's Node.js runtime: minified, nothing
- * external loaded at init. The one native dependency, better-sqlite3, is
- * required lazily — only when the SQLite store is (no DATABASE_URL): a static
- * import of a package the zip does not carry would fail every init on AWS.
- *
- *   node --import tsx src/lambda/build.ts [outfile]   (npm run build does it)
+ * Bundles worker/src/lambda/index.ts into one minified ES module (dist/lambda.js). better-sqlite3 is
+ * required lazily: the zip does not carry it, so a static import would fail every init on AWS.
  */
 const LAMBDA_ENTRY = fileURLToPath(new URL("./index.ts", import.meta.url));
 

@@ -5,11 +5,8 @@ const intVar = (defaultValue: number, min: number, max: number) =>
   z._default(z.coerce.number().check(z.int(), z.minimum(min), z.maximum(max)), defaultValue);
 
 /**
- * The Lambda function's configuration: the same order settings as a worker
- * task, plus what the Lambda runtime sets for every function (on AWS or in the
- * local runtime). Parsed with zod/mini rather than core's parseEnv, whose
- * classic zod build would add ~30 ms to every cold start; the names, bounds and
- * defaults are the shared ones (packages/core/src/env.ts).
+ * The worker's order settings plus what the Lambda runtime sets. zod/mini, not core's parseEnv:
+ * classic zod adds ~30 ms to every cold start; names, bounds and defaults match packages/core/src/env.ts.
  */
 const schema = z.object({
   PAYMENT_DURATION_MS: intVar(3000, 0, 600_000),

@@ -47,14 +47,8 @@ export class OrderProcessingError extends Error {
 }
 
 /**
- * The Lambda entry points. Both come through core's processOrder, the same
- * handler the long-poll worker and the sync endpoint use, on the same store:
- * a delivery of an order that is already paid is acknowledged without paying.
- *
- * The lease holder is the *delivery's* id (SNS MessageId, SQS messageId), not
- * the request id: a retry of a delivery whose environment crashed mid-payment
- * takes its own lease straight back instead of waiting for it to expire, and
- * the ledger's idempotency key still keeps the charge to one.
+ * The Lambda entry points, through core's processOrder on the workers' store. The lease holder is
+ * the delivery's id, so a retried delivery takes its own lease back at once (docs/lambda.md).
  */
 export function createLambdaHandlers(deps: LambdaHandlerDeps) {
   const leaseMs = deps.leaseMs ?? 30_000;

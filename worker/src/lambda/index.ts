@@ -5,15 +5,8 @@ import { loadLambdaEnv } from "./env.js";
 import { createLambdaHandlers } from "./handler.js";
 
 /**
- * The Lambda function module (worker/dist/lambda.js): `snsHandler` for the
- * SNS subscription, `sqsHandler` for an SQS event source mapping with
- * ReportBatchItemFailures.
- *
- * Everything below runs once per execution environment, in the init phase that
- * a cold start's Init Duration measures; warm invocations reuse the store
- * connection and the payment processor. The bundle carries only what runs (no
- * AWS SDK: the platform deletes SQS messages and retries SNS events), so init
- * is mostly Node's own start-up.
+ * The Lambda function module: `snsHandler` (SNS subscription), `sqsHandler` (SQS event source with
+ * ReportBatchItemFailures). The top level runs once per environment, in the measured init phase.
  */
 const env = loadLambdaEnv();
 const log = createLogger(
