@@ -23,11 +23,8 @@ interface CloudWatchQueueAgeOptions {
 }
 
 /**
- * SQS's ApproximateAgeOfOldestMessage, which only CloudWatch reports
- * (GetQueueAttributes does not). On AWS it sits beside the order store's exact
- * age: it sees only what reached SQS, the store also sees orders still in the
- * outbox. A failed or empty reading leaves the queue out rather than reporting 0,
- * which would claim nothing waits.
+ * SQS's ApproximateAgeOfOldestMessage (only CloudWatch reports it), beside the store's exact age. A
+ * failed or empty reading leaves the queue out: 0 would claim nothing waits.
  */
 export class CloudWatchQueueAge implements QueueAgeSource {
   readonly #options: CloudWatchQueueAgeOptions;

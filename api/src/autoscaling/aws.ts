@@ -48,13 +48,8 @@ interface StoredAws {
 }
 
 /**
- * The autoscaler on AWS: Application Auto Scaling does the evaluating. The
- * service's desired count is registered as a scalable target (min, max, and
- * the suspended state that a manual scale sets), and a target tracking policy
- * follows backlog per task, expressed as CloudWatch metric math over
- * ApproximateNumberOfMessagesVisible ÷ RunningTaskCount — the AWS recipe.
- * Activities come from DescribeScalingActivities, merged with the operator's
- * own actions from the local activity log.
+ * The autoscaler on AWS: Application Auto Scaling evaluates a target tracking policy on backlog per
+ * task (metric math); activities merge AWS's with the operator's own from the local log.
  */
 export class AwsAutoscaler extends EventEmitter<{ scaled: [ScaledEvent] }> implements Autoscaler {
   readonly kind = "aws" as const;

@@ -20,11 +20,8 @@ interface BacklogSourceOptions {
 }
 
 /**
- * How many orders are waiting, from the one source that knows exactly: the
- * order store. SQS's visible / in-flight counters are approximate, and the
- * local emulator refreshes them only when a ReceiveMessage happens, so a
- * quiet queue can report a stale depth for a long time; they are read beside
- * the store's count and reported, never used alone to size the fleet.
+ * Waiting orders from the order store, the one exact source: SQS's counters are approximate (the
+ * emulator's go stale on a quiet queue), so they are reported beside it, never used alone.
  */
 export class BacklogSource {
   readonly #options: BacklogSourceOptions;

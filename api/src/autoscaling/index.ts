@@ -32,12 +32,7 @@ function policyFromEnv(env: ApiEnv): ScalingPolicy {
   };
 }
 
-/**
- * Wires the fleet and the autoscaler chosen by FLEET (local supervisor + local
- * evaluation loop, or ECS + Application Auto Scaling) and the two ops modules
- * that expose them. main.ts mounts `modules` and calls `autoscaler.start()`;
- * closing the API closes the autoscaler.
- */
+/** The fleet and autoscaler FLEET chooses (local, or ECS with Application Auto Scaling) and their ops modules. */
 export function createScaling(
   env: ApiEnv,
   deps: { store: OrderStore; queue?: OrderQueue | undefined; log: Logger },

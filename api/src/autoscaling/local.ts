@@ -33,14 +33,8 @@ interface LocalAutoscalerOptions {
 }
 
 /**
- * The local autoscaler: an evaluation loop in the API process that sizes the
- * fleet on backlog per task (see `decide`), persists its policy and cooldown
- * clocks in the store so an API restart keeps them, writes every action — and
- * every held one — to the scaling activity log with its cause, and audits the
- * desired-count changes it makes as actor "autoscaler".
- *
- * Evaluations and operator changes take the same lock, so an evaluation that
- * began before an operator scaled by hand can never land after it.
+ * The local autoscaler: an evaluation loop in the API process, its clocks in the store so a restart
+ * keeps them. Evaluations and operator changes share a lock, so none lands after a manual scale.
  */
 export class LocalAutoscaler extends EventEmitter<{ scaled: [ScaledEvent] }> implements Autoscaler {
   readonly kind = "local" as const;

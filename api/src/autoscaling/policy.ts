@@ -2,11 +2,8 @@ import { parseOrThrow, ValidationError } from "@surge/core";
 import { z } from "zod";
 
 /**
- * Target tracking on backlog per task, the AWS recommendation for queue
- * workers: backlog per task = orders waiting ÷ running tasks, and the target
- * is the acceptable queueing latency ÷ the time one task takes per order.
- * At the study's figures (3 s payments, 5 slots → 0.6 s per order per task)
- * the default target of 10 means about 6 s in the queue at equilibrium.
+ * Target tracking on backlog per task (waiting orders ÷ running tasks), AWS's recipe for queue
+ * workers: the target is the acceptable queueing latency ÷ one task's time per order.
  */
 export interface ScalingPolicy {
   /** Whether the autoscaler sets the desired count. Default false (AUTOSCALING_ENABLED). */
@@ -125,13 +122,8 @@ export function tasksNeeded(policy: ScalingPolicy, backlog: number): number {
 }
 
 /**
- * One evaluation of the policy: pure, so the maths and the cooldowns are
- * tested with a fake clock. Scale-out follows the backlog at once unless a
- * scale-out happened less than the scale-out cooldown ago. Scale-in waits the
- * scale-in cooldown after any activity and never goes below the highest need
- * seen in that window, so a queue emptied by a big fleet does not collapse
- * the fleet while orders keep arriving. A desired count outside [min, max]
- * is brought inside at once, as AWS does when a scalable target's bounds change.
+ * One evaluation, pure so the cooldowns are tested with a fake clock. Scale-in never goes below the
+ * highest need in its cooldown window: a queue a big fleet emptied must not collapse the fleet.
  */
 export function decide(policy: ScalingPolicy, obs: Observation, memory: ScalingMemory): Decision {
   const raw = Math.ceil(obs.backlog / policy.targetBacklogPerTask);

@@ -58,12 +58,7 @@ export interface ScaledEvent {
   to: number;
 }
 
-/**
- * The autoscaler: one interface, a local evaluation loop and an Application
- * Auto Scaling adapter. Both keep the policy, say who controls the desired
- * count, suspend dynamic scaling while an operator holds the wheel, and list
- * scaling activities with their causes.
- */
+/** The autoscaler, local or Application Auto Scaling: its policy, who controls the desired count, its activities. */
 export interface Autoscaler {
   readonly kind: "local" | "aws";
   state(): Promise<AutoscalingState>;

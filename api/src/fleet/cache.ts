@@ -1,10 +1,8 @@
 import type { Fleet, FleetState } from "./types.js";
 
 /**
- * A value read at most once per `ttlMs`, concurrent readers sharing one read.
- * The state snapshot, the SSE stream (every second per console), /metrics and
- * the autoscaler all want the fleet and the backlog; on ECS each read is
- * several API calls that count against the account's rate limits.
+ * A value read at most once per `ttlMs`, concurrent readers sharing one read: on ECS each fleet read is
+ * several API calls against the account's rate limits.
  */
 export function shared<T>(read: () => Promise<T>, ttlMs: number, now: () => number = Date.now) {
   let value: { at: number; promise: Promise<T> } | undefined;

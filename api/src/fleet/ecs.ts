@@ -32,11 +32,8 @@ interface EcsFleetOptions {
 const DESCRIBE_TASKS_MAX = 100;
 
 /**
- * The fleet on AWS: an ECS service. Desired count is `UpdateService`;
- * running / pending come from `DescribeServices`; concurrency is the real ECS
- * way — a new task definition revision with the new WORKER_CONCURRENCY, then
- * an `UpdateService` that rolls the tasks onto it (ECS has no live channel
- * into a running container, so unlike the local fleet this replaces tasks).
+ * The fleet on ECS. Concurrency is a new task definition revision rolled out by UpdateService: ECS has
+ * no live channel into a running container, so unlike the local fleet this replaces tasks.
  */
 export class EcsFleet implements Fleet {
   readonly kind = "ecs" as const;

@@ -37,11 +37,8 @@ export interface FleetState<Task = FleetTask> {
 }
 
 /**
- * The worker fleet: one small interface with a local implementation (the
- * stack runner's task supervisor, through its loopback control endpoint) and
- * an AWS one (an ECS service). Changes are asynchronous, as on ECS: a call
- * returns once the scheduler has accepted the new desired state, and the
- * running count converges after it.
+ * The worker fleet, local (the stack runner's supervisor) or ECS. Changes are asynchronous, as on ECS:
+ * a call returns once the new desired state is accepted, and the running count converges after.
  */
 export interface Fleet {
   readonly kind: "local" | "ecs";

@@ -103,10 +103,8 @@ export function requestMetrics(metrics: ApiMetrics): RequestHandler {
 }
 
 /**
- * Answers requests Node's HTTP parser refuses before Express sees them (garbage on the socket,
- * malformed heads, lying lengths, smuggling shapes, oversized headers) the way every other refusal
- * is answered: a 4xx with a JSON `{error}`. Node's default closes the socket with a bare 400, or
- * with nothing at all, which a client (or an ALB) cannot tell from a crash.
+ * Answers what Node's HTTP parser refuses before Express sees it with a 4xx `{error}`, not Node's bare
+ * 400 or closed socket, which a client (or an ALB) cannot tell from a crash.
  */
 export function hardenServer(server: Server): void {
   server.on("clientError", (error: Error & { code?: string }, socket: Duplex) => {

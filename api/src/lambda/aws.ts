@@ -75,10 +75,8 @@ const REPORTS_QUERY = (limit: number) =>
 type Row = Record<string, string>;
 
 /**
- * The function on AWS: init duration percentiles, cold-start share by bin and
- * the REPORT lines from CloudWatch Logs Insights over its log group; errors,
- * throttles and concurrency from the AWS/Lambda metrics (GetMetricData) —
- * REPORT lines do not record throttled invocations, which never ran.
+ * The function on AWS: REPORT lines through Logs Insights; errors, throttles and concurrency from the
+ * AWS/Lambda metrics, since a throttled invocation never ran and left no REPORT line.
  */
 export class AwsLambdaInsights implements LambdaInsights {
   readonly source = "aws" as const;

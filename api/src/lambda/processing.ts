@@ -8,11 +8,8 @@ export type ProcessingTarget = (typeof PROCESSING_TARGETS)[number];
 export const PROCESSING_SETTING = "processing.target";
 
 /**
- * Chooses the platform for each order the outbox relay publishes: the relay
- * sets it as the message's routing attribute and the topic's subscription
- * filters deliver it to the orders queue (workers) or to the Lambda function.
- * "both" alternates, so the two platforms split the orders evenly; each order
- * still goes to exactly one of them.
+ * Picks each published order's platform (a message attribute the subscriptions filter on). "both"
+ * alternates, so each order still goes to exactly one.
  */
 export class ProcessingRouter {
   #target: ProcessingTarget = "workers";

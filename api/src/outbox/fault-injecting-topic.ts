@@ -14,10 +14,8 @@ class PublishOutageError extends Error {
 }
 
 /**
- * The SNS publish path with a fault-injection seam: while an outage is set (PUT /ops/faults/publish,
- * stored so it survives an API restart and reaches every API task), every publish fails before it
- * leaves the process, exactly as an unreachable SNS would. The outbox relay then keeps rows and backs
- * off; accepting orders goes on. The setting is read at most every `refreshMs` (default 500).
+ * SNS publishing with a fault seam: while PUT /ops/faults/publish sets an outage (stored, so every API
+ * task sees it), each publish fails as an unreachable SNS would. The setting is re-read every `refreshMs`.
  */
 export class FaultInjectingTopic implements OrderPublisher {
   #checkedAtMs = 0;

@@ -18,14 +18,8 @@ interface PublisherThreadOptions {
 }
 
 /**
- * PublishBatch calls made from a worker thread of their own. Signing, serialising and parsing an
- * SNS call costs the event loop more than accepting the ten orders it carries (a third of the
- * API's main-thread CPU under a flash sale was the SDK); in a thread it runs beside the accept
- * path, on the second core, instead of between its requests.
- *
- * The thread holds a real OrderTopic built from the standard SDK configuration, like the API
- * itself. If it dies, the calls in flight fail — the relay keeps those rows and backs off — and
- * the next call starts a new thread.
+ * PublishBatch from a worker thread: the SDK's signing and parsing cost the event loop more than the
+ * ten accepts a call carries. If the thread dies, calls in flight fail (the relay keeps their rows).
  */
 export class PublisherThread implements OrderPublisher {
   #worker: Worker | undefined;

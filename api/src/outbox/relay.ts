@@ -20,10 +20,8 @@ export interface OutboxRelayOptions {
 }
 
 /**
- * Publishes outbox rows to SNS. The API wakes it after every accept; while a
- * round is in flight new rows pile up, so under load every PublishBatch carries
- * ten orders and the accept path never waits for SNS. When SNS fails, rows stay
- * in the outbox and the relay backs off: an outage delays orders, never loses them.
+ * Publishes outbox rows to SNS, woken after every accept; rows pile up during a round, so under load
+ * each PublishBatch carries ten. On failure rows stay and the relay backs off: delayed, never lost.
  */
 export class OutboxRelay {
   readonly #options: Required<OutboxRelayOptions>;

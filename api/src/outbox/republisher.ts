@@ -14,13 +14,9 @@ export interface RepublisherOptions {
 }
 
 /**
- * Publishes again the orders the broker lost. SQS keeps what it is given, but a broker can still
- * drop messages: the local emulator is in memory (a restart empties it), a queue can be purged or
- * recreated outside Surge. The store is the source of truth, so it can tell: when it holds more
- * waiting async orders (without an outbox row) than the queue holds messages, the difference has no
- * message anywhere, and the oldest orders nothing has touched for `staleAfterMs` get an outbox row
- * again. A deep backlog is not a loss — its messages are on the queue — so nothing is republished
- * then; a wrong guess costs a duplicate message, which the payment ledger makes harmless.
+ * Republishes orders the broker lost (an emulator restart, a purged queue): when the store holds more
+ * waiting async orders than the queue holds messages, the oldest untouched for `staleAfterMs` get an
+ * outbox row again. A wrong guess costs a duplicate, which the payment ledger makes harmless.
  */
 export class StaleOrderRepublisher {
   readonly #options: Required<RepublisherOptions>;

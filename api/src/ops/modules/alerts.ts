@@ -4,19 +4,8 @@ import { z } from "zod";
 import { actorOf, type OpsModule } from "../context.js";
 
 /**
- * `/ops/alerts`: what is firing, as the alerting systems tell it.
- *
- *   POST /ops/alerts                   a webhook notification: Grafana's contact point, or an
- *                                      Alertmanager `webhook_config` (version "4") — the same shape
- *   POST /ops/alerts/api/v2/alerts     Alertmanager's own API (an array of alerts): what Prometheus
- *                                      sends when this API is configured as its Alertmanager, so the
- *                                      local stack pages the console without Grafana or Alertmanager
- *   GET  /ops/alerts                   `{firing, resolved}`; also the `alerts` section of /ops/state
- *
- * Alerts are kept in the order store, one record per alert (its label set),
- * not in memory: Grafana re-sends a firing alert only every repeat interval
- * (an hour), so an API restarted mid-incident must still know what fires, and
- * every API instance behind a load balancer must show the same list.
+ * `/ops/alerts` (routes in docs/observability.md). Kept in the store, one record per alert: Grafana
+ * re-sends only every repeat interval, and a restarted API, or its neighbour, must still know what fires.
  */
 type AlertSource = "grafana" | "alertmanager" | "prometheus";
 type AlertStatus = "firing" | "resolved";

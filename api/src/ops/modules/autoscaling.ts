@@ -50,12 +50,7 @@ function scalingSignals(
   };
 }
 
-/**
- * `/ops/autoscaling` (the policy), `/ops/scaling-activities` (newest first,
- * each with its cause), the `autoscaling` state section and the autoscaler's
- * gauges. Enabling the policy is how control goes back to the autoscaler
- * after an operator's manual scale suspended it.
- */
+/** `/ops/autoscaling`, `/ops/scaling-activities`, the `autoscaling` state section and the autoscaler's gauges. */
 export function autoscalingModule(options: AutoscalingModuleOptions): OpsModule {
   const { autoscaler, fleet, maxTasks, payment } = options;
   const backlog = shared(() => options.backlog.read(), options.backlogCacheMs ?? 1000);

@@ -47,11 +47,8 @@ type BurstSummary = Omit<BurstStats, "timeline">;
 const withoutTimeline = ({ timeline: _timeline, ...rest }: BurstStats): BurstSummary => rest;
 
 /**
- * `/ops/bursts`: fire a flash-sale burst at this deployment, watch it, change
- * it, stop it, list and export past ones. One burst runs at a time per API
- * process, so the bounds (users, rate, duration) hold for the deployment's
- * load generator as a whole. Every start, change and stop is audited; results
- * are kept in the store (kind "burst") and exported as JSON or CSV.
+ * `/ops/bursts`: fire, watch, change, stop and export flash-sale bursts. One at a time per API
+ * process, so the bounds hold for the deployment's load generator as a whole.
  */
 export function burstsModule(options: BurstsModuleOptions): BurstsModule {
   const createTarget = options.createTarget ?? ((url: string) => new HttpOrderTarget(url));

@@ -117,13 +117,7 @@ function usd(value: number): number {
   return roundUsd(value, 6);
 }
 
-/**
- * `/ops/lambda`, `/ops/processing` and `/ops/cost`: the Lambda path's figures
- * (invocations, cold/warm, init duration percentiles, recent REPORT lines),
- * where new orders are processed (workers, Lambda, or both), and what each
- * platform costs — for a monthly volume, or for the fleet and the function
- * actually observed over a window or a burst.
- */
+/** `/ops/lambda`, `/ops/processing` and `/ops/cost`: the function's figures, where orders go, what each platform costs. */
 export function lambdaModule(options: LambdaModuleOptions): OpsModule {
   const { insights, processing, deployment } = options;
   const memoryMb = deployment.lambdaMemoryMb ?? 512;
@@ -290,12 +284,8 @@ export function lambdaModule(options: LambdaModuleOptions): OpsModule {
   };
 
   /**
-   * Prices what actually ran in a window (or a burst, from its start): the
-   * fleet's task-seconds from the scaling activity log (desired count over
-   * time; ECS bills running tasks, which follow it within a minute) and the
-   * function's billed GB-seconds from its REPORT lines, both without the free
-   * tier (a burst's marginal cost) — and, for a burst, what its orders would
-   * have cost on the other platform.
+   * Prices what ran in a window or a burst: task-seconds from the activity log, billed GB-seconds
+   * from REPORT lines, both without the free tier (a burst's marginal cost).
    */
   async function observedCost(store: OrderStore, query: Record<string, unknown>) {
     const q = parseOrThrow(

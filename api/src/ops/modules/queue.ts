@@ -28,12 +28,8 @@ const purgeSchema = z.strictObject({
 });
 
 /**
- * The queue and its dead letters: depth for the state snapshot, the DLQ with
- * each message's order and reason, redrive (selected or all) and purge.
- *
- * Redrive goes through the order store's outbox rather than copying messages
- * between queues: the order becomes `queued` again and is republished like a new
- * one, so the store and the queue can never disagree about what was redriven.
+ * The queue and its DLQ: depth, dead letters with their reasons, redrive and purge. Redrive goes
+ * through the outbox, so the store and the queue never disagree about what was redriven.
  */
 export function queueModule(options: QueueModuleOptions): OpsModule {
   const { queue, store, log } = options;
