@@ -1,3 +1,4 @@
+import { usersSpec } from "@surge/loadgen/testing";
 import { describe, expect, it } from "vitest";
 import { compare, defaultPair, figures, improvement } from "../src/lib/comparison";
 import type { BurstSummary } from "../src/lib/ops";
@@ -22,16 +23,7 @@ function burst(over: Partial<BurstSummary> & { mode: "sync" | "async"; id: strin
   const { mode, ...rest } = over;
   return {
     status: "completed",
-    spec: {
-      model: "users",
-      mode,
-      users: 20,
-      spawnRate: 10,
-      durationSeconds: 60,
-      waitMinMs: 100,
-      waitMaxMs: 500,
-      timeoutMs: 60_000,
-    },
+    spec: usersSpec({ mode }),
     target: "http://127.0.0.1:8080",
     startedBy: "operator",
     startedAt: new Date(0).toISOString(),
