@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll } from "vitest";
 import { type Emulator, startEmulator } from "./harness.js";
 
-export type Cleanup = () => Promise<void> | void;
+type Cleanup = () => Promise<void> | void;
 
 /** A list of clean-ups that runs after each test of the enclosing block, last added first. */
 export function cleanupAfterEach(): Cleanup[] {
