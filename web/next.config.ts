@@ -44,7 +44,7 @@ const nextConfig: NextConfig = {
   async headers() {
     return [{ source: "/:path*", headers: securityHeaders }];
   },
-  // The container image (web/Dockerfile) runs Next's traced standalone server; the
+  // The container image (the root Dockerfile's `web` target) runs Next's traced standalone server; the
   // workspace root is the tracing root so files imported from ../core are included.
   output: "standalone",
   outputFileTracingRoot: repoRoot,
