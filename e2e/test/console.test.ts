@@ -266,10 +266,11 @@ describe("ops console, end to end", () => {
     expect(visible).toBeGreaterThanOrEqual(30);
     // And the timeline itself has it: read the crosshair at the newest second.
     const canvas = page.getByTestId("timeline-canvas");
-    const box = await canvas.boundingBox();
-    if (!box) throw new Error("no timeline canvas");
     await page.getByRole("button", { name: "5 min", exact: true }).click();
-    await page.mouse.move(box.x + box.width - 14, box.y + box.height / 2);
+    // The right edge of the first panel's plot area (uPlot's .u-over takes the pointer).
+    const box = await canvas.locator(".u-over").first().boundingBox();
+    if (!box) throw new Error("no timeline plot");
+    await page.mouse.move(box.x + box.width - 2, box.y + box.height / 2);
     const tip = page.locator(".chart-tip");
     await tip.waitFor();
     const value = (await tip.locator("[data-series=visible] .num").textContent()) ?? "";

@@ -1,51 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { type ChartLayout, type Ctx, drawChart, nearestIndex, niceMax, type PanelSpec } from "../src/lib/chart";
+import { nearestIndex, niceMax, type PanelSpec, panelOptions, windowData } from "../src/lib/chart";
 import { emptyPoint, Timeline } from "../src/lib/timeline";
 
-/** A 2D context that records path calls instead of drawing. */
-function recorder() {
-  const calls: string[] = [];
-  const ctx = {
-    beginPath: () => calls.push("begin"),
-    moveTo: () => calls.push("move"),
-    lineTo: () => calls.push("line"),
-    stroke: () => calls.push("stroke"),
-    fill: () => calls.push("fill"),
-    closePath: () => calls.push("close"),
-    fillRect: () => {},
-    clearRect: () => {},
-    fillText: () => {},
-    measureText: (text: string) => ({ width: text.length * 6 }) as TextMetrics,
-    setLineDash: () => {},
-    save: () => {},
-    restore: () => {},
-    setTransform: () => {},
-    strokeStyle: "",
-    fillStyle: "",
-    lineWidth: 1,
-    font: "",
-    textAlign: "left",
-    textBaseline: "top",
-    globalAlpha: 1,
-  } as unknown as Ctx;
-  return { ctx, calls };
-}
-
-const layout: ChartLayout = {
-  width: 900,
-  height: 300,
-  ratio: 1,
-  left: 64,
-  right: 12,
-  top: 24,
-  bottom: 20,
-  panelGap: 22,
-};
 const panel: PanelSpec = {
   id: "q",
   title: "queue",
   format: String,
   series: [{ key: "visible", label: "visible", color: "#fff" }],
+  thresholds: [{ value: 60, color: "#f00", label: "warning" }],
+  minMax: 5,
 };
 
 function hour(start = 0) {
@@ -63,21 +26,14 @@ describe("chart", () => {
     expect(niceMax(Number.NaN)).toBe(1);
   });
 
-  it("bounds the work of a frame by the width, not by an hour of history", () => {
+  it("hands uPlot only the window's points, plus one to enter from the left edge", () => {
     const tl = hour();
-    const { ctx } = recorder();
-    const vertices = drawChart(ctx, {
-      timeline: tl,
-      panels: [panel],
-      markers: [],
-      endMs: tl.lastTime,
-      rangeMs: 3600_000,
-      layout,
-    });
-    const plotWidth = layout.width - layout.left - layout.right;
-    // Each pixel column emits at most first, max, min, last.
-    expect(vertices).toBeLessThanOrEqual(4 * (plotWidth + 1));
-    expect(vertices).toBeLessThan(3600);
+    const all = windowData(tl, ["visible"], tl.timeAt(0));
+    expect(all.xs).toHaveLength(3600);
+    const fiveMinutes = windowData(tl, ["visible"], tl.lastTime - 300_000);
+    expect(fiveMinutes.xs).toHaveLength(302);
+    expect(fiveMinutes.xs[0]).toBe(tl.lastTime - 301_000);
+    expect(fiveMinutes.columns.visible).toHaveLength(302);
   });
 
   it("breaks the line at unknown values and at holes in time", () => {
@@ -86,11 +42,37 @@ describe("chart", () => {
     tl.push(emptyPoint(10_000)); // unknown
     for (let i = 11; i < 20; i++) tl.push({ ...emptyPoint(i * 1000), visible: 1 });
     for (let i = 40; i < 50; i++) tl.push({ ...emptyPoint(i * 1000), visible: 1 }); // 20 s hole
-    const { ctx, calls } = recorder();
-    drawChart(ctx, { timeline: tl, panels: [panel], markers: [], endMs: 50_000, rangeMs: 60_000, layout });
-    // Three runs of the series: three moveTo on its path (the grid uses fillRect, not paths).
-    const seriesPath = calls.slice(calls.lastIndexOf("begin"));
-    expect(seriesPath.filter((c) => c === "move")).toHaveLength(3);
+    const { xs, columns } = windowData(tl, ["visible"], 0);
+    // Three runs of values, split by the unknown second and by a null just after the hole opens.
+    const runs = columns.visible
+      .map((v) => (v === null ? " " : "x"))
+      .join("")
+      .trim()
+      .split(/ +/);
+    expect(runs.map((r) => r.length)).toEqual([10, 9, 10]);
+    expect(xs[columns.visible.indexOf(null, 11)]).toBe(19_001);
+    expect(xs.every((t, i) => i === 0 || t > (xs[i - 1] ?? 0))).toBe(true);
+  });
+
+  it("scales a panel to a nice maximum, stretched to a nearby threshold, labelled 0, half and max", () => {
+    const opts = panelOptions(
+      panel,
+      { width: 900, height: 100, first: true, last: true, syncKey: "k" },
+      () => ({
+        startMs: 0,
+        endMs: 60_000,
+        markers: [],
+      }),
+      () => {},
+    );
+    const range = opts.scales?.y?.range as (u: unknown, min: number, max: number) => [number, number];
+    const withData = (ys: number[]) => ({ data: [ys.map((_, i) => i * 1000), ys] });
+    expect(range(withData([1, 2, 3]), 1, 3)).toEqual([0, 5]); // minMax
+    expect(range(withData([10, 46]), 10, 46)).toEqual([0, 100]); // the threshold (60) is near: on the axis
+    expect(range(withData([10, 460]), 10, 460)).toEqual([0, 500]);
+    const axis = opts.axes?.[1];
+    const splits = axis?.splits as (u: unknown) => number[];
+    expect(splits({ scales: { y: { max: 60 } } })).toEqual([0, 30, 60]);
   });
 
   it("finds the nearest point to a time", () => {

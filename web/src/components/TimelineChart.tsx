@@ -1,27 +1,40 @@
 "use client";
 
-import { type KeyboardEvent, type PointerEvent, useCallback, useEffect, useRef, useState } from "react";
+import "uplot/dist/uPlot.min.css";
+import { type KeyboardEvent, useCallback, useEffect, useId, useRef, useState } from "react";
+import uPlot from "uplot";
 import { useLiveStore } from "../client/live";
-import { type ChartLayout, drawChart, nearestIndex, type PanelSpec } from "../lib/chart";
+import { type ChartView, LAYOUT, nearestIndex, type PanelSpec, panelOptions, THEME, windowData } from "../lib/chart";
 import { clock } from "../lib/format";
 import type { Marker } from "../lib/timeline";
 
-export const RANGES = [
+const RANGES = [
   { label: "5 min", ms: 5 * 60_000 },
   { label: "15 min", ms: 15 * 60_000 },
   { label: "1 h", ms: 60 * 60_000 },
 ] as const;
 
-const MARGINS = { left: 64, right: 12, top: 24, bottom: 20, panelGap: 22 };
 const MIN_WINDOW_MS = 2 * 60_000;
-export const DRAW_MEASURE = "surge:chart-draw";
+const DRAW_MEASURE = "surge:chart-draw";
 let measured = 0;
 
+/** Each panel's uPlot height: the plots share what the strip, the time axis and the gaps leave, by weight. */
+function panelHeights(panels: PanelSpec[], heightPx: number): number[] {
+  const n = panels.length;
+  const fixed = LAYOUT.markerStrip + LAYOUT.timeAxis + (n - 1) * (LAYOUT.panelTop + LAYOUT.panelBottom);
+  const total = panels.reduce((s, p) => s + (p.weight ?? 1), 0);
+  return panels.map((p, i) => {
+    const plot = ((heightPx - fixed) * (p.weight ?? 1)) / total;
+    return Math.round(
+      plot + (i === 0 ? LAYOUT.markerStrip : LAYOUT.panelTop) + (i === n - 1 ? LAYOUT.timeAxis : LAYOUT.panelBottom),
+    );
+  });
+}
+
 /**
- * The live timeline on a canvas. It redraws outside React: the live store's
- * tick schedules one animation frame, which draws straight from the typed
- * arrays. Hover or arrow keys move a crosshair (an element over the canvas, so
- * moving it costs no redraw) with every value at that second.
+ * The live timeline: one uPlot per panel, sharing one time window and one crosshair. It redraws
+ * outside React (the live store's tick schedules one animation frame); hover or arrow keys read
+ * every value at that second.
  */
 export function TimelineChart({
   panels,
@@ -34,65 +47,52 @@ export function TimelineChart({
   label: string;
 }) {
   const store = useLiveStore();
+  const syncKey = useId();
   const wrapRef = useRef<HTMLDivElement>(null);
-  const canvasRef = useRef<HTMLCanvasElement>(null);
-  const [rangeMs, setRangeMs] = useState<number>(RANGES[1].ms);
-  const [cursor, setCursor] = useState<{ ms: number } | undefined>();
-  const [width, setWidth] = useState(0);
+  const plotsRef = useRef<uPlot[]>([]);
   const frameRef = useRef<number | undefined>(undefined);
+  const [rangeMs, setRangeMs] = useState<number>(RANGES[1].ms);
+  const [cursorMs, setCursorMs] = useState<number | undefined>();
+  const [width, setWidth] = useState(0);
 
-  const endMs = useCallback(() => {
-    const last = store.timeline.lastTime;
-    return Number.isFinite(last) ? last : Date.now();
-  }, [store]);
   // Until the history fills the chosen range, the window fits the history (2 min at least), so a
   // console opened a minute ago shows that minute across the chart rather than as a sliver at its edge.
-  const windowMs = useCallback(() => {
+  const view = useCallback((): ChartView => {
     const tl = store.timeline;
+    const endMs = Number.isFinite(tl.lastTime) ? tl.lastTime : Date.now();
     const span = tl.length > 1 ? tl.lastTime - tl.timeAt(0) : 0;
-    return Math.min(rangeMs, Math.max(MIN_WINDOW_MS, span));
+    const windowMs = Math.min(rangeMs, Math.max(MIN_WINDOW_MS, span));
+    return { startMs: endMs - windowMs, endMs, markers: store.view.markers };
   }, [store, rangeMs]);
+  const viewRef = useRef(view);
+  viewRef.current = view;
 
   const draw = useCallback(() => {
     frameRef.current = undefined;
-    const canvas = canvasRef.current;
-    if (!canvas || width === 0) return;
-    const ratio = window.devicePixelRatio || 1;
-    if (canvas.width !== Math.round(width * ratio) || canvas.height !== Math.round(heightPx * ratio)) {
-      canvas.width = Math.round(width * ratio);
-      canvas.height = Math.round(heightPx * ratio);
-    }
-    const ctx = canvas.getContext("2d");
-    if (!ctx) return;
-    const layout: ChartLayout = { width, height: heightPx, ratio, ...MARGINS };
+    const plots = plotsRef.current;
+    if (plots.length === 0) return;
     const started = performance.now();
-    drawChart(ctx, {
-      timeline: store.timeline,
-      panels,
-      markers: store.view.markers,
-      endMs: endMs(),
-      rangeMs: windowMs(),
-      layout,
+    const { xs, columns } = windowData(
+      store.timeline,
+      panels.flatMap((p) => p.series.map((s) => s.key)),
+      view().startMs,
+    );
+    panels.forEach((panel, i) => {
+      const u = plots[i];
+      u?.batch(() => u.setData([xs, ...panel.series.map((s) => columns[s.key])]));
     });
-    canvas.dataset.points = String(store.timeline.length);
+    if (wrapRef.current) wrapRef.current.dataset.points = String(store.timeline.length);
     // What each frame costs, as a User Timing measure (bench/console.ts reads it; so can DevTools).
     if (++measured % 1000 === 0) performance.clearMeasures(DRAW_MEASURE);
     performance.measure(DRAW_MEASURE, { start: started });
-  }, [store, panels, width, heightPx, windowMs, endMs]);
+  }, [store, panels, view]);
+
+  const drawRef = useRef(draw);
+  drawRef.current = draw;
 
   const schedule = useCallback(() => {
     if (frameRef.current === undefined) frameRef.current = window.requestAnimationFrame(draw);
   }, [draw]);
-
-  useEffect(() => {
-    schedule();
-    const unsubscribe = store.subscribe(schedule);
-    return () => {
-      unsubscribe();
-      if (frameRef.current !== undefined) window.cancelAnimationFrame(frameRef.current);
-      frameRef.current = undefined;
-    };
-  }, [store, schedule]);
 
   useEffect(() => {
     const wrap = wrapRef.current;
@@ -105,55 +105,88 @@ export function TimelineChart({
     return () => observer.disconnect();
   }, []);
 
-  const toMs = (xPx: number) => {
-    const plot = width - MARGINS.left - MARGINS.right;
-    const w = windowMs();
-    return endMs() - w + ((xPx - MARGINS.left) / plot) * w;
-  };
-  const toX = (ms: number) => {
-    const plot = width - MARGINS.left - MARGINS.right;
-    const w = windowMs();
-    return MARGINS.left + ((ms - (endMs() - w)) / w) * plot;
+  const hasWidth = width > 0;
+  const widthRef = useRef(width);
+  widthRef.current = width;
+  // The plots, built once per panel set; uPlot needs the DOM, so only ever in an effect (never on the server).
+  useEffect(() => {
+    const wrap = wrapRef.current;
+    if (!wrap || !hasWidth) return;
+    const onCursor = (u: uPlot) => {
+      const left = u.cursor.left ?? -1;
+      if (left < 0) return setCursorMs(undefined);
+      const i = nearestIndex(store.timeline, u.posToVal(left, "x"));
+      setCursorMs(i < 0 ? undefined : store.timeline.timeAt(i));
+    };
+    const heights = panelHeights(panels, heightPx);
+    plotsRef.current = panels.map((panel, i) => {
+      const host = wrap.querySelector<HTMLElement>(`[data-panel="${panel.id}"]`) ?? wrap;
+      const place = { width: widthRef.current, height: heights[i] ?? 0, first: i === 0, last: i === panels.length - 1 };
+      return new uPlot(
+        panelOptions(panel, { ...place, syncKey }, () => viewRef.current(), onCursor),
+        [[]],
+        host,
+      );
+    });
+    drawRef.current();
+    return () => {
+      for (const u of plotsRef.current) u.destroy();
+      plotsRef.current = [];
+    };
+  }, [store, panels, heightPx, syncKey, hasWidth]);
+
+  useEffect(() => {
+    const heights = panelHeights(panels, heightPx);
+    plotsRef.current.forEach((u, i) => {
+      if (u.width !== width) u.setSize({ width, height: heights[i] ?? 0 });
+    });
+  }, [width, panels, heightPx]);
+
+  useEffect(() => {
+    schedule();
+    const unsubscribe = store.subscribe(schedule);
+    return () => {
+      unsubscribe();
+      if (frameRef.current !== undefined) window.cancelAnimationFrame(frameRef.current);
+      frameRef.current = undefined;
+    };
+  }, [store, schedule]);
+
+  /** Moves the crosshair on every panel (uPlot's sync) to a time, or hides it. */
+  const moveCursor = (ms: number | undefined) => {
+    const u = plotsRef.current[0];
+    if (!u) return;
+    u.setCursor({ left: ms === undefined ? -10 : u.valToPos(ms, "x"), top: ms === undefined ? -10 : 1 });
   };
 
-  const onPointerMove = (e: PointerEvent<HTMLCanvasElement>) => {
-    const rect = e.currentTarget.getBoundingClientRect();
-    const xPx = e.clientX - rect.left;
-    if (xPx < MARGINS.left || xPx > width - MARGINS.right) {
-      setCursor(undefined);
-      return;
-    }
-    const i = nearestIndex(store.timeline, toMs(xPx));
-    if (i < 0) return;
-    const ms = store.timeline.timeAt(i);
-    setCursor({ ms });
-  };
-
-  const onKeyDown = (e: KeyboardEvent<HTMLCanvasElement>) => {
+  const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
     const timeline = store.timeline;
     if (timeline.length === 0) return;
-    if (e.key === "Escape") {
-      setCursor(undefined);
-      return;
-    }
+    if (e.key === "Escape") return moveCursor(undefined);
     if (e.key !== "ArrowLeft" && e.key !== "ArrowRight") return;
     e.preventDefault();
     const stepPoints = e.shiftKey ? 60 : 1;
-    const current = cursor ? nearestIndex(timeline, cursor.ms) : timeline.length - 1;
+    const current = cursorMs !== undefined ? nearestIndex(timeline, cursorMs) : timeline.length - 1;
     const next = Math.min(
       timeline.length - 1,
       Math.max(0, current + (e.key === "ArrowLeft" ? -stepPoints : stepPoints)),
     );
     const ms = timeline.timeAt(next);
-    if (ms < endMs() - windowMs()) return;
-    setCursor({ ms });
+    if (ms < view().startMs) return;
+    moveCursor(ms);
   };
 
-  const index = cursor ? nearestIndex(store.timeline, cursor.ms) : -1;
+  const first = plotsRef.current[0];
+  const cursorX = cursorMs !== undefined && first ? first.valToPos(cursorMs, "x") + first.over.offsetLeft : 0;
+  const index = cursorMs !== undefined ? nearestIndex(store.timeline, cursorMs) : -1;
   const point = index >= 0 ? store.timeline.point(index) : undefined;
-  const nearMarkers: Marker[] = cursor
-    ? store.view.markers.filter((m) => Math.abs(m.at - cursor.ms) <= Math.max(2000, windowMs() / 300))
-    : [];
+  const shown = cursorMs !== undefined ? view() : undefined;
+  const nearMarkers: Marker[] =
+    cursorMs !== undefined && shown
+      ? store.view.markers.filter(
+          (m) => Math.abs(m.at - cursorMs) <= Math.max(2000, (shown.endMs - shown.startMs) / 300),
+        )
+      : [];
 
   return (
     <div>
@@ -168,32 +201,27 @@ export function TimelineChart({
         </fieldset>
         <span className="faint small">hover or focus the chart and use ← → (shift: 1 min) to read values</span>
       </div>
-      <div ref={wrapRef} className="chart-wrap" style={{ height: heightPx }}>
-        <canvas
-          ref={canvasRef}
-          style={{ height: heightPx }}
-          role="img"
-          aria-label={label}
-          tabIndex={0}
-          onPointerMove={onPointerMove}
-          onPointerLeave={() => setCursor(undefined)}
-          onKeyDown={onKeyDown}
-          onBlur={() => setCursor(undefined)}
-          data-testid="timeline-canvas"
-        />
-        {cursor && (
-          // The crosshair is an element over the canvas, not drawn on it: moving it redraws nothing.
-          <div
-            className="chart-cursor"
-            style={{ left: toX(cursor.ms), top: MARGINS.top, height: heightPx - MARGINS.top - MARGINS.bottom }}
-          />
-        )}
-        {cursor && point && (
+      <div
+        ref={wrapRef}
+        className="chart-wrap"
+        style={{ height: heightPx }}
+        role="img"
+        aria-label={label}
+        // biome-ignore lint/a11y/noNoninteractiveTabindex: the chart takes focus so the arrow keys can read it
+        tabIndex={0}
+        onKeyDown={onKeyDown}
+        onBlur={() => moveCursor(undefined)}
+        data-testid="timeline-canvas"
+      >
+        {panels.map((p) => (
+          <div key={p.id} data-panel={p.id} />
+        ))}
+        {cursorMs !== undefined && point && (
           <div
             className="chart-tip"
             style={{
               top: 8,
-              ...(toX(cursor.ms) > width / 2 ? { right: width - toX(cursor.ms) + 12 } : { left: toX(cursor.ms) + 12 }),
+              ...(cursorX > width / 2 ? { right: width - cursorX + 12 } : { left: cursorX + 12 }),
             }}
           >
             <div className="mono" style={{ marginBottom: 4 }}>
@@ -229,13 +257,13 @@ export function TimelineChart({
           )),
         )}
         <span>
-          <span className="swatch" style={{ background: "#4da3ff" }} /> burst
+          <span className="swatch" style={{ background: THEME.markers["burst-start"] }} /> burst
         </span>
         <span>
-          <span className="swatch" style={{ background: "#3fb950" }} /> scale out
+          <span className="swatch" style={{ background: THEME.markers["scale-out"] }} /> scale out
         </span>
         <span>
-          <span className="swatch" style={{ background: "#d29922" }} /> scale in
+          <span className="swatch" style={{ background: THEME.markers["scale-in"] }} /> scale in
         </span>
       </div>
     </div>
