@@ -26,6 +26,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
 import { freePort } from "@surge/testing";
+import { CHROMIUM } from "@surge/testing/chromium";
 import { type Browser, chromium, type Page } from "playwright-core";
 
 const { values } = parseArgs({
@@ -344,17 +345,7 @@ async function phase(browser: Browser, historySeconds: number) {
   }
 }
 
-const browser = await chromium.launch({
-  executablePath: "/usr/bin/chromium",
-  args: [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--no-first-run",
-  ],
-});
+const browser = await chromium.launch(CHROMIUM);
 try {
   // Baseline phase: one minute of history.
   const minute = await phase(browser, 60);

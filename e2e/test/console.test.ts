@@ -20,6 +20,7 @@ import { join, resolve } from "node:path";
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { type Stack, startStack } from "@surge/local/stack";
 import { freePort } from "@surge/testing";
+import { CHROMIUM } from "@surge/testing/chromium";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -146,17 +147,7 @@ beforeAll(async () => {
     60_000,
   );
 
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-dev-shm-usage",
-      "--disable-background-networking",
-      "--no-first-run",
-    ],
-  });
+  browser = await chromium.launch(CHROMIUM);
   context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
   page = await context.newPage();
   page.on("console", (m) => {
