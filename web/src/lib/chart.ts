@@ -53,7 +53,7 @@ export interface ChartView {
 }
 
 /** The window's points in uPlot's column form: null for unknown values and in holes longer than GAP_MS. */
-export interface WindowData {
+interface WindowData {
   xs: number[];
   columns: Record<SeriesKey, Array<number | null>>;
 }
