@@ -120,6 +120,14 @@ export const STUDY_SWEEP: ReadonlyArray<StudySweepStep> = [
   },
 ];
 
+/**
+ * The study's "~52%" orders lost (its comparison table, flash-sale-report.txt:415) is its own estimate:
+ * 95 completed of "~200 orders attempted", assumed as "20 users * ~10 requests each"
+ * (flash-sale-report.txt:155-158). Test 2 itself had 0 failures (flash-sale-report.txt:55).
+ */
+export const STUDY_LOST_ESTIMATE =
+  '~52%, the study\'s estimate from "~200 attempted" (flash-sale-report.txt:155-158, :415)';
+
 /** The study's physics: one processor, 5 payments at once, 3 s each. */
 export const STUDY_PAYMENT = { slots: 5, durationMs: 3000 } as const;
 /** The study's locustfile: think time between(0.1, 0.5). */

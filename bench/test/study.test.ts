@@ -52,7 +52,7 @@ describe("npm run study --time-scale 0.1", () => {
     ]) {
       expect(report).toContain(heading);
     }
-    expect(report).toContain("| Theory | Measured | Study |");
+    expect(report).toContain("| Theory | Measured | Study (flash-sale-report.txt:");
     expect(report).toContain("![Queue depth over time](queue-depth.svg)");
     expect(report).toContain("![Processing rate by concurrency](processing-rate.svg)");
     expect(report).not.toMatch(/NaN|undefined|Infinity/);
