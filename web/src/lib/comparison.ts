@@ -3,7 +3,7 @@
  * bursts. Pure, so the arithmetic (and which way "better" points) is tested.
  */
 import type { BurstSummary } from "./ops";
-import { STUDY_COMPARISON } from "./study";
+import { STUDY_COMPARISON, STUDY_COMPARISON_SOURCES } from "./study";
 
 interface BurstFigures {
   totalRequests: number;
@@ -49,6 +49,10 @@ export interface ComparisonRow {
   improvement: number;
   studySync: number | undefined;
   studyAsync: number | undefined;
+  /** Where the study's figures come from (`flash-sale-report.txt:LINE`). */
+  studyLines: string;
+  /** Set when the study's figure is its own estimate rather than a measurement: what it estimated from. */
+  studyEstimate?: string;
 }
 
 const ROWS: Array<Pick<ComparisonRow, "key" | "label" | "better" | "kind">> = [
@@ -73,14 +77,19 @@ export function compare(sync: BurstSummary, async: BurstSummary): ComparisonRow[
   const s = figures(sync);
   const a = figures(async);
   const study = STUDY_COMPARISON as unknown as Record<"sync" | "async", Partial<Record<keyof BurstFigures, number>>>;
-  return ROWS.map((row) => ({
-    ...row,
-    sync: s[row.key],
-    async: a[row.key],
-    improvement: row.kind === "ratio" ? Number.NaN : improvement(s[row.key], a[row.key], row.better),
-    studySync: study.sync[row.key],
-    studyAsync: study.async[row.key],
-  }));
+  return ROWS.map((row) => {
+    const source = STUDY_COMPARISON_SOURCES[row.key];
+    return {
+      ...row,
+      sync: s[row.key],
+      async: a[row.key],
+      improvement: row.kind === "ratio" ? Number.NaN : improvement(s[row.key], a[row.key], row.better),
+      studySync: study.sync[row.key],
+      studyAsync: study.async[row.key],
+      studyLines: source.lines,
+      ...(source.estimate !== undefined && { studyEstimate: source.estimate }),
+    };
+  });
 }
 
 /** Two bursts are "the same burst" when their load (model, users or rate, spawn rate, duration) matches. */

@@ -110,10 +110,12 @@ export function lesson(input: PlannerInput): string[] {
   if (Number.isFinite(r.tasksToKeepUp) && input.arrivalPerSecond > 0) {
     lines.push(
       `Only more tasks scale: each adds ${perTask} orders/s. Keeping up with ${fmt(input.arrivalPerSecond)} orders/s ` +
-        `takes ${r.tasksToKeepUp} task${r.tasksToKeepUp === 1 ? "" : "s"} (the study: 60 orders/s needs 36).`,
+        `takes ${r.tasksToKeepUp} task${r.tasksToKeepUp === 1 ? "" : "s"} (the study first computed 36 for 60 orders/s; its final answer, 25 × 100 goroutines, is below).`,
     );
   } else if (r.perTaskPerSecond > 0) {
-    lines.push(`Only more tasks scale: each adds ${perTask} orders/s (the study: 60 orders/s needs 36).`);
+    lines.push(
+      `Only more tasks scale: each adds ${perTask} orders/s (the study first computed 36 for 60 orders/s; its final answer, 25 × 100 goroutines, is below).`,
+    );
   }
   return lines;
 }

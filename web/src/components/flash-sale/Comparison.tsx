@@ -66,12 +66,22 @@ export function ComparisonTable({ sync, async }: { sync: BurstSummary | undefine
               <td className="num">{show(row, row.sync)}</td>
               <td className="num">{show(row, row.async)}</td>
               <td className={`num ${v.className}`}>{v.text}</td>
-              <td className="num faint">{show(row, row.studySync)}</td>
-              <td className="num faint">{show(row, row.studyAsync)}</td>
+              <td className="num faint" title={row.studyEstimate ?? row.studyLines}>
+                {show(row, row.studySync)}
+                {row.studyEstimate !== undefined && row.studySync !== undefined ? " (estimate ¹)" : ""}
+              </td>
+              <td className="num faint" title={row.studyLines}>
+                {show(row, row.studyAsync)}
+              </td>
             </tr>
           );
         })}
       </Table>
+      <p className="faint small" style={{ marginTop: 8 }} data-testid="comparison-study-sources">
+        Study columns: its comparison table (flash-sale-report.txt:407-415); it has no median or p99 row, so those come
+        from its Test 2 and Test 3 results ({rows.find((r) => r.key === "p50Ms")?.studyLines}; p99:{" "}
+        {rows.find((r) => r.key === "p99Ms")?.studyLines}). ¹ {rows.find((r) => r.studyEstimate)?.studyEstimate}.
+      </p>
       <p className="faint small" style={{ marginTop: 8 }}>
         Sync: burst from {dateTime(sync.startedAt)} ({sync.spec.durationSeconds} s). Async: burst from{" "}
         {dateTime(async.startedAt)} ({async.spec.durationSeconds} s). &quot;Orders lost&quot; counts failed answers,

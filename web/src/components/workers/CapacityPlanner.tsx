@@ -3,7 +3,7 @@
 import { useState } from "react";
 import { count, num, perSecond, seconds } from "../../lib/format";
 import { lesson, type PlannerInput, plan } from "../../lib/planner";
-import { STUDY_LESSON, STUDY_PAYMENT } from "../../lib/study";
+import { STUDY_LESSON, STUDY_PAYMENT, studyWorkersComparison } from "../../lib/study";
 
 interface LiveFigures {
   arrivalPerSecond: number | undefined;
@@ -147,6 +147,28 @@ export function CapacityPlanner({ live }: { live: LiveFigures }) {
               <p key={line}>{line}</p>
             ))}
           </div>
+          <table className="small" data-testid="planner-study">
+            <caption className="faint">What the study concluded, and what this model says</caption>
+            <thead>
+              <tr>
+                <th />
+                <th>The study</th>
+                <th>Surge</th>
+              </tr>
+            </thead>
+            <tbody>
+              {studyWorkersComparison(
+                input.slotsPerTask / (input.paymentDurationMs / 1000),
+                STUDY_LESSON.targetRatePerSecond,
+              ).map((row) => (
+                <tr key={row.topic}>
+                  <td>{row.topic}</td>
+                  <td className="faint">{row.study}</td>
+                  <td>{row.surge}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
         </>
       )}
     </div>
