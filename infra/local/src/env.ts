@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import { parseTokenList } from "@surge/api/env";
 import { intVar, parseEnv, sharedEnvShape, TASK_CONCURRENCY_MAX, TASK_CONCURRENCY_MIN } from "@surge/core";
 import { z } from "zod";
+import { portClashes } from "./ports.js";
 
 const schema = z.object({
   ...sharedEnvShape,
@@ -51,6 +52,19 @@ export function loadEnv(env: NodeJS.ProcessEnv = process.env): StackEnv {
   if (parsed.WORKER_TASKS > parsed.MAX_WORKER_TASKS) {
     problems.push(`WORKER_TASKS: ${parsed.WORKER_TASKS} is over MAX_WORKER_TASKS (${parsed.MAX_WORKER_TASKS})`);
   }
+  // Two pieces on one port: refused before anything starts (the console would serve the API's URL, or fail).
+  problems.push(
+    ...portClashes([
+      { piece: "the API", port: parsed.PORT, variable: "PORT" },
+      { piece: "the console", port: parsed.WEB_PORT, variable: "WEB_PORT" },
+      { piece: "the SNS/SQS emulator", port: parsed.EMULATOR_PORT, variable: "EMULATOR_PORT" },
+      { piece: "Prometheus", port: parsed.PROMETHEUS_PORT, variable: "PROMETHEUS_PORT" },
+      { piece: "the fleet control endpoint", port: parsed.FLEET_CONTROL_PORT, variable: "FLEET_CONTROL_PORT" },
+      ...(parsed.LAMBDA_ENABLED
+        ? [{ piece: "the Lambda runtime", port: parsed.LAMBDA_CONTROL_PORT, variable: "LAMBDA_CONTROL_PORT" }]
+        : []),
+    ]),
+  );
   // Checked here with the API's own parser, so a bad token list stops `npm start` at once, not after a health timeout.
   const extraOpsTokens = [
     ...parseTokenList("OPS_TOKENS", parsed.OPS_TOKENS, "operator", problems),
