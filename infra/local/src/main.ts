@@ -1,9 +1,9 @@
-import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { errorMessage } from "@surge/core";
 import { loadEnv } from "./env.js";
+import { keptOpsToken } from "./kept-secrets.js";
 import { startStack } from "./stack.js";
 
 /** `npm start`: the whole local stack on embedded defaults, no AWS account needed. */
@@ -23,7 +23,9 @@ for (const bundle of bundles) {
     process.exit(2);
   }
 }
-const opsToken = env.OPS_TOKEN ?? randomBytes(24).toString("base64url");
+// OPS_TOKEN wins; without it the token is kept in DATA_DIR, so a restart signs no browser out.
+const kept = env.OPS_TOKEN ? undefined : keptOpsToken(env.DATA_DIR);
+const opsToken = env.OPS_TOKEN ?? kept?.token ?? "";
 
 const stack = await startStack({
   repoRoot,
@@ -51,6 +53,7 @@ const stack = await startStack({
     },
   }),
 }).catch((error: unknown) => {
+  // startStack has stopped whatever it had started: nothing is left behind.
   console.error(`surge: could not start the local stack: ${errorMessage(error)}`);
   process.exit(1);
 });
@@ -76,14 +79,15 @@ if (stack.prometheus?.url) {
   line("Prometheus", `${stack.prometheus.url} (alerts go to the console: GET /ops/alerts)`);
 } else if (stack.prometheus) {
   line("Prometheus", `not running: ${stack.prometheus.notRunning}`);
-  if (stack.prometheus.binary) {
-    line("", "set PROMETHEUS_PORT to a free port, or stop what holds it");
-  } else {
-    line("", `its config is in ${stack.prometheus.configFile}; \`docker compose -f grafana/compose.yaml up\``);
-    line("", "runs Prometheus and Grafana with it (see docs/observability.md)");
-  }
+  line("", `its config is in ${stack.prometheus.configFile}; \`docker compose -f grafana/compose.yaml up\``);
+  line("", "runs Prometheus and Grafana with it (see docs/observability.md)");
 }
-line("operator token", env.OPS_TOKEN ? "(from OPS_TOKEN)" : opsToken);
+if (kept) {
+  line("operator token", opsToken);
+  line("", `${kept.created ? "new, kept" : "kept"} in ${kept.file} (delete it for a new one; OPS_TOKEN overrides it)`);
+} else {
+  line("operator token", "(from OPS_TOKEN)");
+}
 if (env.extraOpsTokenLabels.length > 0)
   line("more tokens", `${env.extraOpsTokenLabels.join(", ")} (OPS_TOKENS, OPS_READONLY_TOKENS)`);
 console.log(

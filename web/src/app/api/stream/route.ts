@@ -33,6 +33,7 @@ export async function GET(request: Request): Promise<Response> {
       const unsubscribe = hub().subscribe(session.token, send);
       const heartbeat = setInterval(() => send(": keep-alive\n\n"), HEARTBEAT_MS);
       const end = (why: string) => {
+        if (closed) return; // the browser left first (a late answer to the recheck)
         send(`event: signed-out\ndata: ${JSON.stringify({ error: why })}\n\n`);
         cleanup();
         controller.close();

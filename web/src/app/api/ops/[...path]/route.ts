@@ -24,7 +24,13 @@ async function forward(request: Request, context: { params: Promise<{ path: stri
   if (method !== "GET") {
     const problem = crossSiteProblem(request) ?? csrfProblem(request, session);
     if (problem) return jsonError(403, problem);
-    const text = await request.text();
+    let text: string;
+    try {
+      text = await request.text();
+    } catch (error) {
+      if (request.signal.aborted) return clientGone();
+      throw error;
+    }
     if (text.length > 0) {
       if (!(request.headers.get("content-type") ?? "").startsWith("application/json")) {
         return jsonError(415, "send JSON (content-type: application/json)");
@@ -44,6 +50,7 @@ async function forward(request: Request, context: { params: Promise<{ path: stri
       accept: request.headers.get("accept") ?? "application/json",
     });
   } catch (error) {
+    if (request.signal.aborted) return clientGone();
     if (error instanceof ApiUnavailableError) return jsonError(error.status, error.message, { unavailable: true });
     throw error;
   }
@@ -57,6 +64,14 @@ async function forward(request: Request, context: { params: Promise<{ path: stri
     if (value) headers.set(name, name === "location" ? value.replace(/^\/ops\//, "/api/ops/") : value);
   }
   return new Response(upstream.body, { status: upstream.status, headers });
+}
+
+/**
+ * The browser left (a closed tab, a page changed mid-request): the upstream fetch was aborted with it.
+ * A normal end, not an error: nobody reads this answer, and the log gets no stack trace.
+ */
+function clientGone(): Response {
+  return new Response(null, { status: 499, headers: { "cache-control": "no-store" } });
 }
 
 export const GET = forward;
