@@ -377,3 +377,148 @@ export function compareCosts(input: CostInput): CostComparison {
     fargateTaskHour: fargateTaskHourUsd(resolved.taskSize, resolved.pricing.fargate),
   };
 }
+
+/** One row of a volume table as the study prints it. */
+interface StudyVolumeRow {
+  ordersPerMonth: number;
+  lambdaUsd: number;
+  ecsUsd: number;
+  /** The ECS cell's text when it is more than a number ("$500+", "$150*"). */
+  ecsText?: string;
+  /** Its "Savings" column, as a fraction (0.896 for 89.6%). */
+  savings: number;
+  lines: string;
+}
+
+interface StudyVolumeTable {
+  title: string;
+  lines: string;
+  /** How the study priced each column, in its words. */
+  basis: { lambda: string; ecs: string };
+  /** The model's assumptions that reproduce the study's Lambda column where its arithmetic holds. */
+  lambdaInput: Omit<CostInput, "ordersPerMonth">;
+  rows: readonly StudyVolumeRow[];
+}
+
+/**
+ * The study's two volume tables, verbatim. Its ECS column is never derived in the report:
+ * `deriveStudyVolumeTable` sets the model beside each figure and says where they disagree.
+ */
+export const STUDY_VOLUME_TABLES: Readonly<Record<"realWorld" | "perOrder", StudyVolumeTable>> = {
+  realWorld: {
+    title: "REAL-WORLD VOLUME ANALYSIS",
+    lines: "flash-sale-report.txt:4521-4533",
+    basis: {
+      lambda:
+        "$0.20 per million requests and $0.0000166667 per GB-s after the free tier, 1.5 GB-s an order (flash-sale-report.txt:4425-4433)",
+      ecs: "not derived: 2 tasks cost $20.40 a month (flash-sale-report.txt:4410-4413), 2 tasks for 20 days plus 25 for 10 days $98.80 (flash-sale-report.txt:4415-4418); the other figures have no arithmetic",
+    },
+    lambdaInput: {},
+    rows: [
+      { ordersPerMonth: 1_000, lambdaUsd: 0, ecsUsd: 20, savings: 1, lines: "flash-sale-report.txt:4525" },
+      { ordersPerMonth: 10_000, lambdaUsd: 0, ecsUsd: 20, savings: 1, lines: "flash-sale-report.txt:4526" },
+      { ordersPerMonth: 100_000, lambdaUsd: 0, ecsUsd: 50, savings: 1, lines: "flash-sale-report.txt:4527" },
+      { ordersPerMonth: 267_000, lambdaUsd: 0.01, ecsUsd: 70, savings: 0.9998, lines: "flash-sale-report.txt:4528" },
+      { ordersPerMonth: 500_000, lambdaUsd: 8.33, ecsUsd: 80, savings: 0.896, lines: "flash-sale-report.txt:4529" },
+      { ordersPerMonth: 1_000_000, lambdaUsd: 18.33, ecsUsd: 98, savings: 0.813, lines: "flash-sale-report.txt:4530" },
+      { ordersPerMonth: 2_000_000, lambdaUsd: 56.67, ecsUsd: 150, savings: 0.622, lines: "flash-sale-report.txt:4531" },
+      {
+        ordersPerMonth: 5_000_000,
+        lambdaUsd: 153.33,
+        ecsUsd: 300,
+        savings: 0.489,
+        lines: "flash-sale-report.txt:4532",
+      },
+      {
+        ordersPerMonth: 10_000_000,
+        lambdaUsd: 323.33,
+        ecsUsd: 500,
+        ecsText: "$500+",
+        savings: 0.35,
+        lines: "flash-sale-report.txt:4533",
+      },
+    ],
+  },
+  perOrder: {
+    title: "Cost Comparison at Different Scales",
+    lines: "flash-sale-report.txt:3849-3856",
+    basis: {
+      lambda: "$0.000025 an order, 0.5 GB × 3 s, no free tier and no request charge (flash-sale-report.txt:3836)",
+      ecs: '"Average: ~$150/month with good auto-scaling", between 2 tasks ($23) and 25 tasks 24/7 ($288) (flash-sale-report.txt:3826-3830)',
+    },
+    lambdaInput: {
+      freeTier: false,
+      pricing: { ...STUDY_PRICING, lambda: { ...STUDY_PRICING.lambda, requestUsdPerMillion: 0 } },
+    },
+    rows: [
+      { ordersPerMonth: 1_000, lambdaUsd: 0.03, ecsUsd: 150, savings: 0.9998, lines: "flash-sale-report.txt:3851" },
+      { ordersPerMonth: 100_000, lambdaUsd: 2.5, ecsUsd: 150, savings: 0.9833, lines: "flash-sale-report.txt:3852" },
+      { ordersPerMonth: 1_000_000, lambdaUsd: 25, ecsUsd: 150, savings: 0.8333, lines: "flash-sale-report.txt:3853" },
+      {
+        ordersPerMonth: 10_000_000,
+        lambdaUsd: 250,
+        ecsUsd: 150,
+        ecsText: "$150*",
+        savings: -0.66,
+        lines: "flash-sale-report.txt:3854",
+      },
+    ],
+  },
+};
+
+interface DerivedVolumeRow {
+  study: StudyVolumeRow;
+  /** 1 − Lambda ÷ ECS from the study's own two columns. */
+  savingsFromItsColumns: number;
+  /** The model with the study's prices: Lambda on the table's basis, Fargate with the model's fleet. */
+  model: { lambdaUsd: number; fargateUsd: number; savings: number };
+  /** What does not follow, in words; empty when every figure does. */
+  disagreements: string[];
+}
+
+/** Relative tolerance for "the same dollar figure": the study writes $20 for its own $20.40. */
+const VOLUME_TOLERANCE = 0.03;
+
+/** Whether a derived fraction prints as the stated one, rounded or truncated to the stated precision. */
+function samePercent(stated: number, derived: number): boolean {
+  const points = Math.round(stated * 100 * 1e4) / 1e4;
+  const decimals = String(points).split(".")[1]?.length ?? 0;
+  return Math.abs(derived * 100 - points) < 10 ** -decimals;
+}
+
+function differs(stated: number, derived: number): boolean {
+  if (Math.abs(stated - derived) < 0.01) return false;
+  return Math.abs(stated - derived) > VOLUME_TOLERANCE * Math.max(Math.abs(stated), Math.abs(derived));
+}
+
+/**
+ * Derives each row of one of the study's volume tables from the cost model (Fargate: `fleet`, by
+ * default the study's 2 tasks always on, scaling out only for the payment work) and flags every
+ * figure that does not follow: a Lambda cost its prices do not give, an ECS cost the model does
+ * not give, a savings percentage its own two columns do not give.
+ */
+export function deriveStudyVolumeTable(
+  table: StudyVolumeTable,
+  fleet: Omit<CostInput, "ordersPerMonth"> = {},
+): DerivedVolumeRow[] {
+  const usd = (n: number) => `$${roundUsd(n).toFixed(2)}`;
+  const pct = (n: number) => `${(n * 100).toFixed(1)}%`;
+  return table.rows.map((row) => {
+    const lambda = lambdaMonthlyCost({ ...table.lambdaInput, ordersPerMonth: row.ordersPerMonth }).totalUsd;
+    const fargate = fargateMonthlyCost({ ...fleet, ordersPerMonth: row.ordersPerMonth }).totalUsd;
+    const savingsFromItsColumns = row.ecsUsd > 0 ? 1 - row.lambdaUsd / row.ecsUsd : Number.NaN;
+    const disagreements: string[] = [];
+    if (differs(row.lambdaUsd, roundUsd(lambda)))
+      disagreements.push(`Lambda: its prices give ${usd(lambda)}, not ${usd(row.lambdaUsd)}`);
+    if (differs(row.ecsUsd, fargate))
+      disagreements.push(`ECS: the model gives ${usd(fargate)}, not ${row.ecsText ?? usd(row.ecsUsd)}`);
+    if (!samePercent(row.savings, savingsFromItsColumns))
+      disagreements.push(`savings: its own columns give ${pct(savingsFromItsColumns)}, not ${pct(row.savings)}`);
+    return {
+      study: row,
+      savingsFromItsColumns,
+      model: { lambdaUsd: lambda, fargateUsd: fargate, savings: fargate > 0 ? 1 - lambda / fargate : Number.NaN },
+      disagreements,
+    };
+  });
+}
