@@ -144,6 +144,7 @@ function drawMarkers(u: uPlot, view: ChartView, labels: boolean) {
   let lastLabelRight = Number.NEGATIVE_INFINITY;
   ctx.save();
   ctx.font = font(THEME.fontPx);
+  ctx.textAlign = "left"; // uPlot leaves the context as its last axis set it
   ctx.textBaseline = "top";
   ctx.lineWidth = r;
   for (const marker of view.markers) {
