@@ -314,7 +314,7 @@ describe("Lambda figures from the local runtime's control endpoint", () => {
       reservedConcurrency: 5,
       idleTimeoutSeconds: 300,
       concurrentExecutions: 3,
-      environments: { idle: 2, busy: 3 },
+      environments: { idle: 2, busy: 3, starting: 0 },
       invocations: 10,
       coldStarts: 5,
       warmStarts: 5,

@@ -27,8 +27,11 @@ export interface LambdaLive {
   reservedConcurrency?: number;
   idleTimeoutSeconds?: number;
   concurrentExecutions: number;
-  /** Execution environments (local only: AWS does not say). */
-  environments?: { idle: number; busy: number };
+  /**
+   * Execution environments (local only: AWS does not say). `busy` counts the starting ones too;
+   * `starting` says how many of them are still in their init phase.
+   */
+  environments?: { idle: number; busy: number; starting?: number };
   /** Since the local runtime started, or over the last 5 minutes on AWS. */
   invocations: number;
   coldStarts?: number;

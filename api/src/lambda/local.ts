@@ -25,7 +25,7 @@ interface ControlState {
     idleTimeoutSeconds: number;
   };
   concurrentExecutions: number;
-  environments: { idle: number; busy: number };
+  environments: { idle: number; busy: number; list?: Array<{ state: string }> };
   totals: { invocations: number; cold: number; warm: number; errors: number; throttles: number };
   async: { pending: number };
 }
@@ -59,7 +59,13 @@ export class LocalLambdaInsights implements LambdaInsights {
       reservedConcurrency: s.function.reservedConcurrency,
       idleTimeoutSeconds: s.function.idleTimeoutSeconds,
       concurrentExecutions: s.concurrentExecutions,
-      environments: { idle: s.environments.idle, busy: s.environments.busy },
+      environments: {
+        idle: s.environments.idle,
+        busy: s.environments.busy,
+        ...(s.environments.list && {
+          starting: s.environments.list.filter((e) => e.state === "initializing").length,
+        }),
+      },
       invocations: s.totals.invocations,
       coldStarts: s.totals.cold,
       warmStarts: s.totals.warm,

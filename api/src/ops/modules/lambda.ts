@@ -117,6 +117,15 @@ function usd(value: number): number {
   return roundUsd(value, 6);
 }
 
+/**
+ * Orders published to the function, from the order store: waiting (queued, or failed and waiting
+ * for a retry: a throttled event is retried, not lost), being paid, and dead (the only lost ones).
+ */
+async function lambdaOrders(store: OrderStore) {
+  const c = await store.countByStatus("lambda");
+  return { waiting: c.queued + c.failed, processing: c.processing, paid: c.paid, dead: c.dead };
+}
+
 /** `/ops/lambda`, `/ops/processing` and `/ops/cost`: the function's figures, where orders go, what each platform costs. */
 export function lambdaModule(options: LambdaModuleOptions): OpsModule {
   const { insights, processing, deployment } = options;
@@ -219,22 +228,24 @@ export function lambdaModule(options: LambdaModuleOptions): OpsModule {
       if (insights) {
         ctx.state.register("lambda", async () => {
           const now = Date.now();
-          const [live, recent] = await Promise.all([
+          const [live, recent, orders] = await Promise.all([
             insights.live(),
             insights.summary({ sinceMs: now - STATE_WINDOW_MS, untilMs: now, binSeconds: 60 }),
+            lambdaOrders(ctx.store),
           ]);
           const { bins: _bins, ...lastFifteenMinutes } = recent;
-          return { ...live, lastFifteenMinutes };
+          return { ...live, lastFifteenMinutes, orders };
         });
       }
 
       router.get("/lambda", async (req, res) => {
         const source = requireInsights();
         const window = summaryWindow(req.query as Record<string, unknown>);
-        const [live, summary, recentReports] = await Promise.all([
+        const [live, summary, recentReports, orders] = await Promise.all([
           source.live(),
           source.summary(window),
           window.reports > 0 ? source.recentReports(window.reports) : Promise.resolve([]),
+          lambdaOrders(ctx.store),
         ]);
         res.json({
           source: source.source,
@@ -243,6 +254,7 @@ export function lambdaModule(options: LambdaModuleOptions): OpsModule {
           live,
           summary,
           recentReports,
+          orders,
         });
       });
 
@@ -339,9 +351,11 @@ export function lambdaModule(options: LambdaModuleOptions): OpsModule {
         }
       | { error: string }
       | undefined;
+    let lambdaErrors: number | undefined;
     if (insights) {
       try {
         const s = await insights.summary({ sinceMs, untilMs });
+        lambdaErrors = s.errors;
         const cost = lambdaCost({ invocations: s.invocations, gbSeconds: s.billedGbSeconds, freeTier: false });
         lambda = {
           invocations: s.invocations,
@@ -356,11 +370,20 @@ export function lambdaModule(options: LambdaModuleOptions): OpsModule {
       }
     }
 
-    // A burst's accepted orders, priced on each platform as if all had gone there.
+    // A burst's accepted orders: all of them priced on Lambda; the fleet's cost per order only over
+    // the orders the workers paid (the window's successful invocations were Lambda's), none when
+    // Lambda paid them all: an idle fleet's cost is not a price per order.
     const orders = burst ? Math.max(0, burst.requests - burst.failures) : undefined;
+    const paidByLambda =
+      orders !== undefined && lambda && !("error" in lambda)
+        ? Math.min(orders, Math.max(0, lambda.invocations - (lambdaErrors ?? 0)))
+        : 0;
+    const paidByWorkers = orders !== undefined ? orders - paidByLambda : 0;
     const perOrder = orders
       ? {
           orders,
+          paidByWorkers,
+          paidByLambda,
           onLambdaUsd: usd(
             lambdaCost({
               invocations: orders,
@@ -369,7 +392,7 @@ export function lambdaModule(options: LambdaModuleOptions): OpsModule {
               freeTier: false,
             }).totalUsd,
           ),
-          fargateObservedPerOrderUsd: usd(fargate.totalUsd / orders),
+          fargateObservedPerOrderUsd: paidByWorkers > 0 ? usd(fargate.totalUsd / paidByWorkers) : null,
         }
       : undefined;
 

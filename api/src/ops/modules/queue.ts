@@ -50,22 +50,32 @@ export function queueModule(options: QueueModuleOptions): OpsModule {
     name: "queue",
     routes(router, ctx) {
       ctx.state.register("queue", async () => {
-        const [depth, dlq, byStatus, oldestAgeSeconds, outbox] = await Promise.all([
+        const [depth, dlq, byStatus, lambdaStatus, oldestAgeSeconds, outbox] = await Promise.all([
           queue.depth(),
           queue.depth(queue.dlqUrl),
           store.countByStatus(),
+          store.countByStatus("lambda"),
           store.oldestWaitingAgeSeconds(),
           store.outboxStats(),
         ]);
+        const waiting = (c: typeof byStatus) => c.queued + c.failed;
         return {
           // As SQS reports them (approximate; the emulator refreshes them on receive).
           visible: depth.visible,
           inFlight: depth.inFlight,
           delayed: depth.delayed,
           dlq: dlq.visible + dlq.inFlight,
-          // Exact, from the order store.
+          // Exact, from the order store, every platform the orders were routed to.
           oldestAgeSeconds,
-          backlog: byStatus.queued + byStatus.failed,
+          backlog: waiting(byStatus),
+          // The same backlog split by where the orders were published (workers includes unpublished ones).
+          byPlatform: {
+            workers: {
+              waiting: waiting(byStatus) - waiting(lambdaStatus),
+              processing: byStatus.processing - lambdaStatus.processing,
+            },
+            lambda: { waiting: waiting(lambdaStatus), processing: lambdaStatus.processing },
+          },
           orders: byStatus,
           outboxPending: outbox.pending,
         };
