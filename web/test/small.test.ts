@@ -23,7 +23,9 @@ describe("Grafana links and thresholds", () => {
 describe("confirmations on big fleet changes", () => {
   it("asks before 0 tasks, ten more at once, or a fleet tripled", () => {
     expect(desiredCountJump(4, 0).big).toBe(true);
-    expect(desiredCountJump(1, 4).big).toBe(false);
+    // Issue #14: 1 → 4 is more than ×3, and the docs call ×3 a big jump: one rule asks.
+    expect(desiredCountJump(1, 4).big).toBe(true);
+    expect(desiredCountJump(1, 2).big).toBe(false);
     expect(desiredCountJump(4, 40).big).toBe(true);
     expect(desiredCountJump(2, 8).big).toBe(true);
     expect(desiredCountJump(10, 12).big).toBe(false);

@@ -3,6 +3,8 @@
  * rules (what counts as the accept rate, when a burst "ended", who scaled) are
  * unit-tested apart from any stream.
  */
+
+import { num, seconds } from "./format";
 import {
   type BurstStats,
   type BurstSummary,
@@ -160,4 +162,74 @@ export function mergeMarkers(existing: Marker[], incoming: Marker[], oldestMs: n
   const kept = [...byId.values()].filter((m) => m.at >= oldestMs);
   if (!changed && kept.length === existing.length) return existing;
   return kept.sort((a, b) => a.at - b.at);
+}
+
+/** Rates within this of each other (orders/s) read as "keeping pace": per-second counts are noisy. */
+export const RATE_NOISE_PER_SECOND = 0.5;
+
+/** How long the waiting orders take to clear, from the same two rates the tiles show. */
+export type DrainEstimate =
+  | { kind: "unknown" }
+  /** Nothing waiting, and arrivals do not outrun processing. */
+  | { kind: "empty" }
+  /** Arrivals outrun processing: no finite time; the queue grows by `netPerSecond`. */
+  | { kind: "growing"; netPerSecond: number }
+  /** Waiting orders clear in `seconds` at the net rate `netPerSecond` (processing − arrivals). */
+  | { kind: "draining"; seconds: number; netPerSecond: number }
+  /** Orders wait, processing keeps pace with arrivals: the backlog neither grows nor shrinks. */
+  | { kind: "steady" }
+  /** Orders wait and nothing is paid. */
+  | { kind: "stalled" };
+
+/**
+ * One rule for the Overview's drain ETA and the capacity planner's: orders waiting on every
+ * platform, arrivals and processing per second. `noise` (orders/s) is the measured rates' jitter;
+ * the planner's modelled rates are exact (0).
+ */
+export function drainEstimate(input: {
+  waiting: number | undefined;
+  arrivalPerSecond: number;
+  processingPerSecond: number;
+  noise?: number;
+}): DrainEstimate {
+  const { waiting, arrivalPerSecond: arrival, processingPerSecond: processing } = input;
+  const noise = input.noise ?? RATE_NOISE_PER_SECOND;
+  if (waiting === undefined || !Number.isFinite(waiting) || !Number.isFinite(arrival) || !Number.isFinite(processing)) {
+    return { kind: "unknown" };
+  }
+  const net = processing - arrival;
+  if (-net > noise) return { kind: "growing", netPerSecond: -net };
+  if (waiting <= 0) return { kind: "empty" };
+  if (net > noise || (noise === 0 && net > 0)) return { kind: "draining", seconds: waiting / net, netPerSecond: net };
+  return processing > 0 ? { kind: "steady" } : { kind: "stalled" };
+}
+
+/** The estimate in words, as a tile shows it: value, hint and severity. */
+export function drainText(estimate: DrainEstimate): {
+  value: string;
+  hint: string;
+  severity: "ok" | "warning" | "critical";
+} {
+  switch (estimate.kind) {
+    case "unknown":
+      return { value: "—", hint: "rates not measured yet", severity: "ok" };
+    case "empty":
+      return { value: "0 s", hint: "nothing waiting", severity: "ok" };
+    case "growing":
+      return {
+        value: `growing +${num(estimate.netPerSecond)}/s`,
+        hint: "arrivals outrun processing: no drain time",
+        severity: "warning",
+      };
+    case "draining":
+      return {
+        value: seconds(estimate.seconds),
+        hint: `shrinking ${num(estimate.netPerSecond)}/s net`,
+        severity: "ok",
+      };
+    case "steady":
+      return { value: "not shrinking", hint: "paid as fast as they arrive", severity: "warning" };
+    case "stalled":
+      return { value: "never", hint: "orders wait and none is paid", severity: "critical" };
+  }
 }

@@ -68,20 +68,35 @@ export function percent(ratio: number | null | undefined, digits = 3): string {
   return known(ratio) ? `${num(ratio * 100, digits)}%` : UNKNOWN;
 }
 
-/** US dollars with cents, or more digits for sub-cent amounts: 0.00256 → "$0.00256", 18.33 → "$18.33". */
+/**
+ * US dollars, one precision rule across the console: cents from a dollar up ("$18.33"), three
+ * significant digits below it ("$0.0142", "$0.00917", "$0.50"), so two amounts side by side are
+ * never shown at different precisions.
+ */
 export function usd(value: number | null | undefined): string {
   if (!known(value)) return UNKNOWN;
   if (value === 0) return "$0";
   const abs = Math.abs(value);
-  if (abs >= 0.01) {
-    return new Intl.NumberFormat("en-US", {
-      style: "currency",
-      currency: "USD",
-      minimumFractionDigits: 2,
-      maximumFractionDigits: 2,
-    }).format(value);
-  }
-  return `${value < 0 ? "−" : ""}$${num(abs, 3)}`;
+  const decimals = abs >= 1 ? 2 : Math.min(8, Math.max(2, 2 - Math.floor(Math.log10(abs))));
+  const digits = new Intl.NumberFormat("en-US", {
+    minimumFractionDigits: 2,
+    maximumFractionDigits: decimals,
+  }).format(abs);
+  return `${value < 0 ? "−" : ""}$${digits}`;
+}
+
+/**
+ * Which of two monthly bills is lower and by how much, in words: "Lambda, $79.67 less". Equal when
+ * the two read the same at the console's precision.
+ */
+export function cheaper(
+  lambdaUsd: number,
+  fargateUsd: number,
+): { winner: "Lambda" | "Fargate" | "equal"; text: string } {
+  if (!known(lambdaUsd) || !known(fargateUsd)) return { winner: "equal", text: UNKNOWN };
+  if (usd(lambdaUsd) === usd(fargateUsd)) return { winner: "equal", text: "equal" };
+  const winner = lambdaUsd < fargateUsd ? "Lambda" : "Fargate";
+  return { winner, text: `${winner}, ${usd(Math.abs(fargateUsd - lambdaUsd))} less` };
 }
 
 /** A ratio between two figures: 30.36 → "30.4×". */

@@ -57,6 +57,16 @@ export interface QueueSection {
   /** Orders in the store by status: the exact counts the rates are derived from. */
   orders?: Partial<Record<"queued" | "processing" | "paid" | "failed" | "dead", number>>;
   outboxPending?: number;
+  /** The backlog split by where the orders were published (workers includes unpublished ones). */
+  byPlatform?: Record<"workers" | "lambda", { waiting: number; processing: number }>;
+}
+
+/** Orders published to the Lambda function, from the store: dead ones are the only lost ones. */
+export interface LambdaOrders {
+  waiting: number;
+  processing: number;
+  paid: number;
+  dead: number;
 }
 
 /** The `bursts` section. */
@@ -91,7 +101,7 @@ interface FaultsSection {
 }
 
 /** The `lambda` section: the function now, and its last 15 minutes. */
-type LambdaSection = LambdaLive & { lastFifteenMinutes: Omit<LambdaSummary, "bins"> };
+type LambdaSection = LambdaLive & { lastFifteenMinutes: Omit<LambdaSummary, "bins">; orders?: LambdaOrders };
 
 /** GET /ops/lambda. */
 export interface LambdaView {
@@ -101,6 +111,7 @@ export interface LambdaView {
   live: LambdaLive;
   summary: LambdaSummary;
   recentReports: LambdaReportView[];
+  orders?: LambdaOrders;
 }
 
 export const PROCESSING_TARGETS = ["workers", "lambda", "both"] as const;
@@ -144,7 +155,14 @@ export interface ObservedCostView {
     totalUsd: number;
   };
   lambda?: { invocations: number; coldStarts: number; billedGbSeconds: number; totalUsd: number } | { error: string };
-  burstOrders?: { orders: number; onLambdaUsd: number; fargateObservedPerOrderUsd: number };
+  burstOrders?: {
+    orders: number;
+    /** Null when the workers paid none of the burst's orders. */
+    fargateObservedPerOrderUsd: number | null;
+    onLambdaUsd: number;
+    paidByWorkers?: number;
+    paidByLambda?: number;
+  };
 }
 
 /** One DLQ message (GET /ops/dlq). */

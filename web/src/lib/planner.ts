@@ -2,6 +2,7 @@
  * The capacity planner's arithmetic. A task pays min(slots, concurrency) ÷ duration orders/s:
  * concurrency above the slots adds messages in flight, not throughput; only more tasks scale.
  */
+import { type DrainEstimate, drainEstimate } from "./derive";
 
 export interface PlannerInput {
   /** Orders arriving per second. */
@@ -33,6 +34,8 @@ interface PlannerResult {
   inFlightAtFullLoad: number;
   /** Seconds to clear the backlog while arrivals continue; Infinity when the fleet cannot keep up. */
   drainSecondsWhileArriving: number;
+  /** The same, as the Overview's drain ETA states it (growing, draining, empty…): one rule for both. */
+  drainWhileArriving: DrainEstimate;
   /** Seconds to clear the backlog once arrivals stop; Infinity with no capacity. */
   drainSecondsAfterArrivalsStop: number;
   /** Tasks that keep up with the arrivals (queue stops growing). */
@@ -55,9 +58,20 @@ export function plan(input: PlannerInput): PlannerResult {
   const perTaskPerSecond = paying / durationSeconds;
   const processingPerSecond = Math.max(0, input.tasks) * perTaskPerSecond;
   const queueGrowthPerSecond = input.arrivalPerSecond - processingPerSecond;
-  const net = processingPerSecond - input.arrivalPerSecond;
   const backlog = Math.max(0, input.backlog);
-  const drainSecondsWhileArriving = backlog === 0 ? 0 : net > 0 ? backlog / net : Number.POSITIVE_INFINITY;
+  // The model's rates are exact: no noise band.
+  const drainWhileArriving = drainEstimate({
+    waiting: backlog,
+    arrivalPerSecond: input.arrivalPerSecond,
+    processingPerSecond,
+    noise: 0,
+  });
+  const drainSecondsWhileArriving =
+    drainWhileArriving.kind === "draining"
+      ? drainWhileArriving.seconds
+      : drainWhileArriving.kind === "empty"
+        ? 0
+        : Infinity;
   const drainSecondsAfterArrivalsStop =
     backlog === 0 ? 0 : processingPerSecond > 0 ? backlog / processingPerSecond : Number.POSITIVE_INFINITY;
   // FIFO: the order at the head waits for the backlog ahead of it to be paid, backlog ÷ rate;
@@ -73,6 +87,7 @@ export function plan(input: PlannerInput): PlannerResult {
     waitingForSlotPerTask: Math.max(0, input.concurrency - input.slotsPerTask),
     inFlightAtFullLoad: Math.max(0, input.tasks) * Math.max(0, input.concurrency),
     drainSecondsWhileArriving,
+    drainWhileArriving,
     drainSecondsAfterArrivalsStop,
     tasksToKeepUp,
     tasksForTargetAge,

@@ -3,7 +3,7 @@
 import { useEffect, useState } from "react";
 import { describeError, ops } from "../../client/ops-client";
 import { useOps } from "../../client/use-ops";
-import { count, dateTime, num, percent, seconds, usd } from "../../lib/format";
+import { cheaper, count, dateTime, num, seconds, usd } from "../../lib/format";
 import type { BurstSummary, CostView, ObservedCostView } from "../../lib/ops";
 import { Empty, ErrorBox, Loading, PageHead, Resource, Table, Tile } from "../ui";
 
@@ -143,12 +143,17 @@ function ObservedCost() {
                     <Tile
                       label="Per order on Fargate"
                       value={usd(o.burstOrders.fargateObservedPerOrderUsd)}
-                      hint={`${count(o.burstOrders.orders)} orders accepted`}
+                      hint={
+                        o.burstOrders.fargateObservedPerOrderUsd === null
+                          ? "the workers paid none: Lambda did"
+                          : `over ${count(o.burstOrders.paidByWorkers ?? o.burstOrders.orders)} orders the workers paid`
+                      }
+                      testId="observed-fargate-per-order"
                     />
                     <Tile
-                      label="Same orders on Lambda"
+                      label="All on Lambda"
                       value={usd(o.burstOrders.onLambdaUsd)}
-                      hint="no free tier: the burst's marginal cost"
+                      hint={`${count(o.burstOrders.orders)} orders, no free tier`}
                     />
                   </>
                 )}
@@ -244,8 +249,9 @@ export function Cost() {
                 />
                 <Tile
                   label="Cheaper"
-                  value={m.cheaper === "equal" ? "equal" : m.cheaper === "lambda" ? "Lambda" : "Fargate"}
-                  hint={`at ${count(m.input.ordersPerMonth)} orders/month`}
+                  value={cheaper(m.lambda.totalUsd, m.fargate.totalUsd).winner}
+                  hint={`${cheaper(m.lambda.totalUsd, m.fargate.totalUsd).text} at ${count(m.input.ordersPerMonth)}/month`}
+                  testId="cost-cheaper"
                 />
                 <Tile
                   label="Break-even"
@@ -274,7 +280,7 @@ export function Cost() {
               { label: "Orders/month", num: true },
               { label: "Lambda (model)", num: true },
               { label: "Fargate (model)", num: true },
-              { label: "Lambda saves", num: true },
+              { label: "Cheaper, by", num: true },
               { label: "Study: Lambda", num: true },
               { label: "Study: ECS", num: true },
             ]}
@@ -282,13 +288,13 @@ export function Cost() {
           >
             {model.table.map((row, i) => {
               const study = STUDY_TABLE[i];
-              const saves = row.fargate.totalUsd > 0 ? 1 - row.lambda.totalUsd / row.fargate.totalUsd : Number.NaN;
+              const best = cheaper(row.lambda.totalUsd, row.fargate.totalUsd);
               return (
-                <tr key={row.input.ordersPerMonth}>
+                <tr key={row.input.ordersPerMonth} data-testid="cost-row">
                   <td className="num">{count(row.input.ordersPerMonth)}</td>
                   <td className="num">{usd(row.lambda.totalUsd)}</td>
                   <td className="num">{usd(row.fargate.totalUsd)}</td>
-                  <td className={`num ${saves >= 0 ? "better" : "worse"}`}>{percent(saves)}</td>
+                  <td className="num">{best.text}</td>
                   <td className="num faint">{study ? usd(study.lambdaUsd) : "—"}</td>
                   <td className="num faint">{study ? usd(study.ecsUsd) : "—"}</td>
                 </tr>

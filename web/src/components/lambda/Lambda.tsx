@@ -10,6 +10,7 @@ import { type LambdaView, PROCESSING_TARGETS, type ProcessingTarget, pick, secti
 import { STUDY_LAMBDA } from "../../lib/study";
 import { useConsole } from "../Shell";
 import { ConfirmDialog, Empty, Loading, PageHead, ReadOnlyNote, Resource, Table, Tile, useAction } from "../ui";
+import { coldStartNote, concurrentNow, durationPair, lambdaBacklogNote, timeTicks } from "./figures";
 
 const TARGET_TEXT: Record<ProcessingTarget, string> = {
   workers: "Workers (ECS tasks polling SQS)",
@@ -79,9 +80,9 @@ function RoutingSwitch() {
   );
 }
 
-function InitHistogram({ values }: { values: number[] }) {
+function InitHistogram({ values, note }: { values: number[]; note: string }) {
   const bins = histogram(values, 12);
-  if (bins.length === 0) return <Empty>No cold starts among the recent REPORT lines.</Empty>;
+  if (bins.length === 0) return <Empty>{note}</Empty>;
   const max = Math.max(...bins.map((b) => b.count));
   const w = 600;
   const h = 140;
@@ -115,8 +116,8 @@ function InitHistogram({ values }: { values: number[] }) {
           );
         })}
       </svg>
-      <figcaption className="faint small">
-        init duration, ms (bin start) — the study saw {STUDY_LAMBDA.initMsAverage} ms on average
+      <figcaption className="faint small" data-testid="init-note">
+        init duration, ms (bin start) — the study saw {STUDY_LAMBDA.initMsAverage} ms on average. {note}
       </figcaption>
     </figure>
   );
@@ -130,6 +131,10 @@ function ColdWarmBars({ bins }: { bins: LambdaView["summary"]["bins"] }) {
   const barW = w / Math.max(1, bins.length);
   const cold = bins.reduce((n, b) => n + b.coldStarts, 0);
   const warm = bins.reduce((n, b) => n + b.invocations - b.coldStarts, 0);
+  const ticks = timeTicks(
+    bins.map((b) => b.startMs),
+    6,
+  );
   return (
     <figure style={{ margin: 0 }}>
       <svg
@@ -155,6 +160,17 @@ function ColdWarmBars({ bins }: { bins: LambdaView["summary"]["bins"] }) {
           );
         })}
       </svg>
+      {/* The time axis in HTML: the bars stretch with the width, the labels must not. */}
+      <div className="faint small mono" data-testid="cold-warm-axis" style={{ position: "relative", height: 18 }}>
+        {ticks.map((t) => (
+          <span
+            key={t.fraction}
+            style={{ position: "absolute", left: `${t.fraction * 100}%`, top: 2, whiteSpace: "nowrap" }}
+          >
+            {t.label}
+          </span>
+        ))}
+      </div>
       <figcaption className="chart-legend">
         <span>
           <span className="swatch" style={{ background: "#4da3ff" }} /> cold ({count(cold)})
@@ -171,46 +187,73 @@ function ColdWarmBars({ bins }: { bins: LambdaView["summary"]["bins"] }) {
 function LambdaFigures({ data }: { data: LambdaView }) {
   const s = data.summary;
   const cold = data.recentReports.filter((r) => r.start === "cold" && r.initDurationMs !== undefined);
+  const init = durationPair(s.initDurationMs);
+  const duration = durationPair(s.durationMs);
+  const concurrent = concurrentNow(data.live);
+  const orders = data.orders;
+  const note = coldStartNote({
+    coldStarts: s.coldStarts,
+    recentCold: cold.length,
+    recentShown: data.recentReports.length,
+  });
   return (
     <>
       <div className="tiles">
+        <Tile
+          label="Waiting for Lambda"
+          value={orders ? count(orders.waiting) : "—"}
+          hint={
+            orders
+              ? `orders routed to it, not yet paid${
+                  data.live.pendingEvents !== undefined ? ` · ${count(data.live.pendingEvents)} events queued` : ""
+                }`
+              : "not reported by this API"
+          }
+          testId="lambda-waiting"
+        />
         <Tile label="Invocations" value={count(s.invocations)} hint="last hour" testId="lambda-invocations" />
-        <Tile label="Cold starts" value={count(s.coldStarts)} hint={`${percent(s.coldStartShare)} of invocations`} />
+        <Tile
+          label="Cold starts"
+          value={count(s.coldStarts)}
+          hint={s.invocations > 0 ? `${percent(s.coldStartShare)} of invocations` : "no invocation"}
+          testId="lambda-cold"
+        />
         <Tile label="Warm starts" value={count(s.warmStarts)} hint="reused an environment" />
         <Tile
-          label="Init p50 / p99"
-          value={`${ms(s.initDurationMs.p50)} / ${ms(s.initDurationMs.p99)}`}
-          hint={`study: ~${STUDY_LAMBDA.initMsAverage} ms`}
+          label="Init p50"
+          value={init.p50}
+          hint={`p99 ${init.p99} · study ~${STUDY_LAMBDA.initMsAverage} ms`}
+          testId="lambda-init"
         />
-        <Tile
-          label="Duration p50 / p99"
-          value={`${ms(s.durationMs.p50)} / ${ms(s.durationMs.p99)}`}
-          hint="handler, incl. the payment"
-        />
+        <Tile label="Duration p50" value={duration.p50} hint={`p99 ${duration.p99} · incl. the payment`} />
         <Tile
           label="Errors / throttles"
           value={`${count(s.errors)} / ${count(s.throttles)}`}
-          severity={s.errors + s.throttles > 0 ? "warning" : "ok"}
-        />
-        <Tile
-          label="Concurrent now"
-          value={count(data.live.concurrentExecutions)}
           hint={
-            data.live.environments
-              ? `${data.live.environments.busy} busy, ${data.live.environments.idle} idle envs`
-              : data.live.period
+            (orders?.dead ?? 0) > 0
+              ? `${count(orders?.dead)} orders dead`
+              : s.throttles > 0
+                ? "retried, none lost"
+                : "none lost"
           }
+          severity={(orders?.dead ?? 0) > 0 ? "critical" : s.errors > 0 ? "warning" : "ok"}
+          testId="lambda-errors"
         />
+        <Tile label="Concurrent now" value={concurrent.value} hint={concurrent.hint} testId="lambda-concurrent" />
         <Tile
           label="Billed"
           value={`${num(s.billedGbSeconds)} GB-s`}
-          hint={`max memory ${num(s.maxMemoryUsedMb)} MB`}
+          hint={s.invocations > 0 ? `max memory ${num(s.maxMemoryUsedMb)} MB` : "no invocation"}
         />
       </div>
+      <p className="muted small" data-testid="lambda-loss-note">
+        {lambdaBacklogNote({ throttles: s.throttles, errors: s.errors, dead: orders?.dead ?? 0 })}
+        {orders && orders.waiting > 0 && ` ${count(orders.waiting)} orders wait for the function.`}
+      </p>
       <div className="grid two">
         <section className="panel" aria-labelledby="init-title">
           <h2 id="init-title">Init duration (cold starts)</h2>
-          <InitHistogram values={cold.map((r) => r.initDurationMs ?? 0)} />
+          <InitHistogram values={cold.map((r) => r.initDurationMs ?? 0)} note={note} />
         </section>
         <section className="panel" aria-labelledby="share-title">
           <h2 id="share-title">Cold vs warm over time</h2>

@@ -3,6 +3,7 @@
 import Link from "next/link";
 import { useLive, useLiveStore } from "../../client/live";
 import type { PanelSpec } from "../../lib/chart";
+import { drainEstimate, drainText, RATE_NOISE_PER_SECOND } from "../../lib/derive";
 import { ago, clock, count, ms, num, perSecond, seconds } from "../../lib/format";
 import { QUEUE_AGE_THRESHOLDS, queueAgeSeverity } from "../../lib/grafana";
 import { type AlertView, type BurstStats, type OpsSnapshot, pick, section } from "../../lib/ops";
@@ -114,11 +115,12 @@ function OverviewTiles({
 }) {
   const queue = section(state, "queue");
   const fleet = pick(state, "fleet");
-  const autoscaling = pick(state, "autoscaling");
   const latency = pick(state, "latency");
   const ageSeverity = queueAgeSeverity(queue.ok ? queue.value.oldestAgeSeconds : undefined);
-  const drain =
-    autoscaling && "drainEtaSeconds" in autoscaling.signals ? autoscaling.signals.drainEtaSeconds : undefined;
+  // Every platform's waiting orders (the store's exact count), against the same rates as the tiles.
+  const waiting = queue.ok ? (queue.value.backlog ?? queue.value.visible) : undefined;
+  const forLambda = queue.ok ? queue.value.byPlatform?.lambda.waiting : undefined;
+  const drain = drainText(drainEstimate({ waiting, arrivalPerSecond: acceptRate, processingPerSecond: processRate }));
   const growing = acceptRate - processRate;
   return (
     <div className="tiles" data-live-ready={state ? "true" : undefined}>
@@ -134,21 +136,23 @@ function OverviewTiles({
         label="Paid"
         value={perSecond(processRate)}
         hint={
-          Number.isFinite(growing) && Math.abs(growing) >= 0.5
+          Number.isFinite(growing) && Math.abs(growing) > RATE_NOISE_PER_SECOND
             ? growing > 0
               ? `queue growing ${num(growing, 2)}/s`
               : `queue shrinking ${num(-growing, 2)}/s`
             : "orders/s, 5 s mean"
         }
         color={COLORS.process}
-        severity={Number.isFinite(growing) && growing > 1 ? "warning" : "ok"}
+        severity={Number.isFinite(growing) && growing > RATE_NOISE_PER_SECOND ? "warning" : "ok"}
       />
       <Tile
-        testId="tile-visible"
-        label="Queue visible"
-        value={queue.ok ? count(queue.value.visible) : "—"}
+        testId="tile-waiting"
+        label="Waiting"
+        value={count(waiting)}
         hint={
-          queue.ok && queue.value.backlog !== undefined ? `backlog ${count(queue.value.backlog)} orders` : "messages"
+          queue.ok
+            ? `orders; SQS visible ${count(queue.value.visible)}${forLambda ? ` · ${count(forLambda)} for Lambda` : ""}`
+            : "orders"
         }
         color={COLORS.visible}
       />
@@ -213,13 +217,7 @@ function OverviewTiles({
         color={COLORS.running}
         severity={fleet && fleet.running < fleet.desiredCount && fleet.pending === 0 ? "warning" : "ok"}
       />
-      <Tile
-        testId="tile-drain"
-        label="Drain ETA"
-        value={drain === undefined ? "—" : drain === null ? "never" : seconds(drain)}
-        hint={drain === null ? "no task running" : "backlog at fleet capacity"}
-        severity={drain === null && queue.ok && (queue.value.backlog ?? queue.value.visible) > 0 ? "critical" : "ok"}
-      />
+      <Tile testId="tile-drain" label="Drain ETA" value={drain.value} hint={drain.hint} severity={drain.severity} />
     </div>
   );
 }
@@ -293,9 +291,9 @@ export function Overview() {
         <TimelineChart
           panels={OVERVIEW_PANELS}
           heightPx={560}
-          label={`Live timeline: accepted ${perSecond(acceptRate)}, paid ${perSecond(processRate)}, queue ${
-            queue.ok ? count(queue.value.visible) : "unknown"
-          } visible, oldest order ${queue.ok ? seconds(queue.value.oldestAgeSeconds) : "unknown"}, tasks ${
+          label={`Live timeline: accepted ${perSecond(acceptRate)}, paid ${perSecond(processRate)}, ${
+            queue.ok ? count(queue.value.backlog ?? queue.value.visible) : "unknown"
+          } orders waiting, oldest order ${queue.ok ? seconds(queue.value.oldestAgeSeconds) : "unknown"}, tasks ${
             fleet ? `${fleet.running} of ${fleet.desiredCount}` : "unknown"
           } running.`}
         />

@@ -1,6 +1,7 @@
 "use client";
 
 import { useState } from "react";
+import { drainText } from "../../lib/derive";
 import { count, num, perSecond, seconds } from "../../lib/format";
 import { lesson, type PlannerInput, plan } from "../../lib/planner";
 import { STUDY_LESSON, STUDY_PAYMENT, studyWorkersComparison } from "../../lib/study";
@@ -22,12 +23,10 @@ const FIELDS: Array<{ key: keyof PlannerInput; label: string; unit: string; step
   { key: "targetAgeSeconds", label: "Target max age", unit: "s", step: 1 },
 ];
 
+/** The live fleet's figures; an arrival rate not measured yet is 0 (an idle stack), not the study's. */
 function fromLive(live: LiveFigures): PlannerInput {
   return {
-    arrivalPerSecond:
-      live.arrivalPerSecond !== undefined
-        ? Math.round(live.arrivalPerSecond * 100) / 100
-        : STUDY_LESSON.flashSaleArrivalPerSecond,
+    arrivalPerSecond: live.arrivalPerSecond !== undefined ? Math.round(live.arrivalPerSecond * 100) / 100 : 0,
     slotsPerTask: STUDY_PAYMENT.slots,
     paymentDurationMs: STUDY_PAYMENT.durationMs,
     tasks: live.tasks,
@@ -37,37 +36,39 @@ function fromLive(live: LiveFigures): PlannerInput {
   };
 }
 
+const STUDY_FLASH_SALE: PlannerInput = {
+  arrivalPerSecond: STUDY_LESSON.flashSaleArrivalPerSecond,
+  slotsPerTask: STUDY_PAYMENT.slots,
+  paymentDurationMs: STUDY_PAYMENT.durationMs,
+  tasks: 1,
+  concurrency: 5,
+  backlog: 2759,
+  targetAgeSeconds: 60,
+};
+
+/** Fields that follow the live fleet until edited (the rest are the model's settings). */
+const LIVE_KEYS = new Set<keyof PlannerInput>(["arrivalPerSecond", "tasks", "concurrency", "backlog"]);
+
 /**
  * Given arrival rate, slots, payment duration and tasks: the processing rate,
  * how fast the queue grows, how long the backlog takes to drain, and how many
- * tasks a target age needs — with the study's lesson in words.
+ * tasks a target age needs — with the study's lesson in words. Live fields
+ * follow the fleet until the operator edits them.
  */
 export function CapacityPlanner({ live }: { live: LiveFigures }) {
-  const [input, setInput] = useState<PlannerInput>(() => fromLive(live));
+  const [overrides, setOverrides] = useState<Partial<PlannerInput>>({});
+  const input: PlannerInput = { ...fromLive(live), ...overrides };
   const r = plan(input);
   const valid = Object.values(input).every((v) => Number.isFinite(v) && v >= 0) && input.slotsPerTask >= 1;
   const growing = r.queueGrowthPerSecond > 0;
+  const drain = drainText(r.drainWhileArriving);
   return (
     <div className="stack">
       <div className="row">
-        <button type="button" className="small" onClick={() => setInput(fromLive(live))}>
+        <button type="button" className="small" onClick={() => setOverrides({})}>
           Use live figures
         </button>
-        <button
-          type="button"
-          className="small"
-          onClick={() =>
-            setInput({
-              arrivalPerSecond: STUDY_LESSON.flashSaleArrivalPerSecond,
-              slotsPerTask: STUDY_PAYMENT.slots,
-              paymentDurationMs: STUDY_PAYMENT.durationMs,
-              tasks: 1,
-              concurrency: 5,
-              backlog: 2759,
-              targetAgeSeconds: 60,
-            })
-          }
-        >
+        <button type="button" className="small" onClick={() => setOverrides(STUDY_FLASH_SALE)}>
           The study&apos;s flash sale
         </button>
         <span className="faint small">
@@ -79,6 +80,12 @@ export function CapacityPlanner({ live }: { live: LiveFigures }) {
           <label className="field" key={f.key}>
             <span>
               {f.label} <span className="faint">({f.unit})</span>
+              {LIVE_KEYS.has(f.key) && (
+                <span className="faint" data-testid={`planner-source-${f.key}`}>
+                  {" "}
+                  · {f.key in overrides ? "edited" : "live"}
+                </span>
+              )}
             </span>
             <input
               type="number"
@@ -87,7 +94,7 @@ export function CapacityPlanner({ live }: { live: LiveFigures }) {
               step={f.step}
               value={Number.isFinite(input[f.key]) ? input[f.key] : ""}
               onChange={(e) =>
-                setInput({ ...input, [f.key]: e.target.value === "" ? Number.NaN : Number(e.target.value) })
+                setOverrides({ ...overrides, [f.key]: e.target.value === "" ? Number.NaN : Number(e.target.value) })
               }
             />
           </label>
@@ -111,13 +118,13 @@ export function CapacityPlanner({ live }: { live: LiveFigures }) {
               </div>
               <div className="hint">{growing ? "arrivals outrun the fleet" : "the fleet keeps up"}</div>
             </div>
-            <div className={`tile ${Number.isFinite(r.drainSecondsWhileArriving) ? "" : "critical"}`}>
+            <div className={`tile ${drain.severity === "ok" ? "" : drain.severity}`}>
               <div className="label">Drain the backlog</div>
-              <div className="value">
-                {Number.isFinite(r.drainSecondsWhileArriving) ? seconds(r.drainSecondsWhileArriving) : "never"}
+              <div className="value" data-testid="planner-drain">
+                {drain.value}
               </div>
               <div className="hint">
-                while arrivals continue;{" "}
+                while arrivals continue ({drain.hint});{" "}
                 {Number.isFinite(r.drainSecondsAfterArrivalsStop) ? seconds(r.drainSecondsAfterArrivalsStop) : "never"}{" "}
                 once they stop
               </div>

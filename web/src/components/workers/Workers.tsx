@@ -4,7 +4,14 @@ import { useEffect, useState } from "react";
 import { useLive, useLiveStore } from "../../client/live";
 import { OpsError, ops } from "../../client/ops-client";
 import { useOps } from "../../client/use-ops";
-import { concurrencyJump, desiredCountJump } from "../../lib/controls";
+import {
+  concurrencyJump,
+  concurrencyProblem,
+  controlStatement,
+  desiredCountJump,
+  desiredCountProblem,
+  SCALE_CONFIRM_RULE,
+} from "../../lib/controls";
 import { ago, clock, count, num, seconds } from "../../lib/format";
 import { type AutoscalingView, type FleetView, pick, type ScalingActivity } from "../../lib/ops";
 import { NumberField } from "../fields";
@@ -88,8 +95,10 @@ function FleetControls({ fleet, autoscaling }: { fleet: FleetView; autoscaling: 
     }
   }, [fleet.desiredCount, fleet.concurrency, dirty]);
 
-  const countValid = Number.isInteger(desired) && desired >= 0 && desired <= fleet.maxTasks;
-  const concurrencyValid = Number.isInteger(concurrency) && concurrency >= 1 && concurrency <= fleet.maxConcurrency;
+  const countProblem = desiredCountProblem(desired, fleet.maxTasks);
+  const concurrencyIssue = concurrencyProblem(concurrency, fleet.maxConcurrency);
+  const countValid = countProblem === undefined;
+  const concurrencyValid = concurrencyIssue === undefined;
   const changed = desired !== fleet.desiredCount || concurrency !== fleet.concurrency;
 
   const send = () => {
@@ -100,10 +109,12 @@ function FleetControls({ fleet, autoscaling }: { fleet: FleetView; autoscaling: 
     return run(async () => {
       const after = await ops.put<FleetView>("/fleet", body);
       setDirty(false);
-      return `Asked for ${after.desiredCount} task(s) × concurrency ${after.concurrency}. ${
+      return `Asked for ${after.desiredCount} task${after.desiredCount === 1 ? "" : "s"} × concurrency ${after.concurrency}. ${
         body.desiredCount !== undefined && autoscaling?.enabled
-          ? "Dynamic scaling is suspended until you hand control back."
-          : ""
+          ? "You control the count now: dynamic scaling is suspended until you hand control back."
+          : autoscaling?.controlledBy === "autoscaler"
+            ? "The autoscaler still controls the count."
+            : ""
       }`;
     });
   };
@@ -144,7 +155,9 @@ function FleetControls({ fleet, autoscaling }: { fleet: FleetView; autoscaling: 
                 setDirty(true);
               }}
             />
-            <span className={countValid ? "help" : "problem"}>0–{fleet.maxTasks} (MAX_WORKER_TASKS)</span>
+            <span className={countValid ? "help" : "problem"} data-testid="desired-count-help">
+              {countProblem ?? `a whole number from 0 to ${fleet.maxTasks} (MAX_WORKER_TASKS)`}
+            </span>
           </div>
           <div className="field">
             <label htmlFor="concurrency">Concurrency per task</label>
@@ -160,7 +173,7 @@ function FleetControls({ fleet, autoscaling }: { fleet: FleetView; autoscaling: 
               }}
             />
             <span className={concurrencyValid ? "help" : "problem"}>
-              1–{fleet.maxConcurrency} messages in flight per task
+              {concurrencyIssue ?? `1–${fleet.maxConcurrency} messages in flight per task`}
             </span>
           </div>
           <div className="row">
@@ -178,6 +191,9 @@ function FleetControls({ fleet, autoscaling }: { fleet: FleetView; autoscaling: 
             )}
           </div>
         </div>
+        <p className="faint small" data-testid="scale-confirm-rule" style={{ marginBottom: 0 }}>
+          {SCALE_CONFIRM_RULE}
+        </p>
         <div style={{ marginTop: 10 }}>{notice}</div>
       </form>
       <ConfirmDialog
@@ -409,6 +425,15 @@ export function Workers() {
         dashboard="workers"
       />
       <ReadOnlyNote />
+      {fleet && (
+        <div
+          className={`banner ${autoscaling?.controlledBy === "autoscaler" ? "info" : "warning"} small`}
+          role="status"
+          data-testid="control-banner"
+        >
+          {controlStatement(autoscaling, fleet.desiredCount)}
+        </div>
+      )}
       {!state ? (
         <Loading label="Waiting for the first snapshot…" />
       ) : fleetError ? (
