@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { createAwsClients, ensureTopology, PostgresOrderStore, SqliteOrderStore, type Topology } from "@surge/core";
 import { type FauxqsServer, startFauxqs } from "fauxqs";
 import type {} from "vitest";
+import { startMoto } from "./moto.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -17,13 +18,24 @@ declare module "vitest" {
   }
 }
 
-export interface Emulator {
+/** The SNS/SQS implementations Surge's queue code is tested against (docs/testing.md#two-brokers). */
+export type BrokerName = "fauxqs" | "moto";
+export const BROKERS: readonly BrokerName[] = ["fauxqs", "moto"];
+
+/** A running SNS/SQS server on loopback, with SDK clients and a child process's environment for it. */
+export interface Broker {
+  name: BrokerName;
   url: string;
-  server: FauxqsServer;
   clients: ReturnType<typeof createAwsClients>;
-  /** Environment for a child process that should talk to this emulator. */
+  /** Environment for a child process that should talk to this broker. */
   env: Record<string, string>;
   stop(): Promise<void>;
+}
+
+/** fauxqs, in process: the default broker of the test suite and of `npm start`. */
+export interface Emulator extends Broker {
+  name: "fauxqs";
+  server: FauxqsServer;
 }
 
 /** The standard AWS SDK environment that points a child process at an emulator on `url`. */
@@ -42,11 +54,35 @@ export async function startEmulator(): Promise<Emulator> {
   const url = `http://127.0.0.1:${server.port}`;
   const credentials = { accessKeyId: "surge-test", secretAccessKey: "surge-test" };
   return {
+    name: "fauxqs",
     url,
     server,
     clients: createAwsClients({ endpoint: url, region: "us-east-1", credentials }),
     env: emulatorEnv(url, credentials),
     stop: () => server.stop(),
+  };
+}
+
+/**
+ * Starts the named broker: fauxqs in process, or `moto_server` (moto 5, a second independent
+ * implementation of the SNS/SQS wire protocols) on a random loopback port. moto keeps its state
+ * for the server's life: one server per test file, with unique names per test (`uniqueName`).
+ */
+export async function startBroker(name: BrokerName): Promise<Broker> {
+  if (name === "fauxqs") return startEmulator();
+  const moto = await startMoto();
+  const { endpoint, credentials, region } = moto.clientConfig;
+  const clients = createAwsClients(moto.clientConfig);
+  return {
+    name,
+    url: endpoint,
+    clients,
+    env: { ...emulatorEnv(endpoint, credentials), AWS_REGION: region },
+    stop: async () => {
+      clients.sqs.destroy();
+      clients.sns.destroy();
+      await moto.stop();
+    },
   };
 }
 
@@ -57,7 +93,7 @@ export function uniqueName(prefix = "t"): string {
 
 /** A fresh topic → queue (+ DLQ) for one test. */
 export async function createTestTopology(
-  emulator: Pick<Emulator, "clients">,
+  emulator: Pick<Broker, "clients">,
   options: { maxReceiveCount?: number; visibilityTimeoutSeconds?: number; lambdaQueue?: boolean } = {},
 ): Promise<Topology & { names: { topic: string; queue: string; dlq: string } }> {
   const base = uniqueName("orders");

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll } from "vitest";
-import { type Emulator, startEmulator } from "./harness.js";
+import { type Broker, type BrokerName, type Emulator, startBroker, startEmulator } from "./harness.js";
 
 type Cleanup = () => Promise<void> | void;
 
@@ -29,6 +29,28 @@ export function emulatorSuite(): { readonly emulator: Emulator; cleanups: Cleanu
     get emulator() {
       if (!emulator) throw new Error("the emulator starts in beforeAll: read it inside a hook or a test");
       return emulator;
+    },
+    cleanups,
+  };
+}
+
+/**
+ * One broker (fauxqs or moto) for the enclosing describe block, plus `cleanupAfterEach`: a suite
+ * that must hold on both runs under `describe.each(BROKERS)`. Read `suite.broker` inside hooks and tests.
+ */
+export function brokerSuite(name: BrokerName): { readonly broker: Broker; cleanups: Cleanup[] } {
+  let broker: Broker | undefined;
+  beforeAll(async () => {
+    broker = await startBroker(name);
+  });
+  afterAll(async () => {
+    await broker?.stop();
+  });
+  const cleanups = cleanupAfterEach();
+  return {
+    get broker() {
+      if (!broker) throw new Error(`the ${name} broker starts in beforeAll: read it inside a hook or a test`);
+      return broker;
     },
     cleanups,
   };
