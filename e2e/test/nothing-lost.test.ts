@@ -3,27 +3,36 @@ import { join, resolve } from "node:path";
 import { createApi } from "@surge/api/app";
 import { createLogger, OrderQueue, OrderTopic } from "@surge/core";
 import { TaskSupervisor } from "@surge/local/supervisor";
-import { createTestTopology, emulatorSuite, tempSqliteStore, validOrder, waitFor, workerEnv } from "@surge/testing";
+import {
+  BROKERS,
+  brokerSuite,
+  createTestTopology,
+  tempSqliteStore,
+  validOrder,
+  waitFor,
+  workerEnv,
+} from "@surge/testing";
 import { beforeAll, describe, expect, it } from "vitest";
 
 const repoRoot = resolve(import.meta.dirname, "../..");
 const workerBundle = join(repoRoot, "worker/dist/main.js");
 
-describe("nothing is lost when a worker task is killed with SIGKILL mid-payment", () => {
+// On both brokers: fauxqs, and moto as a second implementation of SQS (docs/testing.md#two-brokers).
+describe.each(BROKERS)("nothing is lost when a worker task is killed with SIGKILL mid-payment: %s", (name) => {
   beforeAll(() => {
     if (!existsSync(workerBundle)) throw new Error("worker/dist/main.js is missing: run `npx turbo run build` first");
   });
-  const suite = emulatorSuite();
+  const suite = brokerSuite(name);
 
   it("every accepted order ends paid exactly once, none stuck", async () => {
-    const { emulator } = suite;
+    const { broker } = suite;
     const t = tempSqliteStore();
     // A short visibility timeout so the killed task's messages come back within the test.
-    const topology = await createTestTopology(emulator, { visibilityTimeoutSeconds: 3, maxReceiveCount: 10 });
+    const topology = await createTestTopology(broker, { visibilityTimeoutSeconds: 3, maxReceiveCount: 10 });
     const api = createApi({
       store: t.store,
-      queue: new OrderQueue(emulator.clients.sqs, topology.queueUrl, topology.dlqUrl),
-      topic: new OrderTopic(emulator.clients.sns, topology.topicArn),
+      queue: new OrderQueue(broker.clients.sqs, topology.queueUrl, topology.dlqUrl),
+      topic: new OrderTopic(broker.clients.sns, topology.topicArn),
       log: createLogger({}, { write: () => {} }),
       opsTokens: [],
       payment: { slots: 5, durationMs: 50, failureRate: 0 },
@@ -32,7 +41,7 @@ describe("nothing is lost when a worker task is killed with SIGKILL mid-payment"
     api.start();
     const supervisor = new TaskSupervisor({
       script: workerBundle,
-      env: workerEnv(emulator, topology, t.dataDir, {
+      env: workerEnv(broker, topology, t.dataDir, {
         PAYMENT_DURATION_MS: "150",
         VISIBILITY_TIMEOUT_SECONDS: "3",
         MAX_RECEIVE_COUNT: "10",
