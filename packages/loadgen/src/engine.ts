@@ -2,7 +2,15 @@ import { EventEmitter, setMaxListeners } from "node:events";
 import { errorMessage, newOrderId, type OrderInput } from "@surge/core";
 import { type Clock, systemClock } from "./clock.js";
 import { LatencyRecorder, type LatencySummaryMs } from "./histogram.js";
-import { BURST_BOUNDS, type BurstChange, type BurstMode, type BurstSpec } from "./spec.js";
+import { RateSchedule } from "./schedule.js";
+import {
+  BURST_BOUNDS,
+  type BurstChange,
+  type BurstMode,
+  type BurstSpec,
+  QUEUE_THRESHOLD_METRICS,
+  type ThresholdMetric,
+} from "./spec.js";
 import type { OrderTarget } from "./target.js";
 
 type BurstStatus = "running" | "completed" | "stopped" | "interrupted";
@@ -20,8 +28,11 @@ export interface TimelinePoint {
   failures: number;
   /** Answers per second in this interval (requests ÷ intervalSeconds). */
   requestsPerSecond: number;
+  /** Latency of this interval's answers, from their scheduled arrival. */
   p50Ms: number;
   p99Ms: number;
+  /** Service time (send → answer) of this interval's answers. */
+  serviceP99Ms: number;
   /** Locust users running at the end of the interval (0 for an arrival-rate burst). */
   users: number;
   /** Requests awaiting an answer at the end of the interval. */
@@ -38,6 +49,48 @@ interface BurstChangeRecord {
   by: string;
   before: BurstChange;
   after: BurstChange;
+}
+
+/** What the burst sees of the order queue it loads (for the oldest-age and drain gates). */
+export interface QueueSample {
+  /** Orders accepted and not yet settled (queued, processing or failed awaiting a retry). */
+  waiting: number;
+  /** Age of the oldest of them, in seconds (0 with none). */
+  oldestAgeSeconds: number;
+}
+
+/** Reads the queue's state; the API passes one backed by its order store. */
+export interface QueueProbe {
+  sample(): Promise<QueueSample>;
+}
+
+/** The queue as the burst watched it: during the load, then until it drained. */
+export interface BurstQueueStats extends QueueSample {
+  /** The oldest-order age at its highest, over the burst and its drain, in seconds. */
+  peakOldestAgeSeconds: number;
+  /** True from the end of the load until the queue drained or the watch gave up. */
+  draining: boolean;
+  /** True once a sample after the load saw no order waiting. */
+  drained: boolean;
+  /**
+   * Seconds from the end of the load until no order waited; while draining, or if the watch
+   * gave up (stop, or maxDrainWatchSeconds), the seconds watched so far.
+   */
+  drainSeconds: number;
+  /** The last failure to read the queue, if any. */
+  error?: string;
+}
+
+/** One SLO gate's outcome once the burst has finished. */
+export interface ThresholdResult {
+  metric: ThresholdMetric;
+  max: number;
+  /**
+   * The measured value. A gate that could not be measured fails: no answer at all, no queue
+   * sample, or a queue that had not drained (then the value is the seconds watched).
+   */
+  value: number;
+  pass: boolean;
 }
 
 /** Everything a burst knows about itself: live while it runs, final once it ended. */
@@ -77,7 +130,25 @@ export interface BurstStats {
   dropped: number;
   /** Requests still waiting for an answer when the burst ended (not counted, as in Locust). */
   abandoned: number;
+  /**
+   * Latency as a shopper feels it: from the request's scheduled arrival (the arrival-rate
+   * schedule, or the end of a user's think time) to its answer. A sender that fell behind its
+   * schedule (a stalled event loop) adds that lag here, not silently nowhere.
+   */
   latencyMs: LatencySummaryMs;
+  /** Service time: from the moment the request was sent to its answer. */
+  serviceTimeMs: LatencySummaryMs;
+  /** Schedule lag: how late each request was sent against its scheduled arrival. */
+  scheduleLagMs: LatencySummaryMs;
+  /**
+   * Users model only: latencyMs corrected for coordinated omission (HdrHistogram's expected-interval
+   * recording), counting the requests a user did not send while it waited on a slow answer.
+   */
+  correctedLatencyMs?: LatencySummaryMs;
+  /** Present when a queue probe was given (the API always gives one). */
+  queue?: BurstQueueStats;
+  /** The SLO gates' outcomes, present once the burst has finished (after the drain watch, if any). */
+  thresholds?: ThresholdResult[];
   /** Failures by reason ("HTTP 503", "timeout", "ECONNREFUSED"…). */
   errors: Record<string, number>;
   timeline: TimelinePoint[];
@@ -86,7 +157,7 @@ export interface BurstStats {
 
 interface BurstEvents {
   /** Every answer (success or failure) as it arrives. */
-  response: [{ mode: BurstMode; ok: boolean; latencyMs: number }];
+  response: [{ mode: BurstMode; ok: boolean; latencyMs: number; serviceTimeMs: number }];
   second: [TimelinePoint];
   change: [BurstChangeRecord];
   end: [BurstStats];
@@ -103,8 +174,13 @@ interface BurstOptions {
   startedBy?: string;
   /** Default: the system clock. Tests pass a manual one. */
   clock?: Clock;
-  /** Uniform [0, 1) source for think times and order contents. Default Math.random. */
+  /** Uniform [0, 1) source for think times, Poisson gaps and order contents. Default Math.random. */
   random?: () => number;
+  /**
+   * The order queue, sampled once a second and, after the load, until it drains. Required
+   * for the oldestAgeSeconds and drainSeconds thresholds.
+   */
+  queue?: QueueProbe;
 }
 
 interface User {
@@ -142,6 +218,15 @@ export class Burst extends EventEmitter<BurstEvents> {
   #endedAtClock: number | undefined;
   /** Aborted when the burst ends: cuts off in-flight requests and wakes every sleeper. */
   readonly #end = new AbortController();
+  /** Aborted by stop() or interrupt() during the drain watch. */
+  readonly #endWatch = new AbortController();
+  readonly #queueProbe: QueueProbe | undefined;
+  #queue: BurstQueueStats | undefined;
+  #loadEndedAt = 0;
+  #sampling = false;
+  #queueSamples = 0;
+  #thresholds: ThresholdResult[] | undefined;
+  #settled = false;
   /** Aborted (and replaced) on every change, to wake the spawner or the arrival loop. */
   #wake = new AbortController();
   readonly #tasks = new Set<Promise<void>>();
@@ -154,7 +239,7 @@ export class Burst extends EventEmitter<BurstEvents> {
   readonly #users = new Set<User>();
   #activeUsers = 0;
   // arrival-rate model
-  #ratePerSecond = 0;
+  #schedule: RateSchedule | undefined;
 
   #inFlight = 0;
   #sent = 0;
@@ -167,7 +252,13 @@ export class Burst extends EventEmitter<BurstEvents> {
   #lastResponseAt: number | undefined;
   readonly #errors = new Map<string, number>();
   readonly #latency = new LatencyRecorder();
+  readonly #service = new LatencyRecorder();
+  readonly #lag = new LatencyRecorder();
+  readonly #corrected = new LatencyRecorder();
+  /** The fastest answer so far: with the mean think time, a user's expected cycle when nothing stalls. */
+  #minServiceMs = Number.POSITIVE_INFINITY;
   readonly #secondLatency = new LatencyRecorder();
+  readonly #secondService = new LatencyRecorder();
   #secondIndex = 0;
   #secondFailures = 0;
   #secondDropped = 0;
@@ -188,7 +279,28 @@ export class Burst extends EventEmitter<BurstEvents> {
       this.#targetUsers = this.#spec.users;
       this.#spawnRate = this.#spec.spawnRate;
     } else {
-      this.#ratePerSecond = this.#spec.ratePerSecond;
+      const spec = this.#spec;
+      this.#schedule = spec.stages
+        ? RateSchedule.fromStages(spec.ratePerSecond, spec.stages)
+        : RateSchedule.constant(spec.ratePerSecond, spec.durationSeconds * 1000);
+    }
+    this.#queueProbe = options.queue;
+    const needsQueue = (this.#spec.thresholds ?? []).filter((t) => QUEUE_THRESHOLD_METRICS.has(t.metric));
+    if (needsQueue.length > 0 && !this.#queueProbe) {
+      throw new BurstChangeError(
+        `thresholds`,
+        `${needsQueue.map((t) => t.metric).join(" and ")} need the order queue: run the burst through the API`,
+      );
+    }
+    if (this.#queueProbe) {
+      this.#queue = {
+        waiting: 0,
+        oldestAgeSeconds: 0,
+        peakOldestAgeSeconds: 0,
+        draining: false,
+        drained: false,
+        drainSeconds: 0,
+      };
     }
     // Every in-flight request and every sleeper listens on these: thousands is expected, not a leak.
     setMaxListeners(0, this.#end.signal);
@@ -196,6 +308,11 @@ export class Burst extends EventEmitter<BurstEvents> {
 
   get status(): BurstStatus {
     return this.#status;
+  }
+
+  /** True once the load ended, every request settled, the drain watch (if any) ended and the gates are decided. */
+  get settled(): boolean {
+    return this.#settled;
   }
 
   /** Resolves with the final stats once the burst has ended and every request has settled. */
@@ -210,14 +327,18 @@ export class Burst extends EventEmitter<BurstEvents> {
     this.#t0 = this.#clock.now();
     this.#startedAtMs = Date.now();
     const endAt = this.#t0 + this.#spec.durationSeconds * 1000;
-    this.#track(this.#spec.model === "users" ? this.#spawner() : this.#arrivals(endAt));
+    this.#track(this.#spec.model === "users" ? this.#spawner() : this.#arrivals());
     this.#track(this.#ticker());
+    this.#sampleQueue();
     this.#done = (async () => {
       await this.#clock.sleep(endAt - this.#clock.now(), this.#end.signal);
       this.#finish("completed");
       // Everything settles promptly: sleepers woke and requests were aborted by #finish.
       while (this.#tasks.size > 0) await Promise.allSettled([...this.#tasks]);
       await this.#target.close().catch(() => {});
+      await this.#watchDrain();
+      this.#thresholds = this.#evaluateThresholds();
+      this.#settled = true;
       const final = this.stats();
       this.emit("end", final);
       return final;
@@ -229,6 +350,7 @@ export class Burst extends EventEmitter<BurstEvents> {
   stop(): Promise<BurstStats> {
     if (!this.#started) throw new Error("burst not started");
     this.#finish("stopped");
+    this.#endWatch.abort();
     return this.done;
   }
 
@@ -239,6 +361,7 @@ export class Burst extends EventEmitter<BurstEvents> {
   interrupt(): Promise<BurstStats> {
     if (!this.#started) throw new Error("burst not started");
     this.#finish("interrupted");
+    this.#endWatch.abort();
     return this.done;
   }
 
@@ -268,13 +391,12 @@ export class Burst extends EventEmitter<BurstEvents> {
       if (change.users !== undefined || change.spawnRate !== undefined) {
         throw new BurstChangeError("users", "this burst runs at an arrival rate: change ratePerSecond");
       }
-      if (change.ratePerSecond !== undefined) {
-        before.ratePerSecond = this.#ratePerSecond;
-        after.ratePerSecond = this.#ratePerSecond = boundedPositive(
-          change.ratePerSecond,
-          BURST_BOUNDS.maxRatePerSecond,
-          "ratePerSecond",
-        );
+      if (change.ratePerSecond !== undefined && this.#schedule) {
+        // A staged burst leaves its stages here: the new rate holds until the end.
+        const at = this.#elapsedMs();
+        before.ratePerSecond = this.#schedule.rateAt(at);
+        after.ratePerSecond = boundedPositive(change.ratePerSecond, BURST_BOUNDS.maxRatePerSecond, "ratePerSecond");
+        this.#schedule = this.#schedule.withConstantFrom(at, after.ratePerSecond);
       }
     }
     this.#wakeUp();
@@ -294,10 +416,13 @@ export class Burst extends EventEmitter<BurstEvents> {
         : typeof options.timeline === "number"
           ? this.#timeline.slice(-options.timeline)
           : [...this.#timeline];
+    const rateNow = this.#schedule?.rateAt(Math.min(this.#elapsedMs(), this.#schedule.endMs - EPSILON_MS)) ?? 0;
     const spec: BurstSpec =
       this.#spec.model === "users"
         ? { ...this.#spec, users: this.#targetUsers, spawnRate: this.#spawnRate }
-        : { ...this.#spec, ratePerSecond: this.#ratePerSecond };
+        : this.#spec.stages
+          ? { ...this.#spec }
+          : { ...this.#spec, ratePerSecond: rateNow };
     return {
       id: this.id,
       status: this.#status,
@@ -309,7 +434,7 @@ export class Burst extends EventEmitter<BurstEvents> {
       elapsedSeconds: round(elapsedSeconds, 3),
       ...(this.#spec.model === "users"
         ? { users: { target: this.#targetUsers, active: this.#activeUsers, spawnRate: this.#spawnRate } }
-        : { ratePerSecond: this.#ratePerSecond }),
+        : { ratePerSecond: round(rateNow, 3) }),
       sent: this.#sent,
       requests: this.#requests,
       failures: this.#failures,
@@ -323,6 +448,11 @@ export class Burst extends EventEmitter<BurstEvents> {
       dropped: this.#dropped,
       abandoned: this.#abandoned,
       latencyMs: this.#latency.summary(),
+      serviceTimeMs: this.#service.summary(),
+      scheduleLagMs: this.#lag.summary(),
+      ...(this.#spec.model === "users" && { correctedLatencyMs: this.#corrected.summary() }),
+      ...(this.#queue && { queue: { ...this.#queue } }),
+      ...(this.#thresholds && { thresholds: this.#thresholds.map((t) => ({ ...t })) }),
       errors: Object.fromEntries(this.#errors),
       timeline,
       changes: [...this.#changes],
@@ -355,6 +485,7 @@ export class Burst extends EventEmitter<BurstEvents> {
     this.#status = status;
     this.#endedAtClock = this.#clock.now();
     this.#endedAtMs = Date.now();
+    this.#loadEndedAt = this.#endedAtClock;
     this.#closeSeconds(this.#endedAtClock);
     this.#closePartialSecond(this.#endedAtClock);
     this.#end.abort(new Error(`burst ${status}`));
@@ -409,19 +540,23 @@ export class Burst extends EventEmitter<BurstEvents> {
       const user: User = { retired: false };
       this.#users.add(user);
       this.#activeUsers++;
-      this.#track(this.#runUser(user));
+      this.#track(this.#runUser(user, nextSpawnAt));
       k++;
     }
   }
 
-  async #runUser(user: User): Promise<void> {
+  /** One Locust user: order, think, repeat. `firstAt` is when its spawn was due. */
+  async #runUser(user: User, firstAt: number): Promise<void> {
     const spec = this.#spec;
     if (spec.model !== "users") return;
+    let scheduledAt = firstAt;
     try {
       while (this.#status === "running" && !user.retired) {
-        await this.#request();
+        await this.#request(scheduledAt);
         if (this.#status !== "running" || user.retired) break;
         const thinkMs = spec.waitMinMs + this.#random() * (spec.waitMaxMs - spec.waitMinMs);
+        // The next order is due when the think time ends, however late the timer fires.
+        scheduledAt = this.#clock.now() + thinkMs;
         await this.#clock.sleep(thinkMs, this.#end.signal);
       }
     } finally {
@@ -432,43 +567,41 @@ export class Burst extends EventEmitter<BurstEvents> {
   // --- k6's arrival-rate model --------------------------------------------------------
 
   /**
-   * Starts one order every 1/rate seconds from t = 0 until the end, catching up at once if the
-   * loop fell behind (a busy event loop must not lower the rate). Arrival k is at base + k/rate,
-   * computed, not accumulated, so the count over the run is exact.
+   * Starts orders on the schedule's arrival times until the end: arrival k (counted in expected
+   * arrivals, Λ) is due at Λ⁻¹(k), evenly spaced (k = 0, 1, 2, …) or Poisson (k a running sum of
+   * Exp(1) draws). A loop that fell behind sends every due arrival at once, so a busy event loop
+   * does not lower the rate; each keeps its scheduled time, so the lag counts in its latency.
    */
-  async #arrivals(endAt: number): Promise<void> {
-    if (this.#spec.model !== "arrival-rate") return;
-    const maxInFlight = this.#spec.maxInFlight;
-    let rate = this.#ratePerSecond;
-    let base = this.#clock.now();
-    let k = 0;
-    const nextAt = () => base + (k * 1000) / rate;
+  async #arrivals(): Promise<void> {
+    const spec = this.#spec;
+    if (spec.model !== "arrival-rate" || !this.#schedule) return;
+    const poisson = spec.arrival === "poisson";
+    const endMs = spec.durationSeconds * 1000;
+    const gap = () => (poisson ? -Math.log(1 - this.#random()) : 1);
+    let units = poisson ? gap() : this.#schedule.rateAt(0) > 0 ? 0 : 1;
     while (this.#status === "running") {
-      if (rate !== this.#ratePerSecond) {
-        // The new rate applies from the last arrival, so a change neither skips nor bunches one.
-        const lastAt = base + (Math.max(0, k - 1) * 1000) / rate;
-        rate = this.#ratePerSecond;
-        base = Math.max(this.#clock.now() - 1000 / rate, lastAt);
-        k = 1;
-      }
-      const now = this.#clock.now();
-      while (nextAt() <= now + EPSILON_MS && nextAt() < endAt && this.#status === "running") {
-        if (this.#inFlight >= maxInFlight) {
+      // A live change replaces the schedule from now on; Λ is continuous, so no arrival is skipped or bunched.
+      const schedule = this.#schedule;
+      const now = this.#clock.now() - this.#t0;
+      let at = schedule.timeOfUnits(units);
+      while (at <= now + EPSILON_MS && at < endMs - EPSILON_MS && this.#status === "running") {
+        if (this.#inFlight >= spec.maxInFlight) {
           this.#dropped++;
           this.#secondDropped++;
         } else {
-          this.#track(this.#request());
+          this.#track(this.#request(this.#t0 + at));
         }
-        k++;
+        units += gap();
+        at = schedule.timeOfUnits(units);
       }
-      const next = nextAt();
-      await this.#nap(next >= endAt ? Number.POSITIVE_INFINITY : next - this.#clock.now());
+      await this.#nap(at >= endMs - EPSILON_MS ? Number.POSITIVE_INFINITY : this.#t0 + at - this.#clock.now());
     }
   }
 
   // --- one request --------------------------------------------------------------------
 
-  async #request(): Promise<void> {
+  /** Sends one order that was due at `scheduledAt` (clock time). */
+  async #request(scheduledAt: number): Promise<void> {
     const { mode, timeoutMs } = this.#spec;
     const body = JSON.stringify(randomOrder(this.#random));
     const request = new AbortController();
@@ -501,10 +634,12 @@ export class Burst extends EventEmitter<BurstEvents> {
       this.#end.signal.removeEventListener("abort", cutOff);
       request.abort(); // releases the timeout sleeper
     }
-    this.#record(this.#clock.now() - started, reason);
+    const answeredAt = this.#clock.now();
+    const lagMs = Math.max(0, started - scheduledAt);
+    this.#record(answeredAt - started + lagMs, answeredAt - started, lagMs, reason);
   }
 
-  #record(latencyMs: number, failure: string | undefined): void {
+  #record(latencyMs: number, serviceTimeMs: number, lagMs: number, failure: string | undefined): void {
     if (this.#status !== "running") {
       // Answered after the end was declared but before its abort landed: outside the run.
       this.#abandoned++;
@@ -516,14 +651,22 @@ export class Burst extends EventEmitter<BurstEvents> {
     this.#lastResponseAt = now;
     this.#requests++;
     this.#latency.record(latencyMs);
+    this.#service.record(serviceTimeMs);
+    this.#lag.record(lagMs);
     this.#secondLatency.record(latencyMs);
+    this.#secondService.record(serviceTimeMs);
+    if (this.#spec.model === "users") {
+      this.#minServiceMs = Math.min(this.#minServiceMs, serviceTimeMs);
+      const meanThinkMs = (this.#spec.waitMinMs + this.#spec.waitMaxMs) / 2;
+      this.#corrected.recordCorrected(latencyMs, meanThinkMs + this.#minServiceMs);
+    }
     if (failure !== undefined) {
       this.#failures++;
       this.#secondFailures++;
       const key = this.#errors.has(failure) || this.#errors.size < MAX_ERROR_REASONS ? failure : "other";
       this.#errors.set(key, (this.#errors.get(key) ?? 0) + 1);
     }
-    this.emit("response", { mode: this.mode, ok: failure === undefined, latencyMs });
+    this.emit("response", { mode: this.mode, ok: failure === undefined, latencyMs, serviceTimeMs });
   }
 
   // --- the per-second timeline ---------------------------------------------------------
@@ -534,6 +677,104 @@ export class Burst extends EventEmitter<BurstEvents> {
       await this.#clock.sleep(nextBoundary - this.#clock.now(), this.#end.signal);
       if (this.#status !== "running") return;
       this.#closeSeconds(this.#clock.now());
+      this.#sampleQueue();
+    }
+  }
+
+  // --- the queue: sampled while the load runs, then watched until it drains ------------
+
+  /** Takes one queue sample in the background (one at a time: a slow store is not piled onto). */
+  #sampleQueue(): void {
+    if (!this.#queueProbe || this.#sampling) return;
+    this.#sampling = true;
+    this.#track(
+      this.#takeSample().then(
+        () => {
+          this.#sampling = false;
+        },
+        () => {
+          this.#sampling = false;
+        },
+      ),
+    );
+  }
+
+  async #takeSample(): Promise<QueueSample | undefined> {
+    const probe = this.#queueProbe;
+    const queue = this.#queue;
+    if (!probe || !queue) return undefined;
+    try {
+      const sample = await probe.sample();
+      queue.waiting = sample.waiting;
+      queue.oldestAgeSeconds = round(sample.oldestAgeSeconds, 3);
+      queue.peakOldestAgeSeconds = Math.max(queue.peakOldestAgeSeconds, queue.oldestAgeSeconds);
+      delete queue.error;
+      this.#queueSamples++;
+      return sample;
+    } catch (error) {
+      queue.error = errorMessage(error).slice(0, 200);
+      return undefined;
+    }
+  }
+
+  /**
+   * After the load: samples the queue once a second until no order waits, the gates that need the
+   * queue are decided (both already breached), stop() or interrupt(), or maxDrainWatchSeconds.
+   */
+  async #watchDrain(): Promise<void> {
+    const queue = this.#queue;
+    if (!queue) return;
+    const gates = (this.#spec.thresholds ?? []).filter((t) => QUEUE_THRESHOLD_METRICS.has(t.metric));
+    queue.draining = true;
+    const watchedSeconds = () => round((this.#clock.now() - this.#loadEndedAt) / 1000, 3);
+    const decided = () =>
+      gates.length > 0 &&
+      gates.every((g) => (g.metric === "drainSeconds" ? watchedSeconds() > g.max : queue.peakOldestAgeSeconds > g.max));
+    try {
+      for (let i = 0; ; i++) {
+        const sample = await this.#takeSample();
+        queue.drainSeconds = watchedSeconds();
+        if (sample && sample.waiting === 0) {
+          queue.drained = true;
+          return;
+        }
+        if (this.#endWatch.signal.aborted || decided()) return;
+        if (queue.drainSeconds >= BURST_BOUNDS.maxDrainWatchSeconds) return;
+        // Sampled on whole seconds after the end, so a drain is timed to the second it happened in.
+        await this.#clock.sleep(this.#loadEndedAt + (i + 1) * 1000 - this.#clock.now(), this.#endWatch.signal);
+      }
+    } finally {
+      queue.draining = false;
+    }
+  }
+
+  #evaluateThresholds(): ThresholdResult[] | undefined {
+    const thresholds = this.#spec.thresholds;
+    if (!thresholds || thresholds.length === 0) return undefined;
+    return thresholds.map(({ metric, max }) => {
+      const { value, measured } = this.#thresholdValue(metric);
+      return { metric, max, value, pass: measured && value <= max };
+    });
+  }
+
+  /** A gate's value; `measured: false` (no queue sample, a drain not seen) fails the gate whatever the value. */
+  #thresholdValue(metric: ThresholdMetric): { value: number; measured: boolean } {
+    switch (metric) {
+      case "p99Ms": {
+        // What shoppers feel: from the scheduled arrival; for closed-loop users, corrected too.
+        const recorder = this.#spec.model === "users" ? this.#corrected : this.#latency;
+        return { value: round(recorder.percentileMs(99), 3), measured: recorder.count > 0 };
+      }
+      case "failureRatio": {
+        // An arrival never sent (maxInFlight) is a shopper who got no answer: it counts as a failure.
+        const total = this.#requests + this.#dropped;
+        return { value: total === 0 ? 0 : round((this.#failures + this.#dropped) / total, 6), measured: total > 0 };
+      }
+      case "oldestAgeSeconds":
+        return { value: this.#queue?.peakOldestAgeSeconds ?? 0, measured: this.#queueSamples > 0 };
+      case "drainSeconds":
+        // Not drained: the seconds watched, a lower bound, and a failed gate.
+        return { value: this.#queue?.drainSeconds ?? 0, measured: this.#queue?.drained === true };
     }
   }
 
@@ -558,14 +799,21 @@ export class Burst extends EventEmitter<BurstEvents> {
       requestsPerSecond: round(requests / intervalSeconds, 3),
       p50Ms: round(this.#secondLatency.percentileMs(50), 3),
       p99Ms: round(this.#secondLatency.percentileMs(99), 3),
+      serviceP99Ms: round(this.#secondService.percentileMs(99), 3),
       users: this.#activeUsers,
       inFlight: this.#inFlight,
-      ...(this.#spec.model === "arrival-rate" && { targetRatePerSecond: this.#ratePerSecond }),
+      ...(this.#schedule && {
+        targetRatePerSecond: round(
+          this.#schedule.rateAt(Math.min(this.#clock.now() - this.#t0, this.#schedule.endMs) - EPSILON_MS),
+          3,
+        ),
+      }),
       dropped: this.#secondDropped,
     };
     this.#timeline.push(point);
     this.#secondIndex++;
     this.#secondLatency.reset();
+    this.#secondService.reset();
     this.#secondFailures = 0;
     this.#secondDropped = 0;
     this.#secondSent = 0;

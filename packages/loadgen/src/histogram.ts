@@ -32,6 +32,9 @@ export const LOCUST_PERCENTILES = [
   ["100%", "max", 100],
 ] as const satisfies ReadonlyArray<readonly [string, keyof LatencySummaryMs, number]>;
 
+/** Most synthetic samples one corrected recording adds one by one (see recordCorrected). */
+const MAX_SYNTHETIC_SAMPLES = 1000;
+
 /** Longest latency the histogram resolves exactly: an hour, in microseconds (it resizes beyond). */
 const HIGHEST_TRACKABLE_US = 3_600_000_000;
 
@@ -58,10 +61,43 @@ export class LatencyRecorder {
   }
 
   record(latencyMs: number): void {
+    this.#recordCount(latencyMs, 1);
+  }
+
+  /**
+   * Records a closed-loop sample and the samples it kept from being taken (HdrHistogram's
+   * `recordValueWithExpectedInterval`): a user who meant to send one request every
+   * `expectedIntervalMs` but waited `latencyMs` for an answer would have sent
+   * ⌊latencyMs ÷ interval⌋ − 1 more, which would have waited latencyMs − interval,
+   * latencyMs − 2·interval, … down to the interval. Those are recorded too. Past
+   * MAX_SYNTHETIC_SAMPLES they are recorded in that many even groups, each at its mean,
+   * so a minute-long stall at a 1 ms interval costs bounded work (the percentiles move by
+   * under a group's width, which stays within the histogram's 3 significant digits' spirit).
+   */
+  recordCorrected(latencyMs: number, expectedIntervalMs: number): void {
+    this.#recordCount(latencyMs, 1);
+    const interval = Math.max(1, expectedIntervalMs);
+    const missing = Math.floor(latencyMs / interval) - 1;
+    if (missing <= 0) return;
+    if (missing <= MAX_SYNTHETIC_SAMPLES) {
+      for (let k = 1; k <= missing; k++) this.#recordCount(latencyMs - k * interval, 1);
+      return;
+    }
+    const perGroup = missing / MAX_SYNTHETIC_SAMPLES;
+    let from = 1;
+    for (let g = 1; g <= MAX_SYNTHETIC_SAMPLES; g++) {
+      const to = Math.round(g * perGroup);
+      const count = to - from + 1;
+      if (count > 0) this.#recordCount(latencyMs - ((from + to) / 2) * interval, count);
+      from = to + 1;
+    }
+  }
+
+  #recordCount(latencyMs: number, count: number): void {
     const ms = Math.max(0, latencyMs);
-    this.#histogram.recordValue(Math.max(1, Math.round(ms * 1000)));
-    this.#count++;
-    this.#sumMs += ms;
+    this.#histogram.recordValueWithCount(Math.max(1, Math.round(ms * 1000)), count);
+    this.#count += count;
+    this.#sumMs += ms * count;
     if (ms < this.#minMs) this.#minMs = ms;
     if (ms > this.#maxMs) this.#maxMs = ms;
   }

@@ -1,5 +1,5 @@
 import type { BurstStats, TimelinePoint } from "./engine.js";
-import { LOCUST_PERCENTILES } from "./histogram.js";
+import { type LatencySummaryMs, LOCUST_PERCENTILES } from "./histogram.js";
 
 /**
  * A latency the way Locust prints it: whole milliseconds, except below 10 ms
@@ -52,6 +52,18 @@ export function formatLocustSummary(stats: BurstStats): string {
     ` ${String(stats.requests).padStart(7)}`;
   const rule2 = `${"-".repeat(8)}|${"-".repeat(41)}|${LOCUST_PERCENTILES.map(() => "-".repeat(7)).join("|")}|${"-".repeat(8)}`;
   lines.push(head, rule2, prow("POST", name), rule2, prow("", "Aggregated"));
+  // Locust times each request from its send; these say what that leaves out (docs/bursts-and-the-study.md).
+  const other = (label: string, summary: LatencySummaryMs) =>
+    `${"".padEnd(8)} ${label.padEnd(40)} ` +
+    LOCUST_PERCENTILES.map(([, key]) => formatMs(summary[key]).padStart(7)).join(" ") +
+    ` ${String(stats.requests).padStart(7)}`;
+  lines.push(
+    "",
+    "Latency above is from each order's scheduled arrival; beside it:",
+    other("service time (send → answer)", stats.serviceTimeMs),
+    other("schedule lag (scheduled → send)", stats.scheduleLagMs),
+  );
+  if (stats.correctedLatencyMs) lines.push(other("corrected (coordinated omission)", stats.correctedLatencyMs));
   const errors = Object.entries(stats.errors).sort((a, b) => b[1] - a[1]);
   if (errors.length > 0) {
     lines.push("", "Error report", `${"# occurrences".padStart(14)}  Error`, `${"-".repeat(14)}|${"-".repeat(60)}`);
@@ -62,7 +74,7 @@ export function formatLocustSummary(stats: BurstStats): string {
     `${stats.elapsedSeconds.toFixed(1)} s`,
     stats.users
       ? `${stats.users.active} users (target ${stats.users.target}, spawn ${stats.users.spawnRate}/s)`
-      : `arrival rate ${stats.ratePerSecond}/s`,
+      : `arrival rate ${stats.ratePerSecond}/s${stats.spec.model === "arrival-rate" && stats.spec.stages ? ` (${stats.spec.stages.length} stages)` : ""}, ${stats.spec.model === "arrival-rate" ? (stats.spec.arrival ?? "constant") : ""} arrivals`,
     `${stats.abandoned} cut off at the end`,
     ...(stats.dropped > 0 ? [`${stats.dropped} arrivals dropped (maxInFlight)`] : []),
   ];

@@ -70,6 +70,16 @@ export class ManualClock implements Clock {
     });
   }
 
+  /**
+   * A stalled event loop: time jumps by `ms` with no timer firing on the way; the timers that
+   * came due fire late, all at the new time (as Node's do after a long synchronous task).
+   */
+  async stall(ms: number): Promise<void> {
+    await settle();
+    this.#now += ms;
+    await this.advance(0);
+  }
+
   /** Moves time forward by `ms`, firing every timer due on the way, in order. */
   async advance(ms: number): Promise<void> {
     const until = this.#now + ms;
@@ -81,7 +91,7 @@ export class ManualClock implements Clock {
       }
       if (!next) break;
       this.#timers.delete(next);
-      this.#now = next.at;
+      this.#now = Math.max(this.#now, next.at); // a stalled clock fires overdue timers late, not in the past
       next.fire();
       await settle();
     }

@@ -5,7 +5,11 @@ import { parseArgs } from "node:util";
 import { errorMessage, ValidationError } from "@surge/core";
 import {
   BURST_BOUNDS,
+  BURST_MODES,
+  BURST_PRESETS,
   Burst,
+  type BurstMode,
+  type BurstPreset,
   type BurstStats,
   formatLocustSummary,
   formatProgressLine,
@@ -14,6 +18,11 @@ import {
   parseBurstSpec,
   parseDurationSeconds,
   parseRatePerSecond,
+  presetBody,
+  QUEUE_THRESHOLD_METRICS,
+  THRESHOLD_METRICS,
+  type ThresholdMetric,
+  type ThresholdResult,
   timelineCsv,
 } from "../index.js";
 import { type CliEnv, loadCliEnv } from "./env.js";
@@ -22,12 +31,23 @@ const USAGE = `Fire a flash-sale burst at a Surge API and print a Locust-shaped 
 
   npm run flashsale -- --users 20 --spawn-rate 10 --duration 60s --mode async
   npm run flashsale -- --rate 48/s --duration 60s --mode async
+  npm run flashsale -- --rate 0 --stage 30s:100/s --stage 30s:100/s --threshold p99Ms=250
+  npm run flashsale -- --preset spike --peak-rate 200/s --duration 2m --threshold drainSeconds=60
 
 Load (one of):
   -u, --users N           Locust users (closed loop: order, think, repeat), at most 2000
   -r, --spawn-rate N      users started per second (default: all in 1 s)
       --rate R            arrival rate, open loop: 48, 48/s or 2880/m; at most 5000/s
+                          (with --stage: the starting rate)
+      --preset P          ramp | step | spike (arrival-rate shapes up to --peak-rate over
+                          --duration) | study (20 users, spawn 10/s, think 100–500 ms)
 Options:
+      --stage D:R         a stage of a ramping arrival rate: reach rate R over duration D
+                          (0s:R is a step); repeat it; the duration is their total
+      --peak-rate R       the rate shapes' peak                     [100/s]
+      --arrival A         constant | poisson                        [constant]
+      --threshold M=MAX   an SLO gate, repeatable: p99Ms, failureRatio, oldestAgeSeconds
+                          (the queue's oldest order, s), drainSeconds (queue empty after the load)
   -t, --duration D        60s, 2m, 1m30s (at most 10m)             [60s]
       --mode M            sync | async                              [async]
       --wait-min MS       think time lower bound, ms                [100]
@@ -46,7 +66,11 @@ Options:
 
 Through the ops plane (the default) the burst shows in the console, the audit log and
 /metrics, and this summary is the API's own record of it. Exit codes: 0 ok, 1 failures
-over --fail-ratio, 2 bad arguments, 3 the API refused or could not be reached.`;
+over --fail-ratio, 2 bad arguments, 3 the API refused or could not be reached,
+4 an SLO gate (--threshold) failed.`;
+
+/** Exit code of a burst that ran but breached one of its --threshold gates. */
+export const EXIT_THRESHOLD_BREACHED = 4;
 
 interface FlashsaleArgs {
   /** The burst body, exactly as POST /ops/bursts takes it. */
@@ -90,22 +114,60 @@ function parseFlashsaleArgs(argv: ReadonlyArray<string>, env: CliEnv): Flashsale
       throw new UsageError(`--${name}: ${errorMessage(error)}`);
     }
   };
-  const users = number("users", v.users);
-  const body: Record<string, unknown> = {
-    mode: v.mode ?? "async",
-    durationSeconds: seconds("duration", v.duration) ?? 60,
+  const rate = (name: string, text: string): number => {
+    try {
+      return parseRatePerSecond(text);
+    } catch (error) {
+      throw new UsageError(`--${name}: ${errorMessage(error)}`);
+    }
   };
+  const users = number("users", v.users);
+  const stages = (v.stage ?? []).map((text) => {
+    const m = /^([^:]+):(.+)$/.exec(text);
+    if (!m?.[1] || !m[2]) throw new UsageError(`--stage takes DURATION:RATE (30s:100/s), got "${text}"`);
+    return { durationSeconds: seconds("stage", m[1]) ?? 0, ratePerSecond: rate("stage", m[2]) };
+  });
+  const mode = v.mode ?? "async";
+  if (!(BURST_MODES as ReadonlyArray<string>).includes(mode))
+    throw new UsageError(`--mode must be sync or async, got "${mode}"`);
+  let body: Record<string, unknown>;
+  if (v.preset !== undefined) {
+    if (!(BURST_PRESETS as ReadonlyArray<string>).includes(v.preset)) {
+      throw new UsageError(`--preset must be one of ${BURST_PRESETS.join(", ")}, got "${v.preset}"`);
+    }
+    if (users !== undefined || v.rate !== undefined || stages.length > 0) {
+      throw new UsageError("--preset sets the load itself: drop --users, --rate and --stage");
+    }
+    body = presetBody(v.preset as BurstPreset, {
+      mode: mode as BurstMode,
+      peakRatePerSecond: v["peak-rate"] === undefined ? 100 : rate("peak-rate", v["peak-rate"]),
+      durationSeconds: seconds("duration", v.duration) ?? 60,
+    });
+  } else if (stages.length > 0) {
+    if (users !== undefined) throw new UsageError("--stage shapes an arrival rate: drop --users");
+    body = { mode, stages, ...(v.rate !== undefined && { ratePerSecond: rate("rate", v.rate) }) };
+  } else {
+    body = { mode, durationSeconds: seconds("duration", v.duration) ?? 60 };
+  }
+  if (v.arrival !== undefined) body.arrival = v.arrival;
+  const thresholds = (v.threshold ?? []).map((text) => {
+    const m = /^(\w+)\s*(?:=|<=)\s*(.+)$/.exec(text);
+    if (!m?.[1] || !m[2]) {
+      throw new UsageError(`--threshold takes METRIC=MAX (${THRESHOLD_METRICS.join(", ")}), got "${text}"`);
+    }
+    return { metric: m[1], max: number("threshold", m[2]) };
+  });
+  if (thresholds.length > 0) body.thresholds = thresholds;
   const timeoutSeconds = seconds("timeout", v.timeout);
   if (timeoutSeconds !== undefined) body.timeoutMs = Math.round(timeoutSeconds * 1000);
-  if (v.rate !== undefined) {
+  if (v.preset !== undefined || stages.length > 0) {
+    const maxInFlight = number("max-in-flight", v["max-in-flight"]);
+    if (maxInFlight !== undefined && body.users === undefined) body.maxInFlight = maxInFlight;
+  } else if (v.rate !== undefined) {
     if (users !== undefined || v["spawn-rate"] !== undefined) {
       throw new UsageError("give --users (and --spawn-rate) or --rate, not both");
     }
-    try {
-      body.ratePerSecond = parseRatePerSecond(v.rate);
-    } catch (error) {
-      throw new UsageError(`--rate: ${errorMessage(error)}`);
-    }
+    body.ratePerSecond = rate("rate", v.rate);
     const maxInFlight = number("max-in-flight", v["max-in-flight"]);
     if (maxInFlight !== undefined) body.maxInFlight = maxInFlight;
   } else {
@@ -140,6 +202,12 @@ function parseFlashsaleArgs(argv: ReadonlyArray<string>, env: CliEnv): Flashsale
     // the in-process engine skips all that, so it only drives a stack on this machine.
     throw new UsageError(`--direct only drives a stack on this machine (loopback), not ${url}: drop --direct`);
   }
+  const queueGates = thresholds.filter((t) => QUEUE_THRESHOLD_METRICS.has(t.metric as ThresholdMetric));
+  if (direct && queueGates.length > 0) {
+    throw new UsageError(
+      `--threshold ${queueGates[0]?.metric} needs the API's order queue: drop --direct (or that threshold)`,
+    );
+  }
   return {
     body,
     url,
@@ -172,6 +240,11 @@ function parse(argv: ReadonlyArray<string>) {
       "wait-max": { type: "string" },
       timeout: { type: "string" },
       "max-in-flight": { type: "string" },
+      preset: { type: "string" },
+      "peak-rate": { type: "string" },
+      stage: { type: "string", multiple: true },
+      arrival: { type: "string" },
+      threshold: { type: "string", multiple: true },
       url: { type: "string" },
       token: { type: "string" },
       direct: { type: "boolean" },
@@ -226,7 +299,8 @@ async function viaOpsApi(args: FlashsaleArgs, io: Io, progress: (s: BurstStats) 
   });
   for (;;) {
     const stats = await call("GET", `/bursts/${id}`);
-    if (stats.status !== "running") return stats;
+    // After the load, a burst with queue gates watches the queue drain before it decides them.
+    if (stats.status !== "running" && !stats.queue?.draining) return stats;
     progress(stats);
     await new Promise((r) => setTimeout(r, stopRequested ? 200 : 1000));
   }
@@ -290,6 +364,14 @@ async function runFlashsale(argv: ReadonlyArray<string>, env: CliEnv, io: Io): P
   io.out(formatLocustSummary(stats));
   if (args.jsonFile) writeFileSync(args.jsonFile, `${JSON.stringify(stats, null, 2)}\n`);
   if (args.csvFile) writeFileSync(args.csvFile, timelineCsv(stats.timeline));
+  const failedGates = (stats.thresholds ?? []).filter((t) => !t.pass);
+  if (stats.thresholds && stats.thresholds.length > 0) io.out(formatThresholds(stats.thresholds));
+  if (failedGates.length > 0) {
+    io.err.write(
+      `flashsale: ${failedGates.length} SLO gate(s) failed: ${failedGates.map((t) => t.metric).join(", ")}\n`,
+    );
+    return EXIT_THRESHOLD_BREACHED;
+  }
   if (stats.failureRatio > args.failRatio) {
     io.err.write(
       `flashsale: ${(stats.failureRatio * 100).toFixed(2)}% of requests failed (over --fail-ratio ${args.failRatio})\n`,
@@ -297,6 +379,17 @@ async function runFlashsale(argv: ReadonlyArray<string>, env: CliEnv, io: Io): P
     return 1;
   }
   return 0;
+}
+
+/** The gates as a small table: metric, max, measured value, PASS/FAIL. */
+function formatThresholds(results: ReadonlyArray<ThresholdResult>): string {
+  const lines = ["", "SLO gates", `${"Metric".padEnd(18)} ${"Max".padStart(10)} ${"Value".padStart(10)}  Result`];
+  for (const t of results) {
+    lines.push(
+      `${t.metric.padEnd(18)} ${String(t.max).padStart(10)} ${String(t.value).padStart(10)}  ${t.pass ? "PASS" : "FAIL"}`,
+    );
+  }
+  return lines.join("\n");
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
