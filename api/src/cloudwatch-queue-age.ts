@@ -1,5 +1,6 @@
 import { type CloudWatchClient, GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
 import { errorMessage, type Logger } from "@surge/core";
+import { callAws } from "./aws-error.js";
 
 /** Age of the oldest message per queue, in seconds; a queue CloudWatch has no recent figure for is absent. */
 type QueueAges = Partial<Record<"orders" | "dlq", number>>;
@@ -63,14 +64,16 @@ export class CloudWatchQueueAge implements QueueAgeSource {
       ReturnData: true,
     });
     try {
-      const out = await client.send(
-        new GetMetricDataCommand({
-          MetricDataQueries: [query("orders"), query("dlq")],
-          // SQS metrics land a few minutes late: look back far enough to find the latest one.
-          StartTime: new Date(now - 10 * 60_000),
-          EndTime: new Date(now),
-          ScanBy: "TimestampDescending",
-        }),
+      const out = await callAws("CloudWatch.GetMetricData", () =>
+        client.send(
+          new GetMetricDataCommand({
+            MetricDataQueries: [query("orders"), query("dlq")],
+            // SQS metrics land a few minutes late: look back far enough to find the latest one.
+            StartTime: new Date(now - 10 * 60_000),
+            EndTime: new Date(now),
+            ScanBy: "TimestampDescending",
+          }),
+        ),
       );
       const ages: QueueAges = {};
       for (const result of out.MetricDataResults ?? []) {
@@ -80,7 +83,8 @@ export class CloudWatchQueueAge implements QueueAgeSource {
       this.#cached = { atMs: now, ages };
       return ages;
     } catch (error) {
-      this.#options.log.warn("CloudWatch GetMetricData failed", { error: errorMessage(error) });
+      // The AwsCallError's message names the call and the remedy; never the SDK's raw dump.
+      this.#options.log.warn("queue age from CloudWatch unavailable", { error: errorMessage(error) });
       this.#cached = { atMs: now, ages: {} };
       return {};
     }

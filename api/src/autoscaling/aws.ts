@@ -9,8 +9,8 @@ import {
   type PutScalingPolicyCommandInput,
   RegisterScalableTargetCommand,
 } from "@aws-sdk/client-application-auto-scaling";
-import { errorMessage, type OrderStore, ValidationError } from "@surge/core";
-import { FleetUnavailableError } from "../fleet/types.js";
+import { type OrderStore, ValidationError } from "@surge/core";
+import { callAws } from "../aws-error.js";
 import type { ActivityLog } from "./activity-log.js";
 import type { ScalingPolicy } from "./policy.js";
 import type {
@@ -240,14 +240,8 @@ export class AwsAutoscaler extends EventEmitter<{ scaled: [ScaledEvent] }> imple
     return (await this.#o.store.getSetting<StoredAws>(SETTING)) ?? { policy: this.#o.defaults };
   }
 
-  async #send<T>(what: string, call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (error) {
-      throw new FleetUnavailableError(`Application Auto Scaling ${what} failed: ${errorMessage(error)}`, {
-        cause: error,
-      });
-    }
+  #send<T>(what: string, call: () => Promise<T>): Promise<T> {
+    return callAws(`ApplicationAutoScaling.${what}`, call);
   }
 }
 

@@ -12,7 +12,7 @@ import {
   type TaskDefinition,
   UpdateServiceCommand,
 } from "@aws-sdk/client-ecs";
-import { errorMessage } from "@surge/core";
+import { callAws } from "../aws-error.js";
 import { HttpError } from "../http/server.js";
 import { type Fleet, type FleetState, type FleetTask, type FleetTaskStatus, FleetUnavailableError } from "./types.js";
 
@@ -176,14 +176,9 @@ export class EcsFleet implements Fleet {
     return arns;
   }
 
-  /** Wraps AWS errors where they enter: the operator sees which call failed and why (throttled, denied…). */
-  async #send<T>(what: string, call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (error) {
-      if (error instanceof HttpError) throw error;
-      throw new FleetUnavailableError(`ECS ${what} failed: ${errorMessage(error)}`, { cause: error });
-    }
+  /** Wraps AWS errors where they enter: the operator sees which call failed, why, and what to do (502). */
+  #send<T>(what: string, call: () => Promise<T>): Promise<T> {
+    return callAws(`ECS.${what}`, call);
   }
 }
 

@@ -34,6 +34,12 @@ export function errorHandler(log: Logger, metrics: ApiMetrics): ErrorRequestHand
       res.status(400).json({ error: error.message, details: error.details });
       return;
     }
+    if (error instanceof HttpError && error.status === 502 && "call" in error && "remedy" in error) {
+      // An AWS call failed (AwsCallError): the SDK's own error, which may dump the raw answer, goes to the log only.
+      log.warn("AWS call failed", { call: error.call, path: req.path, error: errorMessage(error.cause) });
+      res.status(502).json({ error: error.message, call: error.call, remedy: error.remedy });
+      return;
+    }
     if (error instanceof HttpError) {
       if (error.status === 415) reject("unsupported_media_type");
       res.status(error.status).json({ error: error.message, ...(error.details && { details: error.details }) });

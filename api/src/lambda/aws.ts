@@ -1,16 +1,6 @@
-import {
-  type CloudWatchClient,
-  GetMetricDataCommand,
-  type GetMetricDataCommandOutput,
-  type MetricDataQuery,
-} from "@aws-sdk/client-cloudwatch";
-import {
-  type CloudWatchLogsClient,
-  GetQueryResultsCommand,
-  type GetQueryResultsCommandOutput,
-  StartQueryCommand,
-} from "@aws-sdk/client-cloudwatch-logs";
-import { errorMessage } from "@surge/core";
+import { type CloudWatchClient, GetMetricDataCommand, type MetricDataQuery } from "@aws-sdk/client-cloudwatch";
+import { type CloudWatchLogsClient, GetQueryResultsCommand, StartQueryCommand } from "@aws-sdk/client-cloudwatch-logs";
+import { AwsCallError, callAws } from "../aws-error.js";
 import {
   type DurationStats,
   type InvocationBin,
@@ -122,8 +112,8 @@ export class AwsLambdaInsights implements LambdaInsights {
     const untilMs = Math.ceil(window.untilMs / 60_000) * 60_000;
     return this.#cached(`summary:${sinceMs}:${untilMs}:${binSeconds}`, async () => {
       const [stats, bins, metrics] = await Promise.all([
-        this.#query(SUMMARY_QUERY, sinceMs, untilMs),
-        this.#query(binsQuery(binSeconds), sinceMs, untilMs),
+        this.#query(SUMMARY_QUERY, sinceMs, untilMs, "invocations"),
+        this.#query(binsQuery(binSeconds), sinceMs, untilMs, "invocations"),
         this.#metrics(sinceMs, untilMs, Math.max(60, Math.ceil((untilMs - sinceMs) / 60_000) * 60)),
       ]);
       const row = stats[0] ?? {};
@@ -172,7 +162,7 @@ export class AwsLambdaInsights implements LambdaInsights {
   recentReports(limit: number): Promise<LambdaReportView[]> {
     const now = this.#o.now();
     return this.#cached(`reports:${limit}`, async () => {
-      const rows = await this.#query(REPORTS_QUERY(limit), now - 3600_000, now);
+      const rows = await this.#query(REPORTS_QUERY(limit), now - 3600_000, now, "@duration");
       return rows.map((r): LambdaReportView => {
         const init = r["@initDuration"];
         return {
@@ -190,11 +180,15 @@ export class AwsLambdaInsights implements LambdaInsights {
     });
   }
 
-  /** Runs one Logs Insights query to completion (bounded) and returns its rows as field → value maps. */
-  async #query(queryString: string, sinceMs: number, untilMs: number): Promise<Row[]> {
-    let queryId: string | undefined;
-    try {
-      const started = await this.#o.logs.send(
+  /**
+   * Runs one Logs Insights query to completion (bounded) and returns its rows as field → value maps.
+   * `field` is one every row of the answer has on AWS (a `stats` output, a discovered REPORT field): an
+   * endpoint that answers rows without it ran the query without that part of the language, and its
+   * figures would be zeros that look real.
+   */
+  async #query(queryString: string, sinceMs: number, untilMs: number, field: string): Promise<Row[]> {
+    const started = await callAws("CloudWatchLogs.StartQuery", () =>
+      this.#o.logs.send(
         new StartQueryCommand({
           logGroupNames: [this.#o.logGroupName],
           startTime: Math.floor(sinceMs / 1000),
@@ -202,33 +196,31 @@ export class AwsLambdaInsights implements LambdaInsights {
           queryString,
           limit: 10_000,
         }),
-      );
-      queryId = started.queryId;
-    } catch (error) {
-      throw new LambdaUnavailableError(
-        `Logs Insights StartQuery on ${this.#o.logGroupName} failed: ${errorMessage(error)}`,
-        {
-          cause: error,
-        },
-      );
-    }
+      ),
+    );
+    const queryId = started.queryId;
     if (!queryId) throw new LambdaUnavailableError("Logs Insights StartQuery returned no queryId");
     const deadline = this.#o.now() + this.#o.queryTimeoutMs;
     for (;;) {
-      let out: GetQueryResultsCommandOutput;
-      try {
-        out = await this.#o.logs.send(new GetQueryResultsCommand({ queryId }));
-      } catch (error) {
-        throw new LambdaUnavailableError(`Logs Insights GetQueryResults failed: ${errorMessage(error)}`, {
-          cause: error,
-        });
-      }
+      const id = queryId;
+      const out = await callAws("CloudWatchLogs.GetQueryResults", () =>
+        this.#o.logs.send(new GetQueryResultsCommand({ queryId: id })),
+      );
       if (out.status === "Complete") {
-        return (out.results ?? []).map((fields) => {
+        const rows = (out.results ?? []).map((fields) => {
           const row: Row = {};
           for (const f of fields) if (f.field !== undefined && f.value !== undefined) row[f.field] = f.value;
           return row;
         });
+        if (rows.length > 0 && !rows.every((r) => field in r)) {
+          const command = queryString.includes("| stats") ? "stats" : "REPORT field discovery";
+          throw new AwsCallError(
+            "CloudWatchLogs.StartQuery",
+            `Logs Insights answered without ${command} (rows lack ${field})`,
+            "On AWS, check AWS_ENDPOINT_URL points at CloudWatch Logs itself; an emulator such as moto lacks this part of the query language, so the Lambda summary has no data there (docs/testing.md).",
+          );
+        }
+        return rows;
       }
       if (out.status !== "Running" && out.status !== "Scheduled" && out.status !== undefined) {
         throw new LambdaUnavailableError(`Logs Insights query ended ${out.status}`);
@@ -255,9 +247,8 @@ export class AwsLambdaInsights implements LambdaInsights {
       },
       ReturnData: true,
     });
-    let results: GetMetricDataCommandOutput;
-    try {
-      results = await this.#o.cloudwatch.send(
+    const results = await callAws("CloudWatch.GetMetricData", () =>
+      this.#o.cloudwatch.send(
         new GetMetricDataCommand({
           MetricDataQueries: [
             metric("invocations", "Invocations", "Sum"),
@@ -269,15 +260,8 @@ export class AwsLambdaInsights implements LambdaInsights {
           EndTime: new Date(untilMs),
           ScanBy: "TimestampDescending",
         }),
-      );
-    } catch (error) {
-      throw new LambdaUnavailableError(
-        `CloudWatch GetMetricData for ${this.#o.functionName} failed: ${errorMessage(error)}`,
-        {
-          cause: error,
-        },
-      );
-    }
+      ),
+    );
     const values = (id: string) => results.MetricDataResults?.find((r) => r.Id === id)?.Values ?? [];
     const sum = (id: string) => values(id).reduce((s, v) => s + v, 0);
     return {
