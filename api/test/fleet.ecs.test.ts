@@ -1,18 +1,22 @@
 import {
+  CreateClusterCommand,
+  CreateServiceCommand,
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
   DescribeTasksCommand,
   ECSClient,
   ListTasksCommand,
   RegisterTaskDefinitionCommand,
+  type RegisterTaskDefinitionCommandInput,
   type Task,
   type TaskDefinition,
   UpdateServiceCommand,
 } from "@aws-sdk/client-ecs";
+import { type Moto, startMoto } from "@surge/testing/moto";
 import { mockClient } from "aws-sdk-client-mock";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { AwsCallError } from "../src/aws-error.js";
 import { EcsFleet } from "../src/fleet/ecs.js";
-import { FleetUnavailableError } from "../src/fleet/types.js";
 import { fleetConformance } from "./fleet-conformance.js";
 
 const CLUSTER = "surge";
@@ -111,7 +115,10 @@ function simulatedEcs(ecs: ReturnType<typeof mockClient>) {
   }));
 }
 
-describe("EcsFleet", () => {
+// Recorded shapes (aws-sdk-client-mock) only for what moto cannot answer: moto's ECS schedules no tasks for a
+// service (runningCount stays 0, ListTasks lists none), so converging fleets and task pages are simulated
+// here; everything else runs against moto below (docs/testing.md, "Recorded shapes").
+describe("EcsFleet on recorded shapes (moto runs no service tasks)", () => {
   const ecs = mockClient(ECSClient);
   let fleet: EcsFleet;
   beforeEach(() => {
@@ -119,26 +126,12 @@ describe("EcsFleet", () => {
     fleet = new EcsFleet({ ecs: new ECSClient({ region: "us-east-1" }), cluster: CLUSTER, service: SERVICE });
   });
   afterEach(() => ecs.reset());
+  // The stub replaces every ECSClient's send: the moto tests below need the real one back.
+  afterAll(() => ecs.restore());
 
   describe("against a simulated ECS service", () => {
     beforeEach(() => simulatedEcs(ecs));
     fleetConformance(() => fleet);
-  });
-
-  it("sets the desired count with UpdateService and nothing else", async () => {
-    ecs.on(UpdateServiceCommand).resolves({});
-    ecs.on(DescribeServicesCommand).resolves({
-      services: [{ desiredCount: 12, runningCount: 9, pendingCount: 3, taskDefinition: arn(3) }],
-    });
-    ecs.on(DescribeTaskDefinitionCommand).resolves({ taskDefinition: definition(3, "5") });
-    ecs.on(ListTasksCommand).resolves({ taskArns: [] });
-
-    const state = await fleet.setDesiredCount(12);
-
-    expect(ecs.commandCalls(UpdateServiceCommand).map((c) => c.args[0].input)).toEqual([
-      { cluster: CLUSTER, service: SERVICE, desiredCount: 12 },
-    ]);
-    expect(state).toMatchObject({ desiredCount: 12, running: 9, pending: 3, concurrency: 5 });
   });
 
   it("describes running / pending from DescribeServices and lists tasks in pages of 100", async () => {
@@ -197,61 +190,109 @@ describe("EcsFleet", () => {
     });
     expect(ecs.commandCalls(DescribeTasksCommand).map((c) => c.args[0].input.tasks?.length)).toEqual([100, 30]);
   });
+});
 
-  it("changes concurrency the ECS way: a new task definition revision, then UpdateService onto it", async () => {
-    ecs.on(DescribeServicesCommand).resolves({ services: [{ desiredCount: 4, taskDefinition: arn(3) }] });
-    ecs.on(DescribeTaskDefinitionCommand).resolves({
-      taskDefinition: definition(3, "5"),
-      tags: [{ key: "app", value: "surge" }],
+/** The task definition's registrable part, as CloudFormation (or `aws ecs register-task-definition`) gives it. */
+function registrable(concurrency: string): RegisterTaskDefinitionCommandInput {
+  const {
+    taskDefinitionArn: _arn,
+    revision: _revision,
+    status: _status,
+    registeredAt: _at,
+    registeredBy: _by,
+    compatibilities: _c,
+    requiresAttributes: _r,
+    ...input
+  } = definition(3, concurrency);
+  return { ...input, family: FAMILY, containerDefinitions: input.containerDefinitions ?? [] };
+}
+
+describe("EcsFleet against moto's ECS", () => {
+  let moto: Moto;
+  let ecs: ECSClient;
+  let fleet: EcsFleet;
+  beforeAll(async () => {
+    moto = await startMoto();
+    ecs = new ECSClient(moto.clientConfig);
+  }, 60_000);
+  afterAll(async () => {
+    ecs?.destroy();
+    await moto?.stop();
+  });
+  beforeEach(async () => {
+    await moto.reset();
+    await ecs.send(new CreateClusterCommand({ clusterName: CLUSTER }));
+    const registered = await ecs.send(
+      new RegisterTaskDefinitionCommand({
+        ...registrable("5"),
+        tags: [{ key: "app", value: "surge" }],
+      }),
+    );
+    await ecs.send(
+      new CreateServiceCommand({
+        cluster: CLUSTER,
+        serviceName: SERVICE,
+        taskDefinition: registered.taskDefinition?.taskDefinitionArn,
+        desiredCount: 1,
+        launchType: "FARGATE",
+      }),
+    );
+    fleet = new EcsFleet({ ecs, cluster: CLUSTER, service: SERVICE });
+  });
+  const service = async () =>
+    (await ecs.send(new DescribeServicesCommand({ cluster: CLUSTER, services: [SERVICE] }))).services?.[0];
+
+  it("sets the desired count with UpdateService", async () => {
+    const state = await fleet.setDesiredCount(12);
+    expect(state).toMatchObject({ desiredCount: 12, concurrency: 5 });
+    expect((await service())?.desiredCount).toBe(12);
+  });
+
+  it("changes concurrency the ECS way: a new revision equal to the old but for WORKER_CONCURRENCY, then UpdateService", async () => {
+    const before = await service();
+    const state = await fleet.setConcurrency(20);
+    expect(state.concurrency).toBe(20);
+    const after = await service();
+    expect(after?.taskDefinition).not.toBe(before?.taskDefinition);
+    const out = await ecs.send(
+      new DescribeTaskDefinitionCommand({ taskDefinition: after?.taskDefinition, include: ["TAGS"] }),
+    );
+    expect(out.taskDefinition?.revision).toBe(2);
+    const old = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: before?.taskDefinition }));
+    const strip = (d?: TaskDefinition) => ({
+      ...d,
+      taskDefinitionArn: undefined,
+      revision: undefined,
+      registeredAt: undefined,
+      containerDefinitions: d?.containerDefinitions?.map((c) => ({
+        ...c,
+        environment: c.environment?.filter((e) => e.name !== "WORKER_CONCURRENCY"),
+      })),
     });
-    ecs.on(RegisterTaskDefinitionCommand).resolves({ taskDefinition: { taskDefinitionArn: arn(4), revision: 4 } });
-    ecs.on(UpdateServiceCommand).resolves({});
-    ecs.on(ListTasksCommand).resolves({ taskArns: [] });
-
-    await fleet.setConcurrency(20);
-
-    expect(ecs.commandCalls(DescribeTaskDefinitionCommand)[0]?.args[0].input).toEqual({
-      taskDefinition: arn(3),
-      include: ["TAGS"],
+    // Everything RegisterTaskDefinition accepts was copied; only WORKER_CONCURRENCY changed.
+    expect(strip(out.taskDefinition)).toEqual(strip(old.taskDefinition));
+    expect(out.taskDefinition?.containerDefinitions?.[0]?.environment).toContainEqual({
+      name: "WORKER_CONCURRENCY",
+      value: "20",
     });
-    const [register] = ecs.commandCalls(RegisterTaskDefinitionCommand).map((c) => c.args[0].input);
-    const {
-      taskDefinitionArn,
-      revision,
-      status,
-      registeredAt,
-      registeredBy,
-      compatibilities,
-      requiresAttributes,
-      ...same
-    } = definition(3, "20");
-    // Everything RegisterTaskDefinition accepts, copied; nothing read-only; only WORKER_CONCURRENCY changed.
-    expect(register).toEqual({ ...same, tags: [{ key: "app", value: "surge" }] });
-    expect(register?.containerDefinitions?.[0]?.environment).toEqual([
-      { name: "PAYMENT_SLOTS", value: "5" },
-      { name: "WORKER_CONCURRENCY", value: "20" },
-    ]);
-    expect(register?.containerDefinitions?.[1]).toEqual(definition(3, "5").containerDefinitions?.[1]);
-    expect(ecs.commandCalls(UpdateServiceCommand).map((c) => c.args[0].input)).toEqual([
-      { cluster: CLUSTER, service: SERVICE, taskDefinition: arn(4) },
-    ]);
+    expect(out.tags).toEqual([{ key: "app", value: "surge" }]);
   });
 
   it("registers no revision when the concurrency is already the one asked for", async () => {
-    ecs.on(DescribeServicesCommand).resolves({ services: [{ desiredCount: 1, taskDefinition: arn(3) }] });
-    ecs.on(DescribeTaskDefinitionCommand).resolves({ taskDefinition: definition(3, "5") });
-    ecs.on(ListTasksCommand).resolves({ taskArns: [] });
+    const before = await service();
     await fleet.setConcurrency(5);
-    expect(ecs.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(0);
-    expect(ecs.commandCalls(UpdateServiceCommand)).toHaveLength(0);
+    expect((await service())?.taskDefinition).toBe(before?.taskDefinition);
   });
 
-  it("wraps AWS errors as 503s that name the call", async () => {
-    ecs.on(UpdateServiceCommand).rejects(new Error("Rate exceeded"));
-    const error = await fleet.setDesiredCount(3).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(FleetUnavailableError);
-    expect(error).toMatchObject({ status: 503, message: "ECS UpdateService failed: Rate exceeded" });
-    ecs.on(DescribeServicesCommand).resolves({ services: [], failures: [{ reason: "MISSING" }] });
-    await expect(fleet.describe()).rejects.toThrow(`ECS service ${SERVICE} in ${CLUSTER}: MISSING`);
+  it("answers 502 naming the call when ECS refuses it, and names a missing service", async () => {
+    const elsewhere = new EcsFleet({ ecs, cluster: "no-such-cluster", service: SERVICE });
+    const error = await elsewhere.setDesiredCount(3).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AwsCallError);
+    expect(error).toMatchObject({ status: 502, call: "ECS.UpdateService" });
+    expect((error as Error).message).toMatch(
+      /^AWS call ECS\.UpdateService failed: AWS refused it \(ClusterNotFoundException/,
+    );
+    const missing = new EcsFleet({ ecs, cluster: CLUSTER, service: "no-such-service" });
+    await expect(missing.describe()).rejects.toThrow(`ECS service no-such-service in ${CLUSTER}: MISSING`);
   });
 });

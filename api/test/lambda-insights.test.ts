@@ -1,19 +1,41 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { CloudWatchClient, GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
-import { CloudWatchLogsClient, GetQueryResultsCommand, StartQueryCommand } from "@aws-sdk/client-cloudwatch-logs";
+import { CloudWatchClient, GetMetricDataCommand, PutMetricDataCommand } from "@aws-sdk/client-cloudwatch";
+import {
+  CloudWatchLogsClient,
+  CreateLogGroupCommand,
+  CreateLogStreamCommand,
+  GetQueryResultsCommand,
+  PutLogEventsCommand,
+  StartQueryCommand,
+} from "@aws-sdk/client-cloudwatch-logs";
 import { STUDY_INIT_DURATION_MS } from "@surge/testing";
-import { mockClient } from "aws-sdk-client-mock";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type Moto, startMoto } from "@surge/testing/moto";
+import { type AwsClientStub, mockClient } from "aws-sdk-client-mock";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { AwsCallError } from "../src/aws-error.js";
 import { AwsLambdaInsights, binsQuery, parseInsightsTime, SUMMARY_QUERY } from "../src/lambda/aws.js";
 import { LambdaUnavailableError } from "../src/lambda/insights.js";
 import { LocalLambdaInsights } from "../src/lambda/local.js";
 
 const field = (name: string, value: string) => ({ field: name, value });
 
-describe("Lambda figures from AWS: Logs Insights over REPORT lines, GetMetricData", () => {
-  const logs = mockClient(CloudWatchLogsClient);
-  const cloudwatch = mockClient(CloudWatchClient);
+// Recorded shapes (aws-sdk-client-mock) for Logs Insights: moto 5.2.1 runs a query without `stats`,
+// `filter` or REPORT field discovery (it returns each event's @ptr/@timestamp/@message), so the summary,
+// bins and report lists cannot be answered there; what moto answers runs against it below
+// (docs/testing.md, "Recorded shapes").
+describe("Lambda figures from AWS on recorded shapes: Logs Insights over REPORT lines", () => {
+  // Created here, not at collection: a stub replaces every client's send, the moto tests' too.
+  let logs: AwsClientStub<CloudWatchLogsClient>;
+  let cloudwatch: AwsClientStub<CloudWatchClient>;
+  beforeAll(() => {
+    logs = mockClient(CloudWatchLogsClient);
+    cloudwatch = mockClient(CloudWatchClient);
+  });
+  afterAll(() => {
+    logs.restore();
+    cloudwatch.restore();
+  });
   let clock: number;
   let slept: number[];
   const insights = (options: { queryTimeoutMs?: number } = {}) =>
@@ -145,34 +167,6 @@ describe("Lambda figures from AWS: Logs Insights over REPORT lines, GetMetricDat
     ]);
   });
 
-  it("reads live figures from GetMetricData and caches them for a minute", async () => {
-    cloudwatch.on(GetMetricDataCommand).resolves({
-      MetricDataResults: [
-        { Id: "invocations", Values: [40, 60] },
-        { Id: "errors", Values: [1] },
-        { Id: "throttles", Values: [] },
-        { Id: "concurrent", Values: [7, 3] },
-      ],
-    });
-    const i = insights();
-    const live = await i.live();
-    expect(live).toEqual({
-      source: "aws",
-      functionName: "order-processor-lambda",
-      concurrentExecutions: 7,
-      invocations: 100,
-      errors: 1,
-      throttles: 0,
-      period: "last-5-minutes",
-    });
-    clock += 30_000;
-    await i.live();
-    expect(cloudwatch.commandCalls(GetMetricDataCommand)).toHaveLength(1);
-    clock += 31_000;
-    await i.live();
-    expect(cloudwatch.commandCalls(GetMetricDataCommand)).toHaveLength(2);
-  });
-
   it("lists recent REPORT lines, cold ones with their init duration", async () => {
     logs.on(StartQueryCommand).resolves({ queryId: "q" });
     logs.on(GetQueryResultsCommand).resolves({
@@ -221,15 +215,21 @@ describe("Lambda figures from AWS: Logs Insights over REPORT lines, GetMetricDat
     );
   });
 
-  it("says 503 when Logs Insights fails or does not finish in time, and does not cache the failure", async () => {
-    logs.on(StartQueryCommand).rejects(new Error("AccessDeniedException: not authorized to perform logs:StartQuery"));
+  it("says 502 naming the call when Logs Insights refuses, 503 when a query does not finish, and caches no failure", async () => {
+    const denied = Object.assign(new Error("User is not authorized to perform: logs:StartQuery"), {
+      name: "AccessDeniedException",
+      $fault: "client" as const,
+      $metadata: { httpStatusCode: 400 },
+    });
+    logs.on(StartQueryCommand).rejects(denied);
     cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
     const i = insights({ queryTimeoutMs: 2000 });
     const window = { sinceMs: clock - 3600_000, untilMs: clock };
     const failed = await i.summary(window).catch((e: unknown) => e);
-    expect(failed).toBeInstanceOf(LambdaUnavailableError);
-    expect((failed as LambdaUnavailableError).status).toBe(503);
-    expect((failed as Error).message).toMatch(/AccessDenied/);
+    expect(failed).toBeInstanceOf(AwsCallError);
+    expect(failed).toMatchObject({ status: 502, call: "CloudWatchLogs.StartQuery" });
+    expect((failed as Error).message).toMatch(/failed: access denied \(AccessDeniedException: User is not authorized/);
+    expect((failed as AwsCallError).remedy).toMatch(/^Grant the API task role logs:StartQuery/);
 
     logs.reset();
     logs.on(StartQueryCommand).resolves({ queryId: "q" });
@@ -246,6 +246,109 @@ describe("Lambda figures from AWS: Logs Insights over REPORT lines, GetMetricDat
     expect(parseInsightsTime("2026-11-26 08:55:00.000")).toBe(Date.parse("2026-11-26T08:55:00Z"));
     expect(parseInsightsTime(undefined)).toBe(0);
     expect(parseInsightsTime("garbage")).toBe(0);
+  });
+});
+
+describe("Lambda figures from AWS against moto: GetMetricData, and Logs Insights' missing parts", () => {
+  let moto: Moto;
+  let logs: CloudWatchLogsClient;
+  let cloudwatch: CloudWatchClient;
+  let clock: number;
+  const FUNCTION = "order-processor-lambda";
+  const insights = () =>
+    new AwsLambdaInsights({ logs, cloudwatch, functionName: FUNCTION, now: () => clock, pollIntervalMs: 20 });
+  const seed = (name: string, minutesAgo: number, value: number) =>
+    cloudwatch.send(
+      new PutMetricDataCommand({
+        Namespace: "AWS/Lambda",
+        MetricData: [
+          {
+            MetricName: name,
+            Dimensions: [{ Name: "FunctionName", Value: FUNCTION }],
+            Timestamp: new Date(clock - minutesAgo * 60_000),
+            Value: value,
+          },
+        ],
+      }),
+    );
+  beforeAll(async () => {
+    moto = await startMoto();
+    logs = new CloudWatchLogsClient(moto.clientConfig);
+    cloudwatch = new CloudWatchClient(moto.clientConfig);
+  }, 60_000);
+  afterAll(async () => {
+    logs?.destroy();
+    cloudwatch?.destroy();
+    await moto?.stop();
+  });
+  beforeEach(async () => {
+    await moto.reset();
+    clock = Math.floor(Date.now() / 60_000) * 60_000;
+  });
+
+  it("reads live figures from GetMetricData and caches them for a minute", async () => {
+    await seed("Invocations", 3, 40);
+    await seed("Invocations", 1.5, 60);
+    await seed("Errors", 2, 1);
+    await seed("ConcurrentExecutions", 3, 3);
+    await seed("ConcurrentExecutions", 1.5, 7);
+    // Another function's figures are not this one's.
+    await cloudwatch.send(
+      new PutMetricDataCommand({
+        Namespace: "AWS/Lambda",
+        MetricData: [
+          {
+            MetricName: "Invocations",
+            Dimensions: [{ Name: "FunctionName", Value: "another" }],
+            Timestamp: new Date(clock - 60_000),
+            Value: 1000,
+          },
+        ],
+      }),
+    );
+    const i = insights();
+    const live = await i.live();
+    expect(live).toEqual({
+      source: "aws",
+      functionName: FUNCTION,
+      concurrentExecutions: 7,
+      invocations: 100,
+      errors: 1,
+      throttles: 0,
+      period: "last-5-minutes",
+    });
+    await seed("Invocations", 1.2, 900);
+    clock += 30_000;
+    expect((await i.live()).invocations).toBe(100);
+    clock += 31_000;
+    expect((await i.live()).invocations).toBe(1000);
+  });
+
+  it("answers 502 naming StartQuery when Logs Insights runs a query without `stats` or REPORT fields", async () => {
+    const logGroupName = `/aws/lambda/${FUNCTION}`;
+    await logs.send(new CreateLogGroupCommand({ logGroupName }));
+    await logs.send(new CreateLogStreamCommand({ logGroupName, logStreamName: "s" }));
+    await logs.send(
+      new PutLogEventsCommand({
+        logGroupName,
+        logStreamName: "s",
+        logEvents: [
+          {
+            timestamp: clock - 120_000,
+            message:
+              "REPORT RequestId: 4da1f7d0-4a6f-4321-b108-84403e647d67\tDuration: 3005.31 ms\tBilled Duration: 3064 ms\tMemory Size: 512 MB\tMax Memory Used: 18 MB\t",
+          },
+        ],
+      }),
+    );
+    const i = insights();
+    const summary = await i.summary({ sinceMs: clock - 3600_000, untilMs: clock }).catch((e: unknown) => e);
+    expect(summary).toBeInstanceOf(AwsCallError);
+    expect(summary).toMatchObject({ status: 502, call: "CloudWatchLogs.StartQuery" });
+    expect((summary as Error).message).toMatch(/Logs Insights answered without stats/);
+    const reports = await i.recentReports(10).catch((e: unknown) => e);
+    expect(reports).toBeInstanceOf(AwsCallError);
+    expect((reports as Error).message).toMatch(/without REPORT field discovery/);
   });
 });
 
