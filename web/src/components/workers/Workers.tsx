@@ -28,6 +28,7 @@ import {
   Tile,
   useAction,
 } from "../ui";
+import { AwsCallFailed, awsCallFailure } from "./AwsCallFailed";
 import { CapacityPlanner } from "./CapacityPlanner";
 
 function Stepper({
@@ -351,6 +352,11 @@ function PolicyEditor({ autoscaling, maxTasks }: { autoscaling: AutoscalingView;
 
 function Activities() {
   const activities = useOps<{ activities: ScalingActivity[] }>("/scaling-activities?limit=50", 3000);
+  // AWS's failure (or an endpoint that lacks DescribeScalingActivities) is shown here, in place.
+  const failed = activities.data === undefined ? awsCallFailure(activities.error) : undefined;
+  if (failed) {
+    return <AwsCallFailed error={failed} what="scaling activities" retry={() => void activities.refresh()} />;
+  }
   return (
     <Resource resource={activities} what="scaling activities">
       {(data) =>
