@@ -231,6 +231,29 @@ describe.each(BROKERS)("queue conformance: %s", (name) => {
     await queue.purge("dlq");
     await waitFor(async () => (await queue.peekDlq()).length === 0, { what: "the DLQ purged" });
   });
+  it("an aborted long poll still takes the message that arrives: it comes back, received twice", async () => {
+    const { clients } = suite.broker;
+    const t = await topologyOn(suite.broker, { visibilityTimeoutSeconds: 1 });
+    const queue = new OrderQueue(clients.sqs, t.queueUrl, t.dlqUrl);
+    const abort = new AbortController();
+    const poll = queue.receive(10, 3, abort.signal);
+    setTimeout(() => abort.abort(new Error("consumer closing")), 200);
+    await expect(poll).rejects.toThrow();
+    // The broker still holds the poll open and hands it the message, which nobody reads.
+    await new OrderTopic(clients.sns, t.topicArn).publishBatch([{ id: "1", message: orderMessage() }]);
+    const [back] = await receiveAll(queue, 1, 10_000);
+    expect(back?.Attributes?.ApproximateReceiveCount).toBe("2");
+  });
+
+  it("lenient where SQS is strict: a second purge at once, a message over 256 KiB", async () => {
+    const t = await topologyOn(suite.broker);
+    const queue = new OrderQueue(suite.broker.clients.sqs, t.queueUrl, t.dlqUrl);
+    await queue.purge("dlq");
+    await queue.purge("dlq"); // SQS: PurgeQueueInProgress within 60 s
+    await queue.sendToDlq("x".repeat(300 * 1024), "too long for SQS");
+    expect((await queue.peekDlq()).map((l) => l.body.length)).toEqual([300 * 1024]);
+  });
+
   // Where the two answer differently, pinned so docs/testing.md#two-brokers stays true. Surge's code
   // relies on neither side of a difference.
   describe("where fauxqs and moto differ", () => {
@@ -280,6 +303,26 @@ describe.each(BROKERS)("queue conformance: %s", (name) => {
       );
       expect((await queue.receive(1, 0)).length).toBe(1);
       expect(await queue.depth()).toEqual({ visible: 2, inFlight: 1, delayed: 0 });
+    });
+
+    it("PublishBatch: moto (as SNS) refuses repeated Ids and takes an empty message; fauxqs the other way round", async () => {
+      const { clients } = suite.broker;
+      const t = await topologyOn(suite.broker);
+      const topic = new OrderTopic(clients.sns, t.topicArn);
+      const repeated = topic.publishBatch([
+        { id: "a", message: orderMessage() },
+        { id: "a", message: orderMessage() },
+      ]);
+      if (name === "moto") await expect(repeated).rejects.toMatchObject({ name: "BatchEntryIdsNotDistinctException" });
+      else expect(await repeated).toEqual(new Set(["a"]));
+      // Too long is refused by both, in the batch's Failed list: the relay keeps that entry.
+      expect(
+        await topic.publishBatch([
+          { id: "empty", message: "" },
+          { id: "long", message: "x".repeat(300_000) },
+          { id: "ok", message: orderMessage() },
+        ]),
+      ).toEqual(new Set(name === "moto" ? ["empty", "ok"] : ["ok"]));
     });
 
     it("queue URLs and ARNs: each names its own account and host, so they come from CreateQueue/GetQueueUrl", async () => {
