@@ -203,11 +203,23 @@ describe("the AWS control plane on moto: the API with FLEET=ecs and Application 
 
   it("audits every change with before and after", async () => {
     const res = await ops("GET", "/audit?limit=50");
-    const entries = res.body.entries as Array<{ action: string; actor: string; details?: unknown }>;
+    const entries = res.body.entries as Array<{ action: string; actor: string; before?: unknown; after?: unknown }>;
     const actions = entries.map((e) => e.action);
     expect(actions.filter((a) => a === "fleet.update")).toHaveLength(3);
     expect(actions.filter((a) => a === "autoscaling.policy")).toHaveLength(2);
     expect(entries.every((e) => e.actor === "operator")).toBe(true);
+    // Oldest first: the count, the concurrency, the wheel taken back; then the policy twice.
+    const fleet = entries.filter((e) => e.action === "fleet.update").reverse();
+    expect(fleet.map((e) => [e.before, e.after])).toMatchObject([
+      [{ desiredCount: 1 }, { desiredCount: 3 }],
+      [{ concurrency: Number(stack.apiEnvironment.WORKER_CONCURRENCY) }, { concurrency: 20 }],
+      [{ desiredCount: 3 }, { desiredCount: 2 }],
+    ]);
+    const policy = entries.filter((e) => e.action === "autoscaling.policy").reverse();
+    expect(policy.map((e) => [e.before, e.after])).toMatchObject([
+      [{ controlledBy: "operator" }, { enabled: true, controlledBy: "autoscaler" }],
+      [{ maxTasks: Number(stack.apiEnvironment.AUTOSCALING_MAX_TASKS) }, { minTasks: 2, maxTasks: 40 }],
+    ]);
   });
 
   it("answers bad bodies and out-of-bounds values with 400 naming the field, and changes nothing", async () => {
