@@ -83,12 +83,95 @@ describe("ops bursts API", () => {
     ],
     ["a non-URL target", { mode: "async", ratePerSecond: 5, durationSeconds: 1, target: "file:///etc" }, "target"],
     ["no load model", { mode: "async", durationSeconds: 1 }, "users"],
+    ["a negative rate", { mode: "async", ratePerSecond: -3, durationSeconds: 1 }, "ratePerSecond"],
+    [
+      "stages longer than the bound",
+      {
+        mode: "async",
+        stages: [
+          { durationSeconds: 500, ratePerSecond: 5 },
+          { durationSeconds: 200, ratePerSecond: 5 },
+        ],
+      },
+      "stages",
+    ],
+    [
+      "a negative stage rate",
+      { mode: "async", stages: [{ durationSeconds: 5, ratePerSecond: -1 }] },
+      "stages.0.ratePerSecond",
+    ],
+    [
+      "an unknown threshold metric",
+      { mode: "async", ratePerSecond: 5, durationSeconds: 1, thresholds: [{ metric: "p95Ms", max: 100 }] },
+      "thresholds.0.metric",
+    ],
+    [
+      "an unknown arrival process",
+      { mode: "async", ratePerSecond: 5, durationSeconds: 1, arrival: "bursty" },
+      "arrival",
+    ],
   ])("rejects %s with 400 naming the field, and starts nothing", async (_what, body, field) => {
     const res = await ops("POST", "/bursts", body);
     expect(res.status).toBe(400);
     expect((res.body.details as Array<{ field: string }>).map((d) => d.field)).toContain(field);
     expect(module.active()).toBeUndefined();
     expect(await t.store.listRecords(BURST_RECORD_KIND)).toHaveLength(0);
+  });
+
+  it("names every bad field of a body, with its bound, not only the first", async () => {
+    const res = await ops("POST", "/bursts", { mode: "sync", users: 999_999, spawnRate: 0, durationSeconds: 0 });
+    expect(res.status).toBe(400);
+    const details = res.body.details as Array<{ field: string; message: string }>;
+    expect(Object.fromEntries(details.map((d) => [d.field, d.message]))).toMatchObject({
+      users: expect.stringMatching(/at most 2000/),
+      spawnRate: expect.stringMatching(/above 0/),
+      durationSeconds: expect.stringMatching(/at least 0.1/),
+    });
+  });
+
+  it("decides its SLO gates once finished, and watches the queue drain for the queue gates", async () => {
+    // Async orders here stay queued (no worker): the queue never drains, so the queue gates fail
+    // as soon as their bounds are passed (the watch stops there), the drain with the seconds watched.
+    const start = await ops("POST", "/bursts", {
+      mode: "async",
+      ratePerSecond: 0,
+      stages: [
+        { durationSeconds: 0.5, ratePerSecond: 40 },
+        { durationSeconds: 0.5, ratePerSecond: 40 },
+      ],
+      arrival: "poisson",
+      thresholds: [
+        { metric: "p99Ms", max: 5000 },
+        { metric: "failureRatio", max: 0 },
+        { metric: "oldestAgeSeconds", max: 1 },
+        { metric: "drainSeconds", max: 1 },
+      ],
+    });
+    expect(start.status).toBe(201);
+    const id = String(start.body.id);
+    expect(start.body.spec).toMatchObject({ durationSeconds: 1, arrival: "poisson" });
+    const draining = await statsWhen(id, (s) => s.status === "completed", "the load to end");
+    expect(draining.queue?.waiting).toBeGreaterThan(0);
+    // While it watches the drain it is still the active burst: another one waits.
+    if (draining.queue?.draining) {
+      expect((await ops("POST", "/bursts", { mode: "async", ratePerSecond: 5, durationSeconds: 1 })).status).toBe(409);
+    }
+    const final = await statsWhen(id, (s) => s.thresholds !== undefined, "the gates");
+    expect(final.requests).toBeGreaterThan(10);
+    expect(final.serviceTimeMs.p50).toBeGreaterThan(0);
+    expect(final.scheduleLagMs.max).toBeGreaterThanOrEqual(0);
+    expect(final.queue).toMatchObject({ draining: false, drained: false });
+    const gates = Object.fromEntries((final.thresholds ?? []).map((g) => [g.metric, g]));
+    expect(gates.p99Ms).toMatchObject({ max: 5000, pass: true });
+    expect(gates.failureRatio).toMatchObject({ value: 0, pass: true });
+    expect(gates.oldestAgeSeconds?.pass).toBe(false);
+    expect(gates.oldestAgeSeconds?.value).toBeGreaterThan(1);
+    expect(gates.drainSeconds).toMatchObject({ max: 1, pass: false });
+    expect(gates.drainSeconds?.value).toBeGreaterThan(1);
+    // The saved record carries them too.
+    await module.active()?.done;
+    const record = await t.store.getRecord<BurstStats>(BURST_RECORD_KIND, id);
+    expect(record?.data.thresholds).toHaveLength(4);
   });
 
   it("accepts its own base URL as an explicit target", async () => {

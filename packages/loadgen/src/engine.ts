@@ -68,9 +68,9 @@ export interface QueueProbe {
 export interface BurstQueueStats extends QueueSample {
   /** The oldest-order age at its highest, over the burst and its drain, in seconds. */
   peakOldestAgeSeconds: number;
-  /** True from the end of the load until the queue drained or the watch gave up. */
+  /** True from the end of the load until the queue drained or the watch gave up (queue gates only). */
   draining: boolean;
-  /** True once a sample after the load saw no order waiting. */
+  /** True once a sample of the drain watch saw no order waiting. */
   drained: boolean;
   /**
    * Seconds from the end of the load until no order waited; while draining, or if the watch
@@ -718,13 +718,19 @@ export class Burst extends EventEmitter<BurstEvents> {
   }
 
   /**
-   * After the load: samples the queue once a second until no order waits, the gates that need the
-   * queue are decided (both already breached), stop() or interrupt(), or maxDrainWatchSeconds.
+   * After the load, for a burst with queue gates: samples the queue once a second until no order
+   * waits, those gates are decided (all already breached), stop() or interrupt(), or
+   * maxDrainWatchSeconds. Without queue gates, one sample and done.
    */
   async #watchDrain(): Promise<void> {
     const queue = this.#queue;
     if (!queue) return;
     const gates = (this.#spec.thresholds ?? []).filter((t) => QUEUE_THRESHOLD_METRICS.has(t.metric));
+    if (gates.length === 0) {
+      // Nothing to decide: one last look, so the record says what the load left behind.
+      await this.#takeSample();
+      return;
+    }
     queue.draining = true;
     const watchedSeconds = () => round((this.#clock.now() - this.#loadEndedAt) / 1000, 3);
     const decided = () =>

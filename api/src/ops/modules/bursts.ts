@@ -10,6 +10,7 @@ import {
   type OrderTarget,
   parseBurstChange,
   parseBurstSpec,
+  type QueueProbe,
   resolveOwnTarget,
   timelineCsv,
 } from "@surge/loadgen";
@@ -31,6 +32,11 @@ interface BurstsModuleOptions {
   createTarget?: (baseUrl: string) => OrderTarget;
   /** Default: the system clock. */
   clock?: Clock;
+  /**
+   * What a burst watches for its oldestAgeSeconds and drainSeconds gates. Default: the order
+   * store's orders still waiting (queued, processing, failed awaiting a retry) and the oldest one's age.
+   */
+  queueProbe?: QueueProbe;
   /** How often a running burst's record is saved, in seconds, so a crash loses little. Default 5. */
   persistIntervalSeconds?: number;
   /** Points of the live timeline in the `/ops/state` snapshot. Default 60. */
@@ -125,7 +131,7 @@ export function burstsModule(options: BurstsModuleOptions): BurstsModule {
       });
       const latency = new Histogram({
         name: "surge_burst_request_duration_seconds",
-        help: "Response time the burst load generator saw, by order mode (client side, keep-alive).",
+        help: "Response time the burst load generator saw, from each order's scheduled arrival, by order mode (client side).",
         labelNames: ["mode"] as const,
         buckets: LATENCY_BUCKETS_SECONDS,
         registers: [registry],
@@ -138,7 +144,7 @@ export function burstsModule(options: BurstsModuleOptions): BurstsModule {
       }
 
       state.register("bursts", () => ({
-        active: active?.status === "running" ? active.stats({ timeline: statePoints }) : null,
+        active: active && !active.settled ? active.stats({ timeline: statePoints }) : null,
         last: last ?? null,
         bounds: BURST_BOUNDS,
       }));
@@ -163,6 +169,16 @@ export function burstsModule(options: BurstsModuleOptions): BurstsModule {
         if (newest && !last) last = withoutTimeline(newest.data);
       })().catch((error) => log.warn("could not tidy past bursts", { error: errorMessage(error) }));
 
+      const queueProbe: QueueProbe = options.queueProbe ?? {
+        async sample() {
+          const [byStatus, oldestAgeSeconds] = await Promise.all([
+            store.countByStatus(),
+            store.oldestWaitingAgeSeconds(),
+          ]);
+          return { waiting: byStatus.queued + byStatus.processing + byStatus.failed, oldestAgeSeconds };
+        },
+      };
+
       const find = async (id: string): Promise<BurstStats> => {
         if (active?.id === id) return active.stats();
         const record = await store.getRecord<BurstStats>(BURST_RECORD_KIND, id);
@@ -176,6 +192,12 @@ export function burstsModule(options: BurstsModuleOptions): BurstsModule {
         if (active?.status === "running") {
           throw new HttpError(409, `burst ${active.id} is running: stop it (DELETE /ops/bursts/${active.id}) first`);
         }
+        if (active && !active.settled) {
+          throw new HttpError(
+            409,
+            `burst ${active.id} is watching the queue drain for its thresholds: stop it (DELETE /ops/bursts/${active.id}) first`,
+          );
+        }
         const actor = actorOf(res);
         const burst = new Burst({
           spec,
@@ -183,6 +205,7 @@ export function burstsModule(options: BurstsModuleOptions): BurstsModule {
           targetUrl,
           startedBy: actor.label,
           ...(options.clock && { clock: options.clock }),
+          queue: queueProbe,
         });
         active = burst;
         burst.on("response", ({ mode, ok, latencyMs }) => {
@@ -211,6 +234,10 @@ export function burstsModule(options: BurstsModuleOptions): BurstsModule {
               failures: stats.failures,
               throughputPerSecond: Math.round(stats.throughputPerSecond * 100) / 100,
               p99Ms: Math.round(stats.latencyMs.p99 * 10) / 10,
+              serviceP99Ms: Math.round(stats.serviceTimeMs.p99 * 10) / 10,
+              ...(stats.thresholds && {
+                thresholdsFailed: stats.thresholds.filter((t) => !t.pass).map((t) => t.metric),
+              }),
             });
             saveInOrder(stats)
               .catch((error) => log.error("could not save burst", { burst: stats.id, error: errorMessage(error) }))
@@ -274,7 +301,7 @@ export function burstsModule(options: BurstsModuleOptions): BurstsModule {
 
       router.delete("/bursts/:id", async (req: Request<{ id: string }>, res: Response) => {
         const id = req.params.id;
-        if (active?.id === id && active.status === "running") {
+        if (active?.id === id && !active.settled) {
           const actor = actorOf(res);
           const before = active.stats({ timeline: false });
           const stats = await active.stop();
@@ -293,7 +320,7 @@ export function burstsModule(options: BurstsModuleOptions): BurstsModule {
     },
 
     async close() {
-      if (active?.status === "running") await active.interrupt();
+      if (active && !active.settled) await active.interrupt();
       await finished;
     },
   };
