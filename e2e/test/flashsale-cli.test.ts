@@ -162,6 +162,30 @@ describe("flashsale CLI", () => {
     }
   });
 
+  it("SLO gates: exit 0 when every --threshold passes, 4 on a breach, with the gates printed", async () => {
+    const base = ["--rate", "0", "--stage", "1s:30/s", "--arrival", "poisson", "--url", api.url, "--token", OPS_TOKEN];
+    const passing = await runCli([...base, "--threshold", "p99Ms=5000", "--threshold", "failureRatio=0", "-q"]);
+    expect(passing.stderr).not.toMatch(/flashsale:/);
+    expect(passing.code).toBe(0);
+    expect(passing.stdout).toMatch(/^p99Ms\s+5000\s+[\d.]+\s+PASS$/m);
+    expect(passing.stdout).toMatch(/^failureRatio\s+0\s+0\s+PASS$/m);
+    expect(passing.stdout).toMatch(/service time \(send → answer\)/);
+    // No worker here: the async orders stay queued, so a drain gate fails once its 1 s bound passes.
+    const breached = await runCli([...base, "--threshold", "drainSeconds=1", "--threshold", "p99Ms=5000", "-q"]);
+    expect(breached.code).toBe(4);
+    expect(breached.stdout).toMatch(/^drainSeconds\s+1\s+[\d.]+\s+FAIL$/m);
+    expect(breached.stderr).toMatch(/1 SLO gate\(s\) failed: drainSeconds/);
+    const record = (await t.store.listRecords<BurstStats>("burst"))[0]?.data;
+    expect(record?.thresholds?.find((g) => g.metric === "drainSeconds")?.pass).toBe(false);
+    // A gate the engine cannot measure in-process is refused before anything runs.
+    const direct = await runCli(["--direct", "--rate", "5/s", "--url", api.url, "--threshold", "drainSeconds=5"]);
+    expect(direct.code).toBe(2);
+    expect(direct.stderr).toMatch(/needs the API's order queue/);
+    const unknown = await runCli(["--rate", "5/s", "--url", api.url, "--token", OPS_TOKEN, "--threshold", "p95Ms=5"]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/thresholds\.0\.metric: metric must be one of p99Ms/);
+  });
+
   it("Ctrl-C stops the burst through the API and still prints the summary", async () => {
     const run = await runCli(
       ["--users", "2", "--duration", "60s", "--url", api.url, "--token", OPS_TOKEN, "--wait-min", "50"],
