@@ -42,8 +42,22 @@ export async function startMoto(region = "us-east-1"): Promise<Moto> {
   child.stderr?.on("data", (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
   });
+  // moto without its server extra (or a PATH without it): spawn fails, and says so here.
+  let spawnError: Error | undefined;
+  child.once("error", (error) => {
+    spawnError = error;
+  });
+  // A test process that ends without stop() (a crash, a timeout) leaves no server behind.
+  const killOnExit = () => child.kill("SIGKILL");
+  process.once("exit", killOnExit);
+  child.once("exit", () => process.off("exit", killOnExit));
   const deadline = Date.now() + 30_000;
   for (;;) {
+    if (spawnError) {
+      throw new Error(
+        `moto_server could not start (${spawnError.message}): install moto[server] 5.2.1, which provides it`,
+      );
+    }
     if (child.exitCode !== null) throw new Error(`moto_server exited (${child.exitCode}):\n${stderr}`);
     try {
       if ((await fetch(`${endpoint}/moto-api/`)).ok) break;
