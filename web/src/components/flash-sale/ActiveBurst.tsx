@@ -78,6 +78,95 @@ export function PercentileTable({ latency }: { latency: LatencySummaryMs }) {
   );
 }
 
+const GATE_LABELS: Record<string, { label: string; format: (v: number) => string }> = {
+  p99Ms: { label: "p99 latency (from the scheduled arrival)", format: (v) => ms(v) },
+  failureRatio: { label: "Failure ratio (dropped arrivals count)", format: (v) => percent(v) },
+  oldestAgeSeconds: { label: "Oldest order age, at its highest", format: (v) => seconds(v) },
+  drainSeconds: { label: "Drain time after the load", format: (v) => seconds(v) },
+};
+
+/**
+ * The burst's SLO gates: pass or fail each, once decided; while the queue drains, what it waits for.
+ */
+export function Gates({ burst }: { burst: BurstSummary }) {
+  const asked = burst.spec.thresholds ?? [];
+  if (asked.length === 0) return null;
+  const results = burst.thresholds;
+  const q = burst.queue;
+  return (
+    <div style={{ marginTop: 12 }} data-testid="burst-gates">
+      <h3>SLO gates</h3>
+      {!results && q?.draining && (
+        <p className="small muted" role="status">
+          Load ended; watching the queue drain for the queue gates: {count(q.waiting)} order(s) waiting, oldest{" "}
+          {seconds(q.oldestAgeSeconds)}, {seconds(q.drainSeconds)} so far.
+        </p>
+      )}
+      <Table label="SLO gates" columns={["Gate", { label: "Max", num: true }, { label: "Value", num: true }, "Result"]}>
+        {asked.map((gate) => {
+          const result = results?.find((r) => r.metric === gate.metric);
+          const show = GATE_LABELS[gate.metric] ?? { label: gate.metric, format: (v: number) => num(v) };
+          const notDrained = gate.metric === "drainSeconds" && result && !result.pass && q && !q.drained;
+          return (
+            <tr key={gate.metric} data-gate={gate.metric}>
+              <td>{show.label}</td>
+              <td className="num">{show.format(gate.max)}</td>
+              <td className="num">{result ? `${notDrained ? "over " : ""}${show.format(result.value)}` : "—"}</td>
+              <td>
+                {result ? (
+                  <span className={`badge ${result.pass ? "ok" : "critical"}`}>{result.pass ? "pass" : "fail"}</span>
+                ) : (
+                  <span className="badge">pending</span>
+                )}
+                {notDrained && <span className="small muted"> not drained when the watch ended</span>}
+              </td>
+            </tr>
+          );
+        })}
+      </Table>
+    </div>
+  );
+}
+
+/**
+ * What the latency is made of: from the scheduled arrival (what a shopper feels), the service time
+ * (send → answer, what Locust reports) and the schedule lag between them; corrected for a users burst.
+ */
+export function LatencyBreakdown({ burst }: { burst: BurstSummary }) {
+  const rows: Array<[string, LatencySummaryMs | undefined]> = [
+    ["from the scheduled arrival", burst.latencyMs],
+    ["service time (send → answer)", burst.serviceTimeMs],
+    ["schedule lag (scheduled → send)", burst.scheduleLagMs],
+    ["corrected for coordinated omission", burst.correctedLatencyMs],
+  ];
+  const keys: Array<[string, keyof LatencySummaryMs]> = [
+    ["50%", "p50"],
+    ["90%", "p90"],
+    ["99%", "p99"],
+    ["99.9%", "p999"],
+    ["Max", "max"],
+  ];
+  return (
+    <div style={{ marginTop: 12 }}>
+      <h3>Latency, service time and schedule lag</h3>
+      <Table label="Latency breakdown" columns={["Measured", ...keys.map(([label]) => ({ label, num: true }))]}>
+        {rows
+          .filter((row): row is [string, LatencySummaryMs] => row[1] !== undefined)
+          .map(([label, summary]) => (
+            <tr key={label}>
+              <td>{label}</td>
+              {keys.map(([k, key]) => (
+                <td key={k} className="num">
+                  {ms(summary[key])}
+                </td>
+              ))}
+            </tr>
+          ))}
+      </Table>
+    </div>
+  );
+}
+
 function BurstProgress({ burst }: { burst: BurstStats }) {
   const spec = burst.spec;
   const progress = Math.min(1, burst.elapsedSeconds / spec.durationSeconds);
@@ -226,22 +315,31 @@ export function ActiveBurst({ burst, onStopped }: { burst: BurstStats; onStopped
   const { canOperate } = useConsole();
   const { busy, notice, run } = useAction();
   const spec = burst.spec;
+  const draining = burst.status !== "running";
   const stop = () =>
     run(async () => {
       await ops.delete(`/bursts/${burst.id}`);
       onStopped();
-      return "Burst stopped.";
+      return draining
+        ? "Stopped watching the drain: the queue gates are decided with what was seen."
+        : "Burst stopped.";
     });
+  const load =
+    spec.model === "users"
+      ? `${spec.users} users`
+      : spec.stages
+        ? `${spec.stages.length} stages, now ${num(burst.ratePerSecond ?? 0)}/s`
+        : `${spec.ratePerSecond}/s`;
 
   return (
     <section className="panel" aria-labelledby="active-title" data-testid="active-burst">
       <div className="row" style={{ justifyContent: "space-between" }}>
         <h2 id="active-title" style={{ margin: 0 }}>
-          Running: {spec.model === "users" ? `${spec.users} users` : `${spec.ratePerSecond}/s`} → {spec.mode}
+          {draining ? "Load ended, queue draining" : "Running"}: {load} → {spec.mode}
           <span className="muted small"> · started by {burst.startedBy}</span>
         </h2>
         <button type="button" className="danger" onClick={() => void stop()} disabled={!canOperate || busy}>
-          Stop burst
+          {draining ? "Stop watching" : "Stop burst"}
         </button>
       </div>
       <BurstProgress burst={burst} />
@@ -252,6 +350,8 @@ export function ActiveBurst({ burst, onStopped }: { burst: BurstStats; onStopped
         <h3>Response time percentiles (all requests so far)</h3>
         <PercentileTable latency={burst.latencyMs} />
       </div>
+      <LatencyBreakdown burst={burst} />
+      <Gates burst={burst} />
       {Object.keys(burst.errors).length > 0 && (
         <div style={{ marginTop: 12 }}>
           <h3>Failures by reason</h3>
@@ -264,7 +364,7 @@ export function ActiveBurst({ burst, onStopped }: { burst: BurstStats; onStopped
           </ul>
         </div>
       )}
-      <ChangeBurst burst={burst} busy={busy} run={run} />
+      {!draining && <ChangeBurst burst={burst} busy={busy} run={run} />}
     </section>
   );
 }

@@ -4,21 +4,28 @@ import { useEffect, useState, useSyncExternalStore } from "react";
 import { useLive } from "../../client/live";
 import { describeError, ops } from "../../client/ops-client";
 import { useOps } from "../../client/use-ops";
-import { type BurstDraft, burstBody, DEFAULT_DRAFT } from "../../lib/burst-draft";
+import {
+  type BurstDraft,
+  burstBody,
+  DEFAULT_DRAFT,
+  type DraftProblems,
+  draftProblems,
+  problemList,
+} from "../../lib/burst-draft";
 import { defaultPair } from "../../lib/comparison";
 import { count, dateTime, ms, percent, perSecond } from "../../lib/format";
 import { type BurstBounds, type BurstSummary, pick } from "../../lib/ops";
 import { useConsole } from "../Shell";
 import { Empty, PageHead, ReadOnlyNote, Resource, Table } from "../ui";
-import { ActiveBurst, LocustStats, PercentileTable } from "./ActiveBurst";
-import { BurstForm } from "./BurstForm";
+import { ActiveBurst, Gates, LatencyBreakdown, LocustStats, PercentileTable } from "./ActiveBurst";
+import { apiProblemsOf, BurstForm, ProblemSummary } from "./BurstForm";
 import { ComparisonTable } from "./Comparison";
 
 type RunnerState =
   | { phase: "idle" }
   | { phase: "sync" | "async"; draft: BurstDraft; syncId?: string; asyncId?: string }
   | { phase: "done"; syncId: string; asyncId: string }
-  | { phase: "failed"; error: string };
+  | { phase: "failed"; error: string; problems?: DraftProblems };
 
 /**
  * "The same burst in sync and async": runs the form's burst on /orders/sync,
@@ -47,7 +54,17 @@ function useRunner(): RunnerState {
 
 function loadLabel(b: BurstSummary): string {
   const s = b.spec;
-  return s.model === "users" ? `${s.users} users @ ${s.spawnRate}/s` : `${s.ratePerSecond}/s arrival`;
+  if (s.model === "users") return `${s.users} users @ ${s.spawnRate}/s`;
+  const shape = s.stages ? `${s.stages.length} stages from ${s.ratePerSecond}/s` : `${s.ratePerSecond}/s`;
+  return `${shape} ${s.arrival === "poisson" ? "Poisson" : "arrival"}`;
+}
+
+/** "pass", "1 of 3 failed", "draining…" or "—" (no gates). */
+function gatesCell(b: BurstSummary): string {
+  if (b.queue?.draining) return "draining…";
+  if (!b.thresholds || b.thresholds.length === 0) return b.spec.thresholds?.length ? "pending" : "—";
+  const failed = b.thresholds.filter((t) => !t.pass).length;
+  return failed === 0 ? `all ${b.thresholds.length} pass` : `${failed} of ${b.thresholds.length} failed`;
 }
 
 /** Past bursts: open one's figures, pick two to compare, export one. */
@@ -81,6 +98,7 @@ function HistoryTable({
         { label: "p50", num: true },
         { label: "p99", num: true },
         "Status",
+        "Gates",
         "Compare",
         "Export",
       ]}
@@ -109,6 +127,7 @@ function HistoryTable({
           <td className="num">{ms(b.latencyMs.p50)}</td>
           <td className="num">{ms(b.latencyMs.p99)}</td>
           <td>{b.status}</td>
+          <td data-testid="burst-gates-cell">{gatesCell(b)}</td>
           <td>
             <label className="check small">
               <input
@@ -161,7 +180,13 @@ export function FlashSale() {
       ops
         .post<BurstSummary>("/bursts", burstBody({ ...run.draft, mode: "async" }))
         .then((b) => runner.set({ ...run, phase: "async", asyncId: b.id }))
-        .catch((e) => runner.set({ phase: "failed", error: `async burst did not start: ${describeError(e)}` }));
+        .catch((e) =>
+          runner.set({
+            phase: "failed",
+            error: `async burst did not start: ${describeError(e)}`,
+            problems: apiProblemsOf(e, burstBody({ ...run.draft, mode: "async" })),
+          }),
+        );
     } else if (run.phase === "async" && run.asyncId && run.syncId && !active && lastId === run.asyncId) {
       runner.set({ phase: "done", syncId: run.syncId, asyncId: run.asyncId });
       setSelected({ sync: run.syncId, async: run.asyncId });
@@ -171,13 +196,23 @@ export function FlashSale() {
   const startComparison = async () => {
     const syncDraft = { ...draft, mode: "sync" as const };
     runner.set({ phase: "sync", draft: syncDraft });
+    const body = burstBody(syncDraft);
     try {
-      const b = await ops.post<BurstSummary>("/bursts", burstBody(syncDraft));
+      const b = await ops.post<BurstSummary>("/bursts", body);
       runner.set({ phase: "sync", draft: syncDraft, syncId: b.id });
     } catch (e) {
-      runner.set({ phase: "failed", error: `sync burst did not start: ${describeError(e)}` });
+      const problems = apiProblemsOf(e, body);
+      runner.set({
+        phase: "failed",
+        error:
+          Object.keys(problems).length > 0 ? "sync burst refused:" : `sync burst did not start: ${describeError(e)}`,
+        problems,
+      });
     }
   };
+  // The comparison runs the form's burst: it follows the form's validation.
+  const formProblems = bounds ? draftProblems(draft, bounds) : {};
+  const formInvalid = Object.keys(formProblems).length > 0;
 
   const list = history.data?.bursts ?? [];
   const byId = new Map(list.map((b) => [b.id, b]));
@@ -225,10 +260,18 @@ export function FlashSale() {
                 {run.error}
               </span>
             )}
+            {formInvalid && (
+              <span className="muted small" id="compare-invalid" data-testid="compare-invalid">
+                Fix the form first: {problemList(formProblems).join("; ")}
+              </span>
+            )}
             <button
               type="button"
               onClick={() => void startComparison()}
-              disabled={!canOperate || !!active || run.phase === "sync" || run.phase === "async"}
+              disabled={
+                !canOperate || !!active || !bounds || formInvalid || run.phase === "sync" || run.phase === "async"
+              }
+              aria-describedby={formInvalid ? "compare-invalid" : undefined}
               title="Runs the form's burst on /orders/sync, then the identical burst on /orders/async"
             >
               Run {draft.model === "users" ? `${draft.users} users` : `${draft.ratePerSecond}/s`},{" "}
@@ -236,6 +279,7 @@ export function FlashSale() {
             </button>
           </div>
         </div>
+        {run.phase === "failed" && run.problems && <ProblemSummary problems={run.problems} />}
         <p className="muted small" style={{ margin: "6px 0 12px" }}>
           The study&apos;s comparison table, filled from two measured bursts (pick any two in the history below). The
           sync endpoint holds the customer until a payment slot frees and the payment ends; async answers 202 once the
@@ -271,6 +315,8 @@ export function FlashSale() {
             <div style={{ marginTop: 8 }}>
               <PercentileTable latency={detailBurst.latencyMs} />
             </div>
+            <LatencyBreakdown burst={detailBurst} />
+            <Gates burst={detailBurst} />
           </div>
         )}
       </section>
