@@ -12,6 +12,8 @@ import { afterEach, describe, expect, it } from "vitest";
 
 const repoRoot = resolve(import.meta.dirname, "../..");
 const stackBundle = join(repoRoot, "infra/local/dist/local.js");
+/** The console's server: without a build, npm start runs no console, and its port is never checked. */
+const consoleServer = join(repoRoot, "web/.next/standalone/web/server.js");
 
 /** Pids of this user's processes whose environment holds `entry` (e.g. `DATA_DIR=/tmp/…`). */
 function processesWith(entry: string): number[] {
@@ -29,8 +31,8 @@ function processesWith(entry: string): number[] {
 
 /** Runs `npm start`'s runner until it exits (at most `timeoutMs`): its exit code, output and time taken. */
 async function runUntilExit(env: Record<string, string | number>, timeoutMs: number) {
-  if (!existsSync(stackBundle))
-    throw new Error("infra/local/dist/local.js is missing: run `npx turbo run build` first");
+  for (const bundle of [stackBundle, consoleServer])
+    if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run \`npx turbo run build\` first`);
   const { OPS_TOKEN: _token, ...inherited } = process.env;
   const startedAt = Date.now();
   const child: ChildProcess = spawn(process.execPath, [stackBundle], {

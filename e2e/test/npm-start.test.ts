@@ -150,13 +150,15 @@ describe("npm start (infra/local/dist/local.js)", () => {
     expect(started.length).toBeGreaterThanOrEqual(3); // the API and two worker tasks at least
     const exited = new Promise<number | null>((r) => stack?.once("exit", (code) => r(code)));
     stack.kill("SIGINT");
-    expect(await exited).toBe(0);
+    expect(await exited, output).toBe(0);
     await waitFor(() => started.every((p) => !alive(p)), { timeoutMs: 15_000, what: "no orphans" });
   });
 
   it("keeps a generated operator token in DATA_DIR across restarts, and a closed tab leaves no stack trace", async () => {
     if (!existsSync(stackBundle))
       throw new Error("infra/local/dist/local.js is missing: run `npx turbo run build` first");
+    const consoleServer = join(repoRoot, "web/.next/standalone/web/server.js");
+    if (!existsSync(consoleServer)) throw new Error(`${consoleServer} is missing: run \`npx turbo run build\` first`);
     const ports = await stackPorts();
     const env = { ...ports, DATA_DIR: dir.path, WORKER_TASKS: "1", PAYMENT_DURATION_MS: "50", LOG_LEVEL: "warn" };
     const first = launch(env);
@@ -212,7 +214,7 @@ describe("npm start (infra/local/dist/local.js)", () => {
     expect(consoleLog).toMatch(/Ready/); // the right log: Next's start-up line is there
     expect(consoleLog).not.toMatch(/ResponseAborted|AbortError|\n\s+at /);
 
-    expect(await stop(stack)).toBe(0);
+    expect(await stop(stack), first.output()).toBe(0);
 
     // The next start reuses the token, and the browser's sign-in still works.
     const second = launch(env);
@@ -226,7 +228,7 @@ describe("npm start (infra/local/dist/local.js)", () => {
     expect(second.output()).not.toContain("new, kept");
     expect((await get("/api/ops/whoami")).status).toBe(200);
     // OPS_TOKEN still wins over the kept one.
-    expect(await stop(stack)).toBe(0);
+    expect(await stop(stack), second.output()).toBe(0);
     const third = launch({ ...env, OPS_TOKEN: "explicit-token-0123456789" });
     stack = third.child;
     await waitFor(() => third.output().includes("operator token"), {
@@ -239,6 +241,6 @@ describe("npm start (infra/local/dist/local.js)", () => {
     const whoami = (t: string) => fetch(`${api}/ops/whoami`, { headers: { authorization: `Bearer ${t}` } });
     expect((await whoami("explicit-token-0123456789")).status).toBe(200);
     expect((await whoami(token)).status).toBe(401);
-    expect(await stop(stack)).toBe(0);
+    expect(await stop(stack), third.output()).toBe(0);
   });
 });

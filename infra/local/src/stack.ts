@@ -264,7 +264,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     });
     api.start();
     started.push(() => api.stop());
-    const tasksReady = supervisorReady(supervisor, options.workerTasks, logDir, START_TIMEOUT_MS);
+    // Tasks start four at a time, about a CPU-second each: a large initial fleet gets longer.
+    const tasksReady = supervisorReady(
+      supervisor,
+      options.workerTasks,
+      logDir,
+      START_TIMEOUT_MS + 2000 * Math.max(0, options.workerTasks - 4),
+    );
     supervisor.start();
 
     let prometheus: LocalPrometheus | undefined;
