@@ -486,6 +486,10 @@ export class Burst extends EventEmitter<BurstEvents> {
     this.#endedAtClock = this.#clock.now();
     this.#endedAtMs = Date.now();
     this.#loadEndedAt = this.#endedAtClock;
+    // Draining from the end of the load on, so no reader sees an ended burst with its gates undecided and no watch.
+    if (this.#queue && (this.#spec.thresholds ?? []).some((t) => QUEUE_THRESHOLD_METRICS.has(t.metric))) {
+      this.#queue.draining = true;
+    }
     this.#closeSeconds(this.#endedAtClock);
     this.#closePartialSecond(this.#endedAtClock);
     this.#end.abort(new Error(`burst ${status}`));

@@ -300,7 +300,8 @@ async function viaOpsApi(args: FlashsaleArgs, io: Io, progress: (s: BurstStats) 
   for (;;) {
     const stats = await call("GET", `/bursts/${id}`);
     // After the load, a burst with queue gates watches the queue drain before it decides them.
-    if (stats.status !== "running" && !stats.queue?.draining) return stats;
+    const gatesPending = (stats.spec.thresholds?.length ?? 0) > 0 && !stats.thresholds;
+    if (stats.status !== "running" && !stats.queue?.draining && !gatesPending) return stats;
     progress(stats);
     await new Promise((r) => setTimeout(r, stopRequested ? 200 : 1000));
   }
