@@ -43,11 +43,12 @@ export function summary(levels: readonly ConcurrencyResources[]): string {
   const perMessageKb = (deltaMb * 1024) / Math.max(1, hundred.inFlightPeak - five.inFlightPeak);
   return (
     `From 5 to 100 in flight the task's median RSS moves by ${deltaMb >= 0 ? "+" : "−"}${f1(Math.abs(deltaMb))} MB ` +
-    `(${f1(perMessageKb)} KB per message held), on a base of ${f1(one.rssMedianMb)} MB at concurrency 1: the ` +
-    "process and its clients, not the messages. The study's ~10 MB at 5 and ~200 MB at 100 " +
-    "(flash-sale-report.txt:2271, :2273) are estimates it never measured. CPU follows the orders paid " +
-    `(${f1(one.cpuMsPerOrder)} ms per order at 1, ${f1(hundred.cpuMsPerOrder)} ms at 100), and the 5 slots cap ` +
-    `those: ${one.paidPerSecond.toFixed(2)}/s at 1, ${five.paidPerSecond.toFixed(2)}/s at 5, ` +
+    `(${f1(perMessageKb)} KB per message held), on a base of ${f1(one.rssMedianMb)} MB at concurrency 1: most of a ` +
+    "task's memory is the Node process and its clients. The study's ~10 MB at 5 and ~200 MB at 100 " +
+    "(flash-sale-report.txt:2271, :2273) are estimates it never measured. CPU stays at or under " +
+    `${f1(Math.max(...levels.map((l) => l.cpuPercentOfOneCore)))}% of one core ` +
+    `(${f1(one.cpuMsPerOrder)} ms per paid order at 1, ${f1(hundred.cpuMsPerOrder)} ms at 100), because the 5 slots ` +
+    `cap the orders: ${one.paidPerSecond.toFixed(2)}/s at 1, ${five.paidPerSecond.toFixed(2)}/s at 5, ` +
     `${hundred.paidPerSecond.toFixed(2)}/s at 100. CPU figures are as good as the shared host was quiet (its load ` +
     "average is in the table); the counts and rates are set by the 3 s payments."
   );

@@ -86,8 +86,10 @@ export function renderLambdaBurst(r: LambdaBurstResult): string {
     "**Theory.** Until the first environment is free again — one init plus one payment after the first arrival — " +
       "every arrival finds every environment busy and starts a new one; after that, environments freed by finished " +
       "payments take the arrivals warm. Cold starts ≈ λ · (init + payment), so their share ≈ (init + payment) ÷ the " +
-      "burst's length: (3 s + init) ÷ 60 s ≈ 5%, whatever the rate. Inits slowed by many environments starting at " +
-      "once on 2 CPUs raise it a little, which is what the measurement adds.",
+      `burst's length, whatever the rate: (${(r.spec.paymentMs / 1000).toFixed(1)} s + ${(r.initMs.p50 / 1000).toFixed(2)} s ` +
+      `median init) ÷ ${r.arrivalsSeconds.toFixed(0)} s = ${pct(r.theory.share)}. Inits vary (p95 ` +
+      `${(r.initMs.p95 / 1000).toFixed(2)} s here, with environments starting by the hundred on 2 CPUs), and every ` +
+      "slow one keeps more arrivals cold than the median predicts: that is the gap between the two columns.",
     "",
     "**The study's estimate** was not measured: for the 60 s burst it expected ~100–500 environments and as many " +
       'cold starts, ~2,300–2,700 warm starts and a "Cold start rate: 17-35%" (flash-sale-report.txt:4891-4895). Its ' +

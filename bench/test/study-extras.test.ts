@@ -43,6 +43,7 @@ describe("Lambda under the full flash sale: theory", () => {
     expect(md).toContain("| Cold-start share | 5.3% | **5.5%** | 17.0%–35.0% (flash-sale-report.txt:4891-4895) |");
     expect(md).toContain("(the study's 2,888)");
     expect(md).toContain("3.5% to 500 ÷ 2,888 = 17.3%");
+    expect(md).toContain("(3.0 s + 0.15 s median init) ÷ 60 s = 5.3%");
     expect(md).not.toContain("memory guard stopped");
     expect(renderLambdaBurst({ ...result, stoppedByMemoryGuard: true, sent: 1200 })).toContain(
       "memory guard stopped the arrivals early",
@@ -96,6 +97,7 @@ describe("resources per concurrency", () => {
     expect(text).toContain("moves by +9.5 MB (102.4 KB per message held), on a base of 70.0 MB");
     expect(text).toContain("0.33/s at 1, 1.66/s at 5, 1.67/s at 100");
     expect(text).toContain("flash-sale-report.txt:2271, :2273");
+    expect(text).toContain("CPU stays at or under 2.0% of one core (12.0 ms per paid order at 1, 12.0 ms at 100)");
   });
 
   it("says nothing without the levels it compares", () => {
