@@ -16,6 +16,7 @@ import { AuditLog } from "./ops/audit.js";
 import type { OpsModule } from "./ops/context.js";
 import { alertsModule } from "./ops/modules/alerts.js";
 import { faultsModule } from "./ops/modules/faults.js";
+import { AdmissionControl, intakeModule } from "./ops/modules/intake.js";
 import { publishFaultsModule } from "./ops/modules/publish-faults.js";
 import { queueModule } from "./ops/modules/queue.js";
 import { type OpsToken, opsRouter } from "./ops/router.js";
@@ -41,6 +42,8 @@ export interface ApiDeps {
   /** Ops modules (fleet, autoscaling, bursts, lambda…) mounted under /ops. */
   opsModules?: ReadonlyArray<OpsModule>;
   payment: { slots: number; durationMs: number; failureRate: number };
+  /** SYNC_MAX_WAIT_MS: POST /orders/sync answers 503 rather than wait longer for a slot. Absent: no bound. */
+  syncMaxWaitMs?: number | undefined;
   /** Lease holder name for synchronous payments. Default `api-<pid>`. */
   holder?: string;
   outbox?: OutboxRelayOptions;
@@ -87,6 +90,8 @@ export function createApi(deps: ApiDeps): Api {
     payments: () => payments,
     queueAge: deps.queueAge,
   });
+  // Admission control (PUT /ops/intake): open until an operator limits or pauses intake.
+  const admission = new AdmissionControl({ store: deps.store, payments, metrics, syncMaxWaitMs: deps.syncMaxWaitMs });
   const relay = deps.topic
     ? new OutboxRelay(
         {
@@ -135,6 +140,7 @@ export function createApi(deps: ApiDeps): Api {
       metrics,
       holder,
       onAccepted: () => relay?.notify(),
+      admission,
     }),
   );
   app.use(healthRoutes({ store: deps.store, queue: deps.queue, registry: metrics.registry }));
@@ -146,6 +152,7 @@ export function createApi(deps: ApiDeps): Api {
     alertsModule(deps.store),
     faultsModule(),
     publishFaultsModule(),
+    intakeModule(admission),
     // The queue, its DLQ, redrive and purge: wherever there is a queue.
     ...(deps.queue
       ? [queueModule({ queue: deps.queue, store: deps.store, log: deps.log, onRequeued: () => relay?.notify() })]

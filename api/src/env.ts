@@ -43,6 +43,12 @@ const schema = z.object({
   REPUBLISH_STALE_AFTER_SECONDS: intVar(120, 0, 86_400),
   /** Time between the stale-order sweeps, in ms. */
   REPUBLISH_INTERVAL_MS: intVar(10_000, 100, 600_000),
+  /**
+   * POST /orders/sync answers 503 with Retry-After at once when the wait for one of this API's payment
+   * slots would exceed this, in ms, instead of holding the customer. Unset: wait as long as it takes
+   * (the study's behaviour). 0: only when a slot is free now.
+   */
+  SYNC_MAX_WAIT_MS: z.coerce.number().int("must be an integer").min(0).max(3_600_000).optional(),
   /** Initial desired worker task count. */
   WORKER_TASKS: intVar(1, 0, 1000),
   /** Initial per-task concurrency. */

@@ -47,6 +47,7 @@ const api = createApi({
     ops: { perSecond: env.RATE_LIMIT_OPS_PER_SECOND, burst: env.RATE_LIMIT_OPS_BURST },
   },
   payment: { slots: env.PAYMENT_SLOTS, durationMs: env.PAYMENT_DURATION_MS, failureRate: env.PAYMENT_FAILURE_RATE },
+  syncMaxWaitMs: env.SYNC_MAX_WAIT_MS,
   outbox: { batchSize: env.OUTBOX_BATCH_SIZE, pollIntervalMs: env.OUTBOX_POLL_INTERVAL_MS },
   republisher: env.REPUBLISH_STALE_AFTER_SECONDS > 0 && {
     staleAfterMs: env.REPUBLISH_STALE_AFTER_SECONDS * 1000,

@@ -19,6 +19,10 @@ const REJECT_REASONS = [
 ] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 
+/** Why admission control refused an order (docs/reliability.md#admission-control). */
+export const REFUSAL_REASONS = ["limit", "paused", "sync_wait"] as const;
+export type RefusalReason = (typeof REFUSAL_REASONS)[number];
+
 /**
  * The API's metrics. Request latency by route template (never the raw path),
  * orders in by mode and out by rejection reason, the outbox (in, out, lag),
@@ -52,8 +56,15 @@ export function createApiMetrics(sources: {
     labelNames: ["reason"] as const,
     registers: [registry],
   });
+  const refused = new Counter({
+    name: "surge_orders_refused_total",
+    help: "Order requests refused by admission control before anything was recorded, by reason (limit, paused, sync_wait).",
+    labelNames: ["reason"] as const,
+    registers: [registry],
+  });
   for (const mode of ["sync", "async"] as const) accepted.labels(mode).inc(0);
   for (const reason of REJECT_REASONS) rejected.labels(reason).inc(0);
+  for (const reason of REFUSAL_REASONS) refused.labels(reason).inc(0);
 
   const published = new Counter({
     name: "surge_outbox_published_total",
@@ -144,7 +155,18 @@ export function createApiMetrics(sources: {
     });
   }
   const payment = registerPaymentMetrics(registry, sources.payments);
-  return { registry, httpDuration, accepted, rejected, published, publishErrors, publishLatency, lastPublish, payment };
+  return {
+    registry,
+    httpDuration,
+    accepted,
+    rejected,
+    refused,
+    published,
+    publishErrors,
+    publishLatency,
+    lastPublish,
+    payment,
+  };
 }
 
 export type ApiMetrics = ReturnType<typeof createApiMetrics>;

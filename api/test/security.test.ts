@@ -46,6 +46,8 @@ const ROUTES: Record<string, { body?: unknown; path?: string }> = {
   "PUT /faults": { body: { paymentOutageSeconds: 0 } },
   "GET /faults/publish": {},
   "PUT /faults/publish": { body: { outageSeconds: 0 } },
+  "GET /intake": {},
+  "PUT /intake": { body: { mode: "open" } },
   "GET /dlq": {},
   "POST /dlq/redrive": { body: { orderIds: [] } },
   "POST /queue/purge": { body: { confirm: "no" } },

@@ -10,9 +10,10 @@ import {
   totalCents,
   withHeartbeat,
 } from "@surge/core";
-import express, { Router } from "express";
+import express, { type Response, Router } from "express";
 import { HttpError, requireJson } from "../http/server.js";
 import type { ApiMetrics } from "../metrics.js";
+import type { AdmissionControl, Refusal } from "../ops/modules/intake.js";
 
 interface OrderRouteDeps {
   store: OrderStore;
@@ -22,6 +23,13 @@ interface OrderRouteDeps {
   holder: string;
   /** Wakes the outbox relay after an async accept commits. */
   onAccepted?: () => void;
+  /** Admission control (PUT /ops/intake, SYNC_MAX_WAIT_MS); without it every order is let in. */
+  admission?: AdmissionControl | undefined;
+}
+
+/** A refused order was never recorded: the answer says when to come back. */
+function refuse(res: Response, refusal: Refusal): void {
+  res.status(refusal.status).set("Retry-After", String(refusal.retryAfterSeconds)).json(refusal.body);
 }
 
 /** The public view of an order: what `GET /orders/:id` answers. */
@@ -64,8 +72,15 @@ export function orderRoutes(deps: OrderRouteDeps): Router {
   };
 
   router.post("/orders/async", requireJson, json, async (req, res) => {
+    // Decided before anything is recorded: a refused order leaves no row and no message, and an
+    // order answered 202 is never refused later.
+    const refusal = await deps.admission?.admitAsync();
+    if (refusal) return refuse(res, refusal);
     const { order, created } = await accept(req.body, "async");
-    if (created) deps.onAccepted?.();
+    if (created) {
+      deps.admission?.noteAccepted();
+      deps.onAccepted?.();
+    }
     res
       .status(202)
       .location(`/orders/${order.orderId}`)
@@ -75,9 +90,25 @@ export function orderRoutes(deps: OrderRouteDeps): Router {
 
   // The study's synchronous path: the customer waits for a slot in this process's
   // payment processor (FIFO) and then for the payment itself.
+  // Sync requests admitted and not yet answered: those not holding a slot are ahead of the next one
+  // (waiting for a slot, or still being recorded).
+  let syncInFlight = 0;
   router.post("/orders/sync", requireJson, json, async (req, res) => {
+    const refusal = await deps.admission?.admitSync(
+      Math.max(deps.payments.waiting, syncInFlight - deps.payments.slotsInUse),
+    );
+    if (refusal) return refuse(res, refusal);
+    syncInFlight++;
+    try {
+      await paySync(req.body, res);
+    } finally {
+      syncInFlight--;
+    }
+  });
+
+  const paySync = async (body: unknown, res: Response) => {
     const started = performance.now();
-    const { order, created } = await accept(req.body, "sync");
+    const { order, created } = await accept(body, "sync");
     if (!created && order.status === "paid") {
       res.set("Idempotent-Replayed", "true").json({ ...orderView(order), status: "paid" });
       return;
@@ -98,6 +129,7 @@ export function orderRoutes(deps: OrderRouteDeps): Router {
       throw error;
     });
     if (result.outcome === "paid") {
+      if (!result.replayed) deps.admission?.noteSyncPaid();
       deps.metrics.payment.slotWait.observe(result.slotWaitMs / 1000);
       deps.metrics.payment.payments.labels(result.replayed ? "replayed" : "charged").inc();
     }
@@ -107,7 +139,7 @@ export function orderRoutes(deps: OrderRouteDeps): Router {
       waitedForSlotMs: result.outcome === "paid" ? Math.round(result.slotWaitMs) : 0,
       responseMs: Math.round(performance.now() - started),
     });
-  });
+  };
 
   router.get("/orders/:id", async (req, res) => {
     const id = req.params.id;

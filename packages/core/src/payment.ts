@@ -82,6 +82,8 @@ interface ChargeResult {
 export class PaymentProcessor {
   readonly #slots: Semaphore;
   readonly #random: () => number;
+  /** When each payment now holding a slot started (performance.now()): what a slot-wait estimate reads. */
+  readonly #paying = new Set<{ startedAt: number }>();
 
   constructor(readonly options: PaymentProcessorOptions) {
     this.#slots = new Semaphore(options.slots);
@@ -96,6 +98,21 @@ export class PaymentProcessor {
   }
   get waiting(): number {
     return this.#slots.waiting;
+  }
+
+  /**
+   * How long a payment would wait for a slot with `ahead` callers queued before it (default: the
+   * callers waiting now), in ms. Every payment takes `durationMs` and the hand-off is FIFO, so slot
+   * i frees at its remaining time + k × durationMs: the caller at position p gets the slot that frees
+   * (p mod slots)-th, p div slots rounds later.
+   */
+  estimateSlotWaitMs(ahead = this.waiting, now = performance.now()): number {
+    const duration = this.options.durationMs;
+    const remaining = [...this.#paying].map((p) => Math.max(0, duration - (now - p.startedAt)));
+    while (remaining.length < this.slots) remaining.push(0);
+    remaining.sort((a, b) => a - b);
+    const position = Math.max(0, Math.floor(ahead));
+    return (remaining[position % this.slots] ?? 0) + Math.floor(position / this.slots) * duration;
   }
 
   /**
@@ -125,6 +142,8 @@ export class PaymentProcessor {
     const waitStart = performance.now();
     await this.#slots.acquire(slotSignal && signal ? AbortSignal.any([signal, slotSignal]) : (slotSignal ?? signal));
     const slotWaitMs = performance.now() - waitStart;
+    const paying = { startedAt: performance.now() };
+    this.#paying.add(paying);
     try {
       await delay(this.options.durationMs, undefined, { signal }).catch(() => {
         throw signal?.reason;
@@ -140,6 +159,7 @@ export class PaymentProcessor {
       });
       return { charge, replayed, slotWaitMs };
     } finally {
+      this.#paying.delete(paying);
       this.#slots.release();
     }
   }
