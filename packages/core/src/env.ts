@@ -11,13 +11,37 @@ export function parseEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv)
   throw new Error(`invalid configuration:\n  ${problems.join("\n  ")}`);
 }
 
+/**
+ * A number environment variable within bounds, with a default. A bad value is named with what is
+ * expected: `PAYMENT_SLOTS: "abc" is not a whole number; expected 1 to 1000` (not zod's "expected
+ * number, received NaN"). Read as `Number()` reads it, as before.
+ */
+function boundedVar(defaultValue: number, min: number, max: number, whole: boolean) {
+  const range = `expected ${min} to ${max}`;
+  return z
+    .union([z.string(), z.number()])
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined) return defaultValue;
+      const value = Number(raw);
+      const shown = JSON.stringify(String(raw));
+      if (!Number.isFinite(value) || (whole && !Number.isSafeInteger(value))) {
+        ctx.addIssue({ code: "custom", message: `${shown} is not a ${whole ? "whole number" : "number"}; ${range}` });
+        return z.NEVER;
+      }
+      if (value < min || value > max) {
+        ctx.addIssue({ code: "custom", message: `${shown} is out of range; ${range}` });
+        return z.NEVER;
+      }
+      return value;
+    });
+}
+
 /** An integer environment variable within bounds, with a default. */
-export const intVar = (defaultValue: number, min: number, max: number) =>
-  z.coerce.number().int().min(min).max(max).default(defaultValue);
+export const intVar = (defaultValue: number, min: number, max: number) => boundedVar(defaultValue, min, max, true);
 
 /** A number environment variable within bounds, with a default. */
-export const numberVar = (defaultValue: number, min: number, max: number) =>
-  z.coerce.number().min(min).max(max).default(defaultValue);
+export const numberVar = (defaultValue: number, min: number, max: number) => boundedVar(defaultValue, min, max, false);
 
 /** Orders one worker task works on at once (WORKER_CONCURRENCY): one bound for the env, the fleet API and the console. */
 export const TASK_CONCURRENCY_MIN = 1;

@@ -23,15 +23,31 @@ const storableText = (maxLength: number) =>
     .max(maxLength)
     .refine((s) => !s.includes("\u0000") && !LONE_SURROGATE.test(s), "must be well-formed Unicode without NUL");
 
+/**
+ * A 400's message for a field: "required" when absent, then what is expected, the same words
+ * whatever was wrong ("items: required, 1 to 50 items", never zod's "expected array, received undefined").
+ */
+const expects = (what: string) => ({
+  error: (issue: { input?: unknown }) => (issue.input === undefined ? `required, ${what}` : what),
+});
+
+const MAX_ORDER_ITEMS = 50;
+
 const orderItemSchema = z.strictObject({
   productId: storableText(128),
-  quantity: z.int().min(1).max(100),
-  price: z.number().min(0).max(1_000_000),
+  quantity: z.int(expects("a whole number from 1 to 100")).min(1, "1 to 100").max(100, "1 to 100"),
+  price: z.number(expects("a number from 0 to 1000000")).min(0, "0 to 1000000").max(1_000_000, "0 to 1000000"),
 });
 
 export const orderInputSchema = z.strictObject({
-  customerId: z.int().positive().max(Number.MAX_SAFE_INTEGER),
-  items: z.array(orderItemSchema).min(1).max(50),
+  customerId: z
+    .int(expects("a positive whole number"))
+    .positive("a positive whole number")
+    .max(Number.MAX_SAFE_INTEGER, "a positive whole number"),
+  items: z
+    .array(orderItemSchema, expects(`1 to ${MAX_ORDER_ITEMS} items`))
+    .min(1, `1 to ${MAX_ORDER_ITEMS} items`)
+    .max(MAX_ORDER_ITEMS, `1 to ${MAX_ORDER_ITEMS} items`),
   idempotencyKey: storableText(128).optional(),
 });
 

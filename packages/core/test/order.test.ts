@@ -39,6 +39,30 @@ describe("order schema", () => {
     expect(fieldsOf(body)).toContain(field);
   });
 
+  it.each([
+    ["no items", { customerId: 1 }, { field: "items", message: "required, 1 to 50 items" }],
+    ["empty items", { customerId: 1, items: [] }, { field: "items", message: "1 to 50 items" }],
+    ["items not a list", { customerId: 1, items: "tv" }, { field: "items", message: "1 to 50 items" }],
+    ["no customerId", { items: [item] }, { field: "customerId", message: "required, a positive whole number" }],
+    [
+      "quantity 2.5",
+      { customerId: 1, items: [{ ...item, quantity: 2.5 }] },
+      { field: "items.0.quantity", message: "a whole number from 1 to 100" },
+    ],
+  ])("says what is expected, not zod's types: %s", (_name, body, problem) => {
+    let details: unknown;
+    try {
+      parseOrderInput(body);
+    } catch (error) {
+      details = (error as ValidationError).details;
+    }
+    expect(details).toContainEqual(problem);
+  });
+
+  it("names the field and the expectation in the error's message", () => {
+    expect(() => parseOrderInput({ customerId: 1 })).toThrow("invalid order: items: required, 1 to 50 items");
+  });
+
   it("sums money in integer cents", () => {
     expect(totalCents([{ productId: "a", quantity: 3, price: 0.1 }])).toBe(30);
     expect(totalCents([item, { productId: "b", quantity: 2, price: 19.99 }])).toBe(49999 + 3998);
