@@ -198,7 +198,7 @@ describe("burst results", () => {
     expect(summary).toMatch(/POST \/orders\/async: HTTP 503/);
     const csv = timelineCsv(stats.timeline).trim().split("\n");
     expect(csv[0]).toBe(
-      "second,interval_seconds,sent,requests,failures,requests_per_second,p50_ms,p99_ms,users,in_flight,target_rate_per_second,dropped",
+      "second,interval_seconds,sent,requests,failures,requests_per_second,p50_ms,p99_ms,service_p99_ms,users,in_flight,target_rate_per_second,dropped",
     );
     expect(csv).toHaveLength(stats.timeline.length + 1);
   });
