@@ -5,6 +5,7 @@ export type { AuditEntry } from "./ops/audit.js";
 export type { AlertsSection, AlertView } from "./ops/modules/alerts.js";
 export type { ScalingSignals } from "./ops/modules/autoscaling.js";
 export type { FleetView } from "./ops/modules/fleet.js";
+export type { IntakeMode, IntakeView } from "./ops/modules/intake.js";
 
 /** `GET /ops/cost`'s query parameters (taskVcpu and taskMemoryGb make the task size). */
 export const COST_QUERY_KEYS = [

@@ -7,6 +7,7 @@ import { useOps } from "../../client/use-ops";
 import { ago, count, dateTime, seconds, usd } from "../../lib/format";
 import { queueAgeSeverity } from "../../lib/grafana";
 import { type DlqView, pick, type QueueSection } from "../../lib/ops";
+import { Intake } from "../intake/Intake";
 import { useConsole, useNow } from "../Shell";
 import { ConfirmDialog, Empty, PageHead, ReadOnlyNote, Resource, Table, Tile, useAction } from "../ui";
 
@@ -185,6 +186,7 @@ export function Queue() {
       <PageHead title="Queue & DLQ" sub="what waits, what died and why, and putting it back" dashboard="overview" />
       <ReadOnlyNote />
       <QueueTiles queue={queue} deadOrders={dlq.data?.deadOrders} />
+      <Intake />
       {notice}
       <section className="panel" aria-labelledby="dlq-title">
         <div className="row" style={{ justifyContent: "space-between", marginBottom: 12 }}>
