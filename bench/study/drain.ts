@@ -1,19 +1,36 @@
 /**
- * The single-worker drain over its whole length (issue 17, part 4): Test 3's flash sale into one
- * worker task at concurrency 1, watched until the last order is paid. Renders the picture and the
- * short report from one `AsyncStepResult`; `bench/study-drain.ts` runs it.
+ * The single-worker drain over its whole length (issue 17, part 4): Test 3's backlog paid by one
+ * worker task at concurrency 1 until the last order. Renders the picture and the short report of
+ * `bench/study-drain.ts`.
  */
 import { STUDY_PAYMENT } from "./figures.js";
-import type { AsyncStepResult } from "./run.js";
 import { lineChart } from "./svg.js";
+
+/** One sample of the drain; `tMs` is real time since the worker task was started. */
+export interface DrainSample {
+  tMs: number;
+  /** Accepted and not yet paid (nor dead), from the store. */
+  waiting: number;
+  visible: number;
+  paid: number;
+}
 
 export interface DrainResult {
   generatedAt: string;
   host: string;
+  /** Payments ran at this × 3 s; the drain's time axis is divided by it. */
   timeScale: number;
   wallSeconds: number;
   loadAverage: number;
-  step: AsyncStepResult;
+  accepted: number;
+  acceptPerSecond: number;
+  acceptP99Ms: number;
+  backlogAtStart: number;
+  /** Real ms from the worker's start to the last order paid, when it drained. */
+  drainedRealMs?: number;
+  /** Paid orders per study second. */
+  processingPerSecond: number;
+  samples: DrainSample[];
 }
 
 /** At most `n` points, evenly spaced in index, always keeping the last. */
@@ -26,77 +43,71 @@ export function thin<T>(points: readonly T[], n: number): T[] {
   return out;
 }
 
-/** The theory for concurrency 1: one payment at a time, μ = 1 ÷ 3 s, from the backlog at the burst's end. */
-export function drainTheory(backlog: number, burstEndMinutes: number): Array<readonly [number, number]> {
+/** The theory for concurrency 1: one payment at a time, μ = 1 ÷ 3 s, from `backlog` at `startMinutes`. */
+export function drainTheory(backlog: number, startMinutes: number): Array<readonly [number, number]> {
   const mu = 1 / (STUDY_PAYMENT.durationMs / 1000);
-  const minutes = backlog / mu / 60;
   return [
-    [burstEndMinutes, backlog],
-    [burstEndMinutes + minutes, 0],
+    [startMinutes, backlog],
+    [startMinutes + backlog / mu / 60, 0],
   ];
 }
 
-export function renderDrainSvg(result: DrainResult): string {
-  const k = result.timeScale;
-  const minutes = (tMs: number) => tMs / 1000 / k / 60;
-  const samples = thin(result.step.samples, 800);
-  const burstEnd = minutes(result.step.burstEndMs);
+const minutesOf = (r: DrainResult, tMs: number) => tMs / 1000 / r.timeScale / 60;
+
+export function renderDrainSvg(r: DrainResult): string {
+  const samples = thin(r.samples, 800);
   return lineChart({
-    title: `One worker task at concurrency 1: the flash sale's backlog until the last order is paid (replay at ${k}× time)`,
-    xLabel: "minutes since the burst started (study time: real time ÷ the time scale)",
+    title: `One worker task at concurrency 1, from the flash sale's backlog to the last order paid (payments at ${r.timeScale}× time)`,
+    xLabel: "minutes since the worker started (study time: real time ÷ the time scale)",
     yLabel: "orders",
     series: [
       {
-        name: "waiting to be paid (accepted − paid, store)",
+        name: "waiting to be paid (store)",
         color: "#1f77b4",
-        points: samples.map((s) => [minutes(s.tMs), s.accepted - s.paid] as const),
+        points: samples.map((s) => [minutesOf(r, s.tMs), s.waiting] as const),
       },
       {
         name: "visible in SQS",
         color: "#2ca02c",
-        points: samples.map((s) => [minutes(s.tMs), s.visible] as const),
+        points: samples.map((s) => [minutesOf(r, s.tMs), s.visible] as const),
       },
-      {
-        name: "theory: backlog ÷ (1 ÷ 3 s)",
-        color: "#7f7f7f",
-        dashed: true,
-        points: drainTheory(result.step.backlogAtBurstEnd, burstEnd),
-      },
+      { name: "theory: backlog ÷ (1 ÷ 3 s)", color: "#7f7f7f", dashed: true, points: drainTheory(r.backlogAtStart, 0) },
     ],
   });
 }
 
-export function renderDrainReport(result: DrainResult, svgFile: string): string {
-  const k = result.timeScale;
-  const step = result.step;
-  const drained = step.drainObservedMs !== undefined;
-  const drainMin = drained ? (step.drainObservedMs as number) / 1000 / k / 60 : Number.NaN;
-  const theoryMin = step.backlogAtBurstEnd / (1 / (STUDY_PAYMENT.durationMs / 1000)) / 60;
-  const rate = step.processingPerSecondReal * k;
+export function renderDrainReport(r: DrainResult, svgFile: string): string {
+  const k = r.timeScale;
+  const drainMin = r.drainedRealMs !== undefined ? minutesOf(r, r.drainedRealMs) : Number.NaN;
+  const theoryMin = r.backlogAtStart / (1 / (STUDY_PAYMENT.durationMs / 1000)) / 60;
+  const int = (n: number) => Math.round(n).toLocaleString("en-US");
   return [
     "# The single-worker drain, start to finish",
     "",
-    `Generated by \`npm run study:drain\` on ${result.generatedAt} (${result.host}); the run took ` +
-      `${(result.wallSeconds / 60).toFixed(1)} min; 1-minute load average at the end ${result.loadAverage.toFixed(2)} ` +
+    `Generated by \`npm run study:drain${k !== 0.03 ? ` -- --time-scale ${k}` : ""}\` on ${r.generatedAt} (${r.host}); ` +
+      `the run took ${(r.wallSeconds / 60).toFixed(1)} min; 1-minute load average at the end ${r.loadAverage.toFixed(2)} ` +
       "(2 CPUs).",
     "",
-    `**A replay scaled in time.** Every duration of the study (3 s payments, 100–500 ms think time, the 60 s burst) ` +
-      `is multiplied by ${k}, so the drain the study never watched to the end runs in minutes; the figures are ` +
-      `converted back to study time. What does not scale is Surge's own work per order (a receive, the store's ` +
-      `writes, a delete: real milliseconds), which at ${k}× weighs ${(1 / k).toFixed(0)}× more against the payment ` +
-      "than at full scale, so the measured rate reads low; the accept side runs at real speed, so the backlog is " +
-      "not the full-scale run's.",
+    "**A replay scaled in time.** Test 3's flash sale (20 users, 10 users/s, 60 s, 100–500 ms think time) runs at " +
+      `the study's real time against the API alone: ${int(r.accepted)} orders accepted at ` +
+      `${r.acceptPerSecond.toFixed(1)}/s (p99 ${r.acceptP99Ms.toFixed(1)} ms). One worker goroutine would have paid ` +
+      "20 of them in that minute, so the drain starts from the whole backlog. Then one worker task at concurrency 1 " +
+      `pays it with payments of ${k} × 3 s = ${(3000 * k).toFixed(0)} ms, watched until the last order is paid; the ` +
+      `drain's time axis is divided by ${k}. Surge's own work per order (a receive, the store's writes, a delete) ` +
+      `is real milliseconds and weighs ${(1 / k).toFixed(0)}× more against the scaled payment than at full scale, ` +
+      "so the measured rate reads a little low.",
     "",
     `![The single-worker drain](${svgFile})`,
     "",
     "| | Theory | Measured | Study |",
     "| --- | ---: | ---: | ---: |",
-    `| Backlog when the burst ended | — | ${step.backlogAtBurstEnd.toLocaleString("en-US")} | 2,784 peak visible (flash-sale-report.txt:1824) |`,
-    `| Processing rate | 0.33/s (1 ÷ 3 s) | ${rate.toFixed(3)}/s | ~0.29/s observed (flash-sale-report.txt:1388) |`,
-    `| Time to drain | ${theoryMin.toFixed(1)} min (backlog ÷ 0.33/s) | ${drained ? `${drainMin.toFixed(1)} min, observed to the last order` : "not empty by the deadline"} | "~48 minutes (2,784 / 0.29 = 160 min actual)" (flash-sale-report.txt:1390) |`,
+    `| Backlog when the worker starts | — | ${int(r.backlogAtStart)} | 2,784 peak visible (flash-sale-report.txt:1824) |`,
+    `| Processing rate | 0.33/s (1 ÷ 3 s) | ${r.processingPerSecond.toFixed(3)}/s | ~0.29/s observed (flash-sale-report.txt:1388) |`,
+    `| Time to drain | ${theoryMin.toFixed(1)} min (backlog ÷ 0.33/s) | ${r.drainedRealMs !== undefined ? `${drainMin.toFixed(1)} min, observed to the last order` : "not empty by the deadline"} | "~48 minutes (2,784 / 0.29 = 160 min actual)" (flash-sale-report.txt:1390) |`,
     "",
-    "The study's ~48 min is 2,784 ÷ 1 goroutine at a rate it never had; its own 0.29/s gives 160 min, which it " +
-      "wrote beside it (flash-sale-report.txt:1390). One goroutine pays one order per 3 s, whatever the queue holds.",
+    "The study never watched this drain to its end: its ~48 minutes is not what its own observed 0.29/s gives, " +
+      "160 minutes, which it wrote on the same line (flash-sale-report.txt:1390). One goroutine pays one order per " +
+      "3 s, whatever the queue holds.",
     "",
   ].join("\n");
 }

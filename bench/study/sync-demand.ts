@@ -188,7 +188,7 @@ export function renderSyncDemand(result: SyncDemandResult): string {
     "",
     "## Beside the study",
     "",
-    "| Rate | The study names it | The study's figure | Measured here: not completed of arrivals |",
+    "| Rate | The study names it | The study's figure | Measured here: answered within the timeout |",
     "| --- | --- | --- | ---: |",
   );
   for (const run of result.runs) {
@@ -196,15 +196,17 @@ export function renderSyncDemand(result: SyncDemandResult): string {
     const m = run.measured;
     lines.push(
       `| ${run.ratePerSecond}/s | ${level?.studyRate ?? "—"} | ${level?.studyOutcome ?? "—"} | ` +
-        `${pct(notCompleted(m), m.arrivals)} (${int(notCompleted(m))} of ${int(m.arrivals)}) |`,
+        `${int(m.answered)} of ${int(m.arrivals)} (${pct(m.answered, m.arrivals)}); ${int(m.timedOut)} gave up, ` +
+        `${int(m.cutOff)} still waiting at the end |`,
     );
   }
   lines.push(
     "",
     "Why the two differ: the study divides the slots' capacity by a demand it estimated and calls the rest " +
-      "lost. With a timeout, what is lost is the orders whose wait passes it, and the slots keep paying the " +
-      "orders of customers who already left, so a queue that outgrows the timeout loses nearly every later order, " +
-      "not just the excess over capacity.",
+      "lost. With a timeout, what is lost is every order whose wait passes it, and the slots keep paying the " +
+      "orders of customers who already left, so once the queue is longer than the timeout nearly every later " +
+      "order is lost, not just the excess over capacity. (In the model every order still waiting at the end " +
+      "stood behind more than the timeout's worth of payments: given time, they would have given up too.)",
     "",
     "## Method notes",
     "",

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type ConcurrencyResources, summary } from "../study/concurrency-resources.js";
-import { drainTheory, thin } from "../study/drain.js";
+import { type DrainResult, drainTheory, renderDrainReport, renderDrainSvg, thin } from "../study/drain.js";
 import { type LambdaBurstResult, lambdaBurstTheory, renderLambdaBurst } from "../study/lambda-burst.js";
 
 describe("Lambda under the full flash sale: theory", () => {
@@ -62,12 +62,40 @@ describe("the single-worker drain picture", () => {
     expect(thin([1, 2, 3], 100)).toEqual([1, 2, 3]);
   });
 
-  it("draws the theory from the backlog at the burst's end, falling at one order per 3 s", () => {
+  it("draws the theory from the backlog when the worker starts, falling at one order per 3 s", () => {
     // 3,600 orders at 1/3 per second take 10,800 s, 180 minutes.
     expect(drainTheory(3600, 1)).toEqual([
       [1, 3600],
       [181, 0],
     ]);
+  });
+
+  it("puts the drain on study time: real time divided by the time scale", () => {
+    const result: DrainResult = {
+      generatedAt: "2026-12-05 12:00:00 UTC",
+      host: "2 × test CPU",
+      timeScale: 0.03,
+      wallSeconds: 400,
+      loadAverage: 2,
+      accepted: 3600,
+      acceptPerSecond: 60,
+      acceptP99Ms: 9,
+      backlogAtStart: 3600,
+      // 3,600 orders in 324 s real is 10,800 study seconds: 180 minutes.
+      drainedRealMs: 324_000,
+      processingPerSecond: 1 / 3,
+      samples: [
+        { tMs: 0, waiting: 3600, visible: 3599, paid: 0 },
+        { tMs: 324_000, waiting: 0, visible: 0, paid: 3600 },
+      ],
+    };
+    const md = renderDrainReport(result, "d.svg");
+    expect(md).toContain("| Time to drain | 180.0 min (backlog ÷ 0.33/s) | 180.0 min, observed to the last order |");
+    expect(md).toContain("flash-sale-report.txt:1390");
+    expect(md).toContain("![The single-worker drain](d.svg)");
+    const svg = renderDrainSvg(result);
+    expect(svg.match(/<path /g)?.length).toBe(3);
+    expect(svg).toContain("0.03× time");
   });
 });
 
