@@ -96,6 +96,8 @@ export interface AlertParams {
   outboxStalledSeconds: number;
   outboxStalledFor: string;
   apiDownFor: string;
+  /** How long orders must keep being refused by admission control before the alert fires. Default 1m. */
+  ordersRefusedFor?: string;
 }
 
 export const DEFAULT_ALERT_PARAMS: AlertParams = {
@@ -113,6 +115,8 @@ export const DEFAULT_ALERT_PARAMS: AlertParams = {
   outboxStalledSeconds: 60,
   outboxStalledFor: "1m",
   apiDownFor: "1m",
+  // A refusal is a customer turned away: a minute of them is not a blip, however deliberate.
+  ordersRefusedFor: "1m",
 };
 
 // One heading per alert in the runbook, so each alert links to its own anchor.
@@ -242,6 +246,22 @@ export function alertingRules(params: AlertParams = DEFAULT_ALERT_PARAMS): RuleG
             `Prometheus has not scraped the API for ${params.apiDownFor}: orders are not accepted, and every ` +
             "alert on queue and outbox metrics is blind until it is back.",
           runbook: `${RUNBOOK}#surgeapidown`,
+          dashboard: OVERVIEW,
+        },
+      },
+      {
+        alert: "SurgeOrdersRefused",
+        expr: `sum by (reason) (rate(surge_orders_refused_total[${RATE_WINDOW}])) > 0`,
+        for: params.ordersRefusedFor ?? "1m",
+        labels: { severity: "warning" },
+        annotations: {
+          summary: 'Orders are being refused ({{ $labels.reason }}): {{ $value | printf "%.2f" }}/s',
+          description:
+            `For ${params.ordersRefusedFor ?? "1m"} admission control has turned orders away before recording ` +
+            "them: limit (429, the projected wait is over the operator's limit), paused (503, intake paused) or " +
+            "sync_wait (503, no payment slot within SYNC_MAX_WAIT_MS). Nothing accepted is lost; customers are " +
+            "told to come back. Add capacity, or open intake again (GET/PUT /ops/intake).",
+          runbook: `${RUNBOOK}#surgeordersrefused`,
           dashboard: OVERVIEW,
         },
       },

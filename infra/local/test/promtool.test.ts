@@ -67,7 +67,7 @@ describe("promtool", () => {
       }),
     );
     writeFileSync(short, shortRules);
-    expect(run(["check", "rules", short])).toMatch(/SUCCESS: 8 rules found/);
+    expect(run(["check", "rules", short])).toMatch(/SUCCESS: 9 rules found/);
     expect(renderRuleFile(recordingRules())).toBe(readFileSync(join(prometheusDir, RULE_FILES[0]), "utf8"));
   });
 
