@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { type BuildResult, build, type Plugin } from "esbuild";
@@ -5,14 +6,45 @@ import { type BuildResult, build, type Plugin } from "esbuild";
 /**
  * Bundles worker/src/lambda/index.ts into one minified ES module (dist/lambda.js). better-sqlite3 is
  * required lazily: the zip does not carry it, so a static import would fail every init on AWS.
+ * Its JavaScript is bundled (evaluated only when the SQLite store opens) and its addon is loaded by
+ * path: loading it from node_modules file by file, through `bindings`' search, cost a cold start ~5 ms.
  */
 const LAMBDA_ENTRY = fileURLToPath(new URL("./index.ts", import.meta.url));
+
+/** The line in core's SQLite store that loads the driver at run time (esbuild cannot follow it). */
+const RUNTIME_REQUIRE = 'createRequire(import.meta.url)("better-sqlite3")';
+
+/**
+ * better-sqlite3 inside the bundle: core's run-time require becomes a bundled one (still called
+ * only when a store opens), and `bindings` (which searches a dozen paths for the addon, reading a
+ * stack trace to find the package) becomes a require of the addon's one path.
+ */
+const inlineSqlite: Plugin = {
+  name: "inline-sqlite",
+  setup(b) {
+    b.onLoad({ filter: /[\\/]packages[\\/]core[\\/]src[\\/]store[\\/]sqlite\.ts$/ }, async (args) => {
+      const source = await readFile(args.path, "utf8");
+      if (!source.includes(RUNTIME_REQUIRE)) {
+        throw new Error(`${args.path} no longer loads the driver with ${RUNTIME_REQUIRE}: update inlineSqlite`);
+      }
+      return { contents: source.replace(RUNTIME_REQUIRE, 'require("better-sqlite3")'), loader: "ts" };
+    });
+    b.onResolve({ filter: /^bindings$/ }, (args) =>
+      args.importer.includes("better-sqlite3") ? { path: "bindings", namespace: "sqlite-addon" } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: "sqlite-addon" }, () => ({
+      contents:
+        'module.exports = (name) => require(require.resolve("better-sqlite3/build/Release/" + name.replace(/(\\.node)?$/, ".node")));',
+      loader: "js",
+    }));
+  },
+};
 
 /** Native packages become a lazy `require()` where they are used, never a top-level `import`. */
 const lazyNative: Plugin = {
   name: "lazy-native",
   setup(b) {
-    b.onResolve({ filter: /^(better-sqlite3|pg-native)$/ }, (args) =>
+    b.onResolve({ filter: /^pg-native$/ }, (args) =>
       args.namespace === "lazy-native"
         ? { path: args.path, external: true }
         : { path: args.path, namespace: "lazy-native" },
@@ -37,7 +69,7 @@ export function buildLambdaBundle(outfile: string, options: { metafile?: boolean
     legalComments: "none",
     logLevel: "warning",
     metafile: options.metafile ?? false,
-    plugins: [lazyNative],
+    plugins: [inlineSqlite, lazyNative],
     // CommonJS inside an ESM bundle still calls require(): give it one.
     banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   });
