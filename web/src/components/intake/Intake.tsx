@@ -15,7 +15,7 @@ const MODES: ReadonlyArray<{ mode: IntakeMode; label: string; hint: string }> = 
   { mode: "paused", label: "Paused", hint: "503 on every order, sync and async" },
 ];
 
-function IntakeTiles({ intake }: { intake: IntakeView | undefined }) {
+export function IntakeTiles({ intake }: { intake: IntakeView | undefined }) {
   const refused = intake ? intake.refused.limit + intake.refused.paused + intake.refused.syncWait : undefined;
   const over =
     intake?.mode === "limit" &&
