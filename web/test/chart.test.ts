@@ -1,6 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { nearestIndex, niceMax, type PanelSpec, panelOptions, windowData } from "../src/lib/chart";
-import { emptyPoint, Timeline } from "../src/lib/timeline";
+import {
+  durationAxisLabels,
+  layoutMarkerLabels,
+  nearestIndex,
+  niceMax,
+  type PanelSpec,
+  type PlacedLabel,
+  panelOptions,
+  windowData,
+} from "../src/lib/chart";
+import { emptyPoint, type Marker, Timeline } from "../src/lib/timeline";
 
 const panel: PanelSpec = {
   id: "q",
@@ -82,5 +91,87 @@ describe("chart", () => {
     expect(nearestIndex(tl, -50)).toBe(0);
     expect(nearestIndex(tl, 1e12)).toBe(3599);
     expect(nearestIndex(new Timeline(2), 0)).toBe(-1);
+  });
+
+  it("labels a duration axis in one unit, never 0 ms beside 20 s", () => {
+    expect(durationAxisLabels([0, 10_000, 20_000], 0.001)).toEqual(["0 s", "10 s", "20 s"]);
+    expect(durationAxisLabels([0, 250, 500], 0.001)).toEqual(["0 ms", "250 ms", "500 ms"]);
+    expect(durationAxisLabels([0, 200, 400], 1)).toEqual(["0 s", "200 s", "400 s"]);
+    expect(durationAxisLabels([0, 1000, 2000], 1)).toEqual(["0 min", "16.7 min", "33.3 min"]);
+    const latency = panelOptions(
+      { ...panel, format: (v) => (v < 1000 ? `${v} ms` : `${v / 1000} s`), durationUnitSeconds: 0.001 },
+      { width: 900, height: 100, first: false, last: true, syncKey: "k" },
+      () => ({ startMs: 0, endMs: 60_000, markers: [] }),
+      () => {},
+    );
+    const values = latency.axes?.[1]?.values as (u: unknown, splits: number[]) => string[];
+    expect(values({}, [0, 10_000, 20_000])).toEqual(["0 s", "10 s", "20 s"]);
+  });
+});
+
+describe("marker labels", () => {
+  const marker = (id: string, label: string, by = "alice"): Marker => ({ id, at: 0, kind: "routing", by, label });
+  /** 6 px a character, like an 11 px font. */
+  const measure = (text: string) => text.length * 6;
+  const bounds = { left: 0, right: 600 };
+  const overlaps = (a: PlacedLabel, b: PlacedLabel) =>
+    a.row === b.row && a.left < b.left + b.width && b.left < a.left + a.width;
+
+  /** What the issue saw: no label hidden under another, every marker labelled, no line through text. */
+  function expectReadable(placed: PlacedLabel[], count: number) {
+    expect(placed.flatMap((p) => p.markers)).toHaveLength(count);
+    for (const [i, a] of placed.entries()) {
+      expect(a.text.length).toBeGreaterThan(0);
+      expect(a.left).toBeGreaterThanOrEqual(bounds.left);
+      expect(a.left + a.width).toBeLessThanOrEqual(bounds.right);
+      for (const b of placed.slice(i + 1)) expect(overlaps(a, b)).toBe(false);
+      // A line rises through the rows below its own label: none of those labels may span it.
+      for (const b of placed) {
+        if (b.row < a.row) expect(a.x < b.left || a.x > b.left + b.width).toBe(true);
+      }
+    }
+  }
+
+  it("stacks a burst start and a scale that happen together instead of hiding one", () => {
+    const placed = layoutMarkerLabels(
+      [
+        { x: 200, marker: marker("b", "burst start: 20 users async", "ops") },
+        { x: 230, marker: marker("s", "scale 8 → 6", "autoscaler") },
+      ],
+      measure,
+      bounds,
+    );
+    expectReadable(placed, 2);
+    expect(placed.map((p) => p.text).sort()).toEqual(["burst start: 20 users async · ops", "scale 8 → 6 · autoscaler"]);
+    expect(new Set(placed.map((p) => p.row)).size).toBe(2);
+  });
+
+  it("puts labels left of their line at the right edge, inside the chart", () => {
+    const [placed] = layoutMarkerLabels([{ x: 590, marker: marker("r", "route → lambda") }], measure, bounds);
+    expect(placed?.text).toBe("route → lambda · alice");
+    expect((placed?.left ?? 0) + (placed?.width ?? 0)).toBeLessThanOrEqual(590);
+  });
+
+  it("shares one label between markers at the same second", () => {
+    const placed = layoutMarkerLabels(
+      [
+        { x: 100, marker: marker("a", "autoscaler on") },
+        { x: 102, marker: marker("b", "scale 1 → 4", "autoscaler") },
+      ],
+      measure,
+      bounds,
+    );
+    expect(placed).toHaveLength(1);
+    expect(placed[0]?.text).toBe("autoscaler on · alice +1");
+  });
+
+  it("elides or groups when the rows are full, and never leaves a marker unlabelled", () => {
+    const many = Array.from({ length: 40 }, (_, i) => ({
+      x: 20 + i * 14,
+      marker: marker(`m${i}`, `scale ${i} → ${i + 1}`),
+    }));
+    const placed = layoutMarkerLabels(many, measure, bounds);
+    expectReadable(placed, 40);
+    expect(placed.some((p) => p.text.includes("…"))).toBe(true);
   });
 });

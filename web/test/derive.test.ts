@@ -130,9 +130,9 @@ describe("markers", () => {
   });
 
   it("merges markers by id, in time order, dropping those older than the window", () => {
-    const a = { id: "x", at: 10, kind: "control" as const, by: "o", label: "x" };
-    const b = { id: "y", at: 5, kind: "control" as const, by: "o", label: "y" };
-    const old = { id: "z", at: 1, kind: "control" as const, by: "o", label: "z" };
+    const a = { id: "x", at: 10, kind: "policy" as const, by: "o", label: "x" };
+    const b = { id: "y", at: 5, kind: "policy" as const, by: "o", label: "y" };
+    const old = { id: "z", at: 1, kind: "policy" as const, by: "o", label: "z" };
     const merged = mergeMarkers([a], [b, old, a], 3);
     expect(merged.map((m) => m.id)).toEqual(["y", "x"]);
     expect(mergeMarkers(merged, [a], 3)).toBe(merged);

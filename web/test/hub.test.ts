@@ -73,6 +73,33 @@ beforeAll(async () => {
       );
       return;
     }
+    if (req.url?.startsWith("/ops/audit")) {
+      const at = new Date(1_800_000_000_500).toISOString();
+      res.writeHead(200, { "content-type": "application/json" }).end(
+        JSON.stringify({
+          entries: [
+            {
+              id: "au-1",
+              at,
+              actor: "alice",
+              action: "processing.target",
+              before: { target: "workers" },
+              after: { target: "lambda" },
+            },
+            {
+              id: "au-2",
+              at,
+              actor: "bob",
+              action: "dlq.redrive",
+              before: { selected: "all" },
+              after: { redriven: 24, skipped: 0 },
+            },
+            { id: "au-3", at, actor: "alice", action: "burst.start", after: { id: "b1" } },
+          ],
+        }),
+      );
+      return;
+    }
     if (req.url?.startsWith("/ops/bursts")) {
       res.writeHead(200, { "content-type": "application/json" }).end('{"bursts":[]}');
       return;
@@ -121,6 +148,14 @@ describe("hub", () => {
       expect(latest?.runningTasks).toBe(1);
       await until(() => hub.markers.some((m) => m.id === "activity:act-1"), "the scaling marker");
       expect(hub.markers[0]).toMatchObject({ kind: "scale-out", by: "operator", label: "scale 1 → 4" });
+      // Operator actions from the audit log, with their actor; bursts come from their own log, once.
+      expect(hub.markers).toContainEqual(
+        expect.objectContaining({ id: "audit:au-1", kind: "routing", by: "alice", label: "route → lambda" }),
+      );
+      expect(hub.markers).toContainEqual(
+        expect.objectContaining({ id: "audit:au-2", kind: "redrive", by: "bob", label: "redrive 24" }),
+      );
+      expect(hub.markers.some((m) => m.id === "audit:au-3")).toBe(false);
       const ticks = messages.filter((m) => m.type === "tick");
       expect(ticks.length).toBeGreaterThan(0);
       expect(hub.status.state).toBe("live");

@@ -6,7 +6,7 @@ import uPlot from "uplot";
 import { useLiveStore } from "../client/live";
 import { type ChartView, LAYOUT, nearestIndex, type PanelSpec, panelOptions, THEME, windowData } from "../lib/chart";
 import { clock } from "../lib/format";
-import type { Marker } from "../lib/timeline";
+import type { Marker, MarkerKind } from "../lib/timeline";
 
 const RANGES = [
   { label: "5 min", ms: 5 * 60_000 },
@@ -15,6 +15,16 @@ const RANGES = [
 ] as const;
 
 const MIN_WINDOW_MS = 2 * 60_000;
+
+const MARKER_LEGEND: Array<[MarkerKind, string]> = [
+  ["burst-start", "burst"],
+  ["scale-out", "scale out"],
+  ["scale-in", "scale in"],
+  ["routing", "routing"],
+  ["redrive", "redrive"],
+  ["policy", "autoscaling policy"],
+  ["purge", "purge"],
+];
 const DRAW_MEASURE = "surge:chart-draw";
 let measured = 0;
 
@@ -256,15 +266,11 @@ export function TimelineChart({
             </span>
           )),
         )}
-        <span>
-          <span className="swatch" style={{ background: THEME.markers["burst-start"] }} /> burst
-        </span>
-        <span>
-          <span className="swatch" style={{ background: THEME.markers["scale-out"] }} /> scale out
-        </span>
-        <span>
-          <span className="swatch" style={{ background: THEME.markers["scale-in"] }} /> scale in
-        </span>
+        {MARKER_LEGEND.map(([kind, text]) => (
+          <span key={kind}>
+            <span className="swatch" style={{ background: THEME.markers[kind] }} /> {text}
+          </span>
+        ))}
       </div>
     </div>
   );

@@ -1,5 +1,6 @@
 // uPlot draws, decimates and tracks the cursor; kept here: the ring-to-window slice with gaps, and the markers, thresholds and titles uPlot leaves to its users.
 import uPlot from "uplot";
+import { num } from "./format";
 import type { Marker, MarkerKind, SeriesKey, Timeline } from "./timeline";
 
 interface SeriesSpec {
@@ -16,8 +17,10 @@ interface SeriesSpec {
 export interface PanelSpec {
   id: string;
   title: string;
-  /** Formats an axis value with its unit. */
+  /** Formats a value with its unit (the tooltip; the axis too unless `durationUnitSeconds` is set). */
   format: (value: number) => string;
+  /** The values are durations in this unit (0.001: ms): the axis labels then share one unit, chosen by the axis maximum. */
+  durationUnitSeconds?: number;
   series: SeriesSpec[];
   /** Horizontal reference lines (alert thresholds). */
   thresholds?: Array<{ value: number; color: string; label: string }>;
@@ -38,7 +41,10 @@ export const THEME = {
     "burst-end": "#4da3ff",
     "scale-out": "#3fb950",
     "scale-in": "#d29922",
-    control: "#a371f7",
+    routing: "#39c5cf",
+    redrive: "#f778ba",
+    policy: "#a371f7",
+    purge: "#f85149",
   } satisfies Record<MarkerKind, string>,
 };
 
@@ -108,6 +114,21 @@ export function nearestIndex(timeline: Timeline, tMs: number): number {
   return tMs - timeline.timeAt(i - 1) <= timeline.timeAt(i) - tMs ? i - 1 : i;
 }
 
+const AXIS_UNITS = [
+  { unit: "ms", seconds: 0.001, upTo: 1 },
+  { unit: "s", seconds: 1, upTo: 1000 },
+  { unit: "min", seconds: 60, upTo: 60_000 },
+  { unit: "h", seconds: 3600, upTo: Number.POSITIVE_INFINITY },
+];
+
+/** Duration axis labels in one unit (never "0 ms" beside "20 s"): the largest whose axis maximum stays readable. */
+export function durationAxisLabels(values: readonly number[], unitSeconds: number): string[] {
+  const max = Math.max(0, ...values.map((v) => Math.abs(v) * unitSeconds));
+  const pick = AXIS_UNITS.find((u) => max <= u.upTo) ?? AXIS_UNITS[AXIS_UNITS.length - 1];
+  const { unit, seconds } = pick ?? { unit: "s", seconds: 1 };
+  return values.map((v) => `${num((v * unitSeconds) / seconds, 3)} ${unit}`);
+}
+
 const font = (px: number) => `${Math.round(px * uPlot.pxRatio)}px ${THEME.fontFamily}`;
 
 function alpha(hex: string, a: number): string {
@@ -122,11 +143,15 @@ function timeLabel(ms: number, rangeMs: number): string {
   return rangeMs <= 10 * 60_000 ? `${hm}:${two(d.getSeconds())}` : hm;
 }
 
+/** Rows of marker labels above the first panel, and each row's height: labels stack rather than collide. */
+export const MARKER_ROWS = 3;
+const MARKER_ROW_PX = 13;
+
 export const LAYOUT = {
   /** Width of the value axis, the same on every panel so their plots line up. */
   axis: 64,
   /** Room above the first panel for the markers' labels. */
-  markerStrip: 24,
+  markerStrip: MARKER_ROWS * MARKER_ROW_PX + 5,
   /** Height of the time axis under the last panel. */
   timeAxis: 20,
   /** Space above each other panel, and below each but the last: room for half a value label. */
@@ -136,37 +161,167 @@ export const LAYOUT = {
   right: 28,
 };
 
-/** Marker lines on every panel; their labels on the first (skipped when they would overlap). */
+/** A marker label as placed: `markers` share it (the first names it, "+N" counts the rest). */
+export interface PlacedLabel {
+  x: number;
+  markers: Marker[];
+  text: string;
+  left: number;
+  width: number;
+  /** 0 is the row next to the plot. */
+  row: number;
+}
+
+/** Markers closer than this share one label. */
+const CLUSTER_PX = 6;
+/** Between a line and its label, and around a label no other line may cross. */
+const PAD_PX = 3;
+/** Between two labels in one row. */
+const GAP_PX = 8;
+const ELLIPSIS = "…";
+
+const markerText = (markers: Marker[]) => {
+  const first = markers[0];
+  return first ? `${first.label} · ${first.by}` : "";
+};
+const moreText = (markers: Marker[]) => (markers.length > 1 ? ` +${markers.length - 1}` : "");
+
+/** `text` cut to `width` with an ellipsis ("" when not even the ellipsis fits). */
+function elide(text: string, width: number, measure: (text: string) => number): string {
+  if (measure(text) <= width) return text;
+  let n = text.length;
+  while (n > 0 && measure(text.slice(0, n).trimEnd() + ELLIPSIS) > width) n--;
+  return n > 0 ? text.slice(0, n).trimEnd() + ELLIPSIS : measure(ELLIPSIS) <= width ? ELLIPSIS : "";
+}
+
+/**
+ * Where each marker's label goes, in CSS pixels: labels never overlap, no marker line crosses a
+ * label (a line rises from the plot to its own label's row, so labels in the rows below it keep
+ * clear of it), and nothing leaves [left, right]. A label goes right of its line, or left near the
+ * right edge, in the lowest row with room; with none, it is elided to the widest room left, and
+ * with no room at all the marker joins its nearest neighbour's label ("+1"). The tooltip and the event
+ * list carry every label in full.
+ */
+export function layoutMarkerLabels(
+  points: ReadonlyArray<{ x: number; marker: Marker }>,
+  measure: (text: string) => number,
+  bounds: { left: number; right: number },
+  rows = MARKER_ROWS,
+): PlacedLabel[] {
+  const sorted = [...points].sort((a, b) => a.x - b.x);
+  const clusters: Array<{ x: number; markers: Marker[] }> = [];
+  for (const p of sorted) {
+    const last = clusters[clusters.length - 1];
+    if (last && p.x - last.x <= CLUSTER_PX) last.markers.push(p.marker);
+    else clusters.push({ x: p.x, markers: [p.marker] });
+  }
+  const placed: PlacedLabel[] = [];
+  // A line at `x` rising to `row` crosses the labels in the rows below it.
+  const lineClear = (x: number, row: number) =>
+    placed.every((p) => p.row >= row || x < p.left - PAD_PX || x > p.left + p.width + PAD_PX);
+  const spanClear = (left: number, width: number, row: number) =>
+    left >= bounds.left &&
+    left + width <= bounds.right &&
+    placed.every((p) =>
+      p.row === row
+        ? left + width + GAP_PX <= p.left || left >= p.left + p.width + GAP_PX
+        : p.row < row || p.x < left - PAD_PX || p.x > left + width + PAD_PX,
+    );
+  /** The widest span right of `x` in `row` that no label or higher line takes. */
+  const roomRight = (x: number, row: number) => {
+    let end = bounds.right;
+    for (const p of placed) {
+      if (p.row === row && p.left + p.width + GAP_PX > x) {
+        if (p.left > x) end = Math.min(end, p.left - GAP_PX);
+        else return 0;
+      }
+      if (p.row > row && p.x > x) end = Math.min(end, p.x - PAD_PX);
+    }
+    return Math.max(0, end - (x + PAD_PX));
+  };
+  // Newest first: an older marker's label, reaching right over a newer line, then goes a row higher,
+  // and the newer line stops below it.
+  for (const cluster of clusters.reverse()) {
+    const text = markerText(cluster.markers) + moreText(cluster.markers);
+    const width = measure(text);
+    let done = false;
+    for (let row = 0; row < rows && !done; row++) {
+      if (!lineClear(cluster.x, row)) continue;
+      for (const left of [cluster.x + PAD_PX, cluster.x - PAD_PX - width]) {
+        if (spanClear(left, width, row)) {
+          placed.push({ ...cluster, text, left, width, row });
+          done = true;
+          break;
+        }
+      }
+    }
+    if (done) continue;
+    let best = { row: -1, room: 0 };
+    for (let row = 0; row < rows; row++) {
+      const room = lineClear(cluster.x, row) ? roomRight(cluster.x, row) : 0;
+      if (room > best.room) best = { row, room };
+    }
+    const more = moreText(cluster.markers);
+    const short = best.row < 0 ? "" : elide(markerText(cluster.markers), best.room - measure(more), measure);
+    if (short) {
+      const shortText = short + more;
+      placed.push({ ...cluster, text: shortText, left: cluster.x + PAD_PX, width: measure(shortText), row: best.row });
+      continue;
+    }
+    const neighbour = placed.reduce<PlacedLabel | undefined>(
+      (a, p) => (!a || Math.abs(p.x - cluster.x) < Math.abs(a.x - cluster.x) ? p : a),
+      undefined,
+    );
+    if (!neighbour) {
+      // Only a plot narrower than an ellipsis gets here: the line is still drawn, the tooltip names it.
+      placed.push({ ...cluster, text: "", left: cluster.x + PAD_PX, width: 0, row: 0 });
+      continue;
+    }
+    neighbour.markers.push(...cluster.markers);
+    const suffix = moreText(neighbour.markers);
+    neighbour.text = elide(markerText(neighbour.markers), neighbour.width - measure(suffix), measure) + suffix;
+    neighbour.width = measure(neighbour.text);
+  }
+  return placed;
+}
+
+/** Marker lines on every panel; on the first, each rises to its label in the strip above. */
 function drawMarkers(u: uPlot, view: ChartView, labels: boolean) {
   const { ctx, bbox } = u;
   const r = uPlot.pxRatio;
-  const top = labels ? bbox.top - 14 * r : bbox.top;
-  let lastLabelRight = Number.NEGATIVE_INFINITY;
+  const shown = view.markers.filter((m) => m.at >= view.startMs && m.at <= view.endMs);
+  const xOf = (m: Marker) => Math.round(u.valToPos(m.at, "x", true)) + 0.5;
   ctx.save();
   ctx.font = font(THEME.fontPx);
   ctx.textAlign = "left"; // uPlot leaves the context as its last axis set it
   ctx.textBaseline = "top";
   ctx.lineWidth = r;
-  for (const marker of view.markers) {
-    if (marker.at < view.startMs || marker.at > view.endMs) continue;
-    const x = Math.round(u.valToPos(marker.at, "x", true)) + 0.5;
-    const color = THEME.markers[marker.kind];
-    ctx.strokeStyle = color;
-    ctx.setLineDash((marker.kind === "burst-end" ? [2, 3] : [5, 3]).map((d) => d * r));
+  const line = (m: Marker, top: number) => {
+    const x = xOf(m);
+    ctx.strokeStyle = THEME.markers[m.kind];
+    ctx.setLineDash((m.kind === "burst-end" ? [2, 3] : [5, 3]).map((d) => d * r));
     ctx.beginPath();
     ctx.moveTo(x, top);
     ctx.lineTo(x, bbox.top + bbox.height);
     ctx.stroke();
-    if (!labels) continue;
-    const text = `${marker.label} · ${marker.by}`;
-    const w = ctx.measureText(text).width;
-    // Right of the line, or left of it near the right edge (the newest events live there).
-    const left = x + 3 * r + w <= u.width * r ? x + 3 * r : Math.max(bbox.left, x - 3 * r - w);
-    if (left > lastLabelRight + 6 * r) {
-      ctx.fillStyle = color;
-      ctx.fillText(text, left, top - r);
-      lastLabelRight = left + w;
-    }
+  };
+  if (!labels) {
+    for (const m of shown) line(m, bbox.top);
+    ctx.restore();
+    return;
+  }
+  const placed = layoutMarkerLabels(
+    shown.map((marker) => ({ x: xOf(marker) / r, marker })),
+    (text) => ctx.measureText(text).width / r,
+    { left: 0, right: u.width },
+  );
+  const rowTop = (row: number) => bbox.top - (row + 1) * MARKER_ROW_PX * r;
+  for (const label of placed) {
+    for (const m of label.markers) line(m, m === label.markers[0] ? rowTop(label.row) : bbox.top);
+    const first = label.markers[0];
+    if (!first) continue;
+    ctx.fillStyle = THEME.markers[first.kind];
+    ctx.fillText(label.text, label.left * r, rowTop(label.row));
   }
   ctx.restore();
 }
@@ -255,7 +410,10 @@ export function panelOptions(
           const max = u.scales.y?.max ?? 1;
           return [0, max / 2, max];
         },
-        values: (_u, splits) => splits.map((v) => panel.format(v)),
+        values: (_u, splits) =>
+          panel.durationUnitSeconds
+            ? durationAxisLabels(splits, panel.durationUnitSeconds)
+            : splits.map((v) => panel.format(v)),
       },
     ],
     series: [

@@ -120,9 +120,8 @@ export function activityMarker(activity: ScalingActivity): Marker | undefined {
   const at = Date.parse(activity.at);
   if (!Number.isFinite(at)) return undefined;
   if (activity.status === "held" || activity.status === "failed") return undefined;
-  if (activity.direction === "none") {
-    return { id: `activity:${activity.id}`, at, kind: "control", by: activity.actor, label: activity.cause };
-  }
+  // Taking or handing back control is an audited policy change: lib/markers.ts marks it, once.
+  if (activity.direction === "none") return undefined;
   const change =
     activity.from !== null && activity.to !== null ? `${activity.from} → ${activity.to}` : `→ ${activity.to ?? "?"}`;
   return {

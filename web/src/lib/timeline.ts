@@ -31,7 +31,16 @@ export type TimelinePoint = { t: number } & Record<SeriesKey, number>;
 /** Column-oriented wire form: `t` and each series as arrays, `null` for unknown (JSON has no NaN). */
 export type TimelineColumns = { t: number[] } & Record<SeriesKey, Array<number | null>>;
 
-export type MarkerKind = "burst-start" | "burst-end" | "scale-out" | "scale-in" | "control";
+/** Bursts and scaling from their own logs; routing, redrive, policy and purge from the audit log (lib/markers.ts). */
+export type MarkerKind =
+  | "burst-start"
+  | "burst-end"
+  | "scale-out"
+  | "scale-in"
+  | "routing"
+  | "redrive"
+  | "policy"
+  | "purge";
 
 /** Something that happened, drawn as a vertical line across the timeline. */
 export interface Marker {
@@ -39,7 +48,7 @@ export interface Marker {
   id: string;
   at: number;
   kind: MarkerKind;
-  /** Who: an operator's token label, "autoscaler", or whoever started a burst. */
+  /** Who: an operator's token label, "autoscaler", or whoever started a burst or changed a setting. */
   by: string;
   /** Short: "burst start: 20 users async", "scale 1 → 4". */
   label: string;

@@ -7,7 +7,8 @@ import {
   type RateMemory,
   snapshotMarkers,
 } from "../lib/derive";
-import type { BurstSummary, OpsSnapshot, ScalingActivity } from "../lib/ops";
+import { auditMarker } from "../lib/markers";
+import type { AuditEntry, BurstSummary, OpsSnapshot, ScalingActivity } from "../lib/ops";
 import { type Marker, Timeline, type TimelineColumns, type TimelinePoint } from "../lib/timeline";
 import { opsFetch } from "./surge-api";
 
@@ -332,6 +333,14 @@ export class Hub {
         if (res.ok) {
           const body = (await res.json()) as { activities?: ScalingActivity[] };
           const markers = (body.activities ?? []).flatMap((a) => activityMarker(a) ?? []);
+          // Routing, redrives and policy changes: the audit log says who.
+          const audit = await opsFetch(token, "/audit?limit=100", { timeoutMs: 5000 });
+          if (audit.ok) {
+            const entries = ((await audit.json()) as { entries?: AuditEntry[] }).entries ?? [];
+            markers.push(...entries.flatMap((e) => auditMarker(e) ?? []));
+          } else {
+            await audit.body?.cancel();
+          }
           const merged = this.#mergeMarkers(markers);
           if (merged && this.latest)
             this.#broadcast({ type: "tick", columns: emptyColumns(), state: this.latest, markers: merged });

@@ -57,6 +57,7 @@ const OVERVIEW_PANELS: PanelSpec[] = [
     id: "age",
     title: "oldest order age",
     format: (v) => seconds(v),
+    durationUnitSeconds: 1,
     minMax: 10,
     series: [{ key: "oldestAgeSeconds", label: "oldest order age", color: COLORS.age }],
     thresholds: [
@@ -68,6 +69,7 @@ const OVERVIEW_PANELS: PanelSpec[] = [
     id: "latency",
     title: "end-to-end latency (202 → paid)",
     format: (v) => ms(v),
+    durationUnitSeconds: 0.001,
     minMax: 4000,
     series: [
       { key: "p50Ms", label: "p50", color: COLORS.p50 },
