@@ -138,6 +138,12 @@ describe("admission control: the projection", () => {
     t = 250; // a fresh read: the store's count now includes what was accepted
     expect((await admission.projection()).projectedWaitSeconds).toBe(20);
     expect(reads).toBe(2);
+    // This API's own synchronous payments are in the store's paid count but drain no backlog.
+    for (let i = 0; i < 10; i++) admission.noteSyncPaid();
+    t = 500;
+    expect(await admission.projection()).toMatchObject({ paidInWindow: 40, projectedWaitSeconds: 25 });
+    t = 20_000; // out of the window
+    expect((await admission.projection()).paidInWindow).toBe(50);
   });
 });
 

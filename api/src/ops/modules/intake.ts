@@ -268,7 +268,10 @@ export class AdmissionControl {
 
   /** A synchronous order was paid by this API: not the fleet draining its backlog. */
   noteSyncPaid(): void {
-    this.#syncPaidAt.push(this.#now());
+    const now = this.#now();
+    // Kept to the window even when nothing reads a projection (intake open, no scrapes).
+    while ((this.#syncPaidAt[0] ?? now) < now - this.windowSeconds * 1000) this.#syncPaidAt.shift();
+    this.#syncPaidAt.push(now);
   }
 
   #count(refusal: Refusal): void {
