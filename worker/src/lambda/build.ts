@@ -56,6 +56,26 @@ const lazyNative: Plugin = {
   },
 };
 
+/**
+ * Node's built-ins through the banner's require(), not as ES module imports: importing `node:fs` as an
+ * ES module builds a namespace of all its exports, which reads `fs.promises` and so loads the
+ * promises API at init (~2 ms) for the one function the store uses.
+ */
+const builtinsViaRequire: Plugin = {
+  name: "builtins-via-require",
+  setup(b) {
+    b.onResolve({ filter: /^node:/ }, (args) =>
+      args.kind === "import-statement" && args.namespace === "file"
+        ? { path: args.path, namespace: "builtin-require" }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: "builtin-require" }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(args.path)});`,
+      loader: "js",
+    }));
+  },
+};
+
 export function buildLambdaBundle(outfile: string, options: { metafile?: boolean } = {}): Promise<BuildResult> {
   return build({
     entryPoints: [LAMBDA_ENTRY],
@@ -69,7 +89,7 @@ export function buildLambdaBundle(outfile: string, options: { metafile?: boolean
     legalComments: "none",
     logLevel: "warning",
     metafile: options.metafile ?? false,
-    plugins: [inlineSqlite, lazyNative],
+    plugins: [inlineSqlite, lazyNative, builtinsViaRequire],
     // CommonJS inside an ESM bundle still calls require(): give it one.
     banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   });
