@@ -7,12 +7,15 @@ import {
   createLogger,
   type OrderStore,
   PaymentProcessor,
+  type ValidationError,
 } from "@surge/core";
 import { acceptOrderInStore, cleanupAfterEach, tempDir, tempPostgresStore, tempSqliteStore } from "@surge/testing";
 import type { Context, SNSEvent, SQSEvent, SQSRecord } from "aws-lambda";
 import { describe, expect, inject, it } from "vitest";
+import { safeParse } from "zod/mini";
 import { buildLambdaBundle } from "../src/lambda/build.js";
-import { loadLambdaEnv } from "../src/lambda/env.js";
+import { LAMBDA_ENV_VARS } from "../src/lambda/config.js";
+import { lambdaEnvSchema, loadLambdaEnv } from "../src/lambda/env.js";
 import { createLambdaHandlers, OrderProcessingError, unwrapSnsEnvelope } from "../src/lambda/handler.js";
 import { parseOrderMessage } from "../src/lambda/message.js";
 
@@ -196,7 +199,7 @@ describe.each(backends)("Lambda handlers on %s", (_name, open) => {
 });
 
 describe("Lambda message and configuration parsing", () => {
-  it("parses order messages exactly as core does (the mini zod build, same bounds)", () => {
+  it("parses order messages exactly as core does (without zod, same bounds, same errors)", () => {
     const bodies = [
       orderMessage("a"),
       JSON.stringify({ orderId: "x".repeat(64), acceptedAt: "t" }),
@@ -205,15 +208,22 @@ describe("Lambda message and configuration parsing", () => {
       JSON.stringify({ orderId: 5, acceptedAt: "t" }),
       JSON.stringify({ orderId: "a" }),
       JSON.stringify({ orderId: "a", acceptedAt: "t", extra: true }),
+      JSON.stringify({ orderId: "é".repeat(64), acceptedAt: "t" }),
+      JSON.stringify({ orderId: "a", acceptedAt: 5 }),
+      JSON.stringify({ orderId: null, acceptedAt: null }),
+      JSON.stringify([{ orderId: "a", acceptedAt: "t" }]),
+      JSON.stringify("a string"),
       "not json",
       "",
       "null",
+      "42",
     ];
     const outcome = (parse: (b: string) => unknown, body: string) => {
       try {
         return { ok: parse(body) };
       } catch (error) {
-        return { error: (error as Error).name, message: (error as Error).message };
+        const { name, message, details } = error as ValidationError;
+        return { error: name, message, details };
       }
     };
     for (const body of bodies) {
@@ -226,6 +236,56 @@ describe("Lambda message and configuration parsing", () => {
     expect(unwrapSnsEnvelope(JSON.stringify({ Type: "Notification", Message: inner }))).toBe(inner);
     expect(unwrapSnsEnvelope(inner)).toBe(inner);
     expect(unwrapSnsEnvelope('{"Type":"Notification", broken')).toBe('{"Type":"Notification", broken');
+  });
+
+  it("reads each variable as the CDK app's zod schema does: same values accepted, same defaults", () => {
+    const values = [
+      undefined,
+      "",
+      " ",
+      "abc",
+      "0",
+      "1",
+      "-1",
+      "1.5",
+      " 7 ",
+      "1e3",
+      "0x10",
+      "Infinity",
+      "NaN",
+      "999",
+      "1000",
+      "1001",
+      "600000",
+      "600001",
+      "900000",
+      "900001",
+      "9007199254740993",
+      "0.5",
+      "1.01",
+      "debug",
+      "DEBUG",
+      "error",
+      "postgres://u@h/db",
+      "postgresql://h/db",
+      "mysql://h/db",
+      "./var",
+      `x${"y".repeat(300)}`,
+    ];
+    for (const name of Object.keys(LAMBDA_ENV_VARS)) {
+      for (const value of values) {
+        const env = value === undefined ? {} : { [name]: value };
+        const zod = safeParse(lambdaEnvSchema, env);
+        let ours: unknown;
+        try {
+          ours = (loadLambdaEnv(env) as Record<string, unknown>)[name];
+        } catch {
+          ours = "refused";
+        }
+        const expected = zod.success ? (zod.data as Record<string, unknown>)[name] : "refused";
+        expect(ours, `${name}=${JSON.stringify(value)}`).toEqual(expected);
+      }
+    }
   });
 
   it("reads the function's configuration with the shared defaults, and names a bad variable", () => {
@@ -255,8 +315,9 @@ describe("the Lambda bundle", () => {
       const inputs = Object.keys(metafile.inputs);
       const output = Object.entries(metafile.outputs).find(([file]) => file.endsWith(".js"))?.[1];
       expect(output?.exports).toEqual(expect.arrayContaining(["snsHandler", "sqsHandler"]));
-      // No AWS SDK (the platform deletes and retries), no metrics, no classic zod.
-      expect(inputs.filter((p) => /@aws-sdk|@smithy|prom-client|zod\/v4\/classic/.test(p))).toEqual([]);
+      // No AWS SDK (the platform deletes and retries), no metrics, no zod (config.ts and message.ts read
+      // their two inputs by hand).
+      expect(inputs.filter((p) => /@aws-sdk|@smithy|prom-client|node_modules\/zod\//.test(p))).toEqual([]);
       // Each store is loaded only when the configuration asks for it: one dynamic import each, nothing static.
       for (const store of ["postgres", "sqlite"]) {
         const path = relative(repoRoot, join(repoRoot, `packages/core/src/store/${store}.ts`));

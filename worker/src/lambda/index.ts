@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import type { OrderStore } from "@surge/core";
+import { loadLambdaEnv } from "./config.js";
 import { createLogger, PaymentProcessor } from "./core.js";
-import { loadLambdaEnv } from "./env.js";
 import { createLambdaHandlers } from "./handler.js";
 
 /**
