@@ -55,6 +55,11 @@ const schema = z.object({
   CONSOLE_ORIGIN: optionalUrl("CONSOLE_ORIGIN"),
   /** Grafana's base URL: pages link to the matching dashboard when set. */
   GRAFANA_URL: optionalUrl("GRAFANA_URL"),
+  /**
+   * Prometheus's URL as a browser reaches it: alerts' "source ↗" links open the rule's graph there
+   * (Grafana's alerts use GRAFANA_URL). Unset: no source link, rather than Prometheus's own host name.
+   */
+  PROMETHEUS_URL: optionalUrl("PROMETHEUS_URL"),
   /** Seconds of 1 s timeline points the console server keeps. Default 3600 (an hour). */
   TIMELINE_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
   /** Per-request timeout towards the API, in ms. Default 10000. */

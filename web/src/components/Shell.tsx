@@ -17,6 +17,8 @@ interface ConsoleSession {
 interface ConsoleContextValue {
   session: ConsoleSession;
   grafanaUrl: string | null;
+  /** Prometheus's external URL (PROMETHEUS_URL): alert source links open there. */
+  prometheusUrl: string | null;
   apiUrl: string;
   /** Whether this sign-in may change anything (a read-only token may not). */
   canOperate: boolean;
@@ -38,11 +40,13 @@ const NAV = [
   { href: "/lambda", label: "Lambda" },
   { href: "/cost", label: "Cost" },
   { href: "/audit", label: "Audit" },
+  { href: "/runbook", label: "Runbook" },
 ] as const;
 
 export function Shell(props: {
   session: ConsoleSession;
   grafanaUrl: string | null;
+  prometheusUrl?: string | null;
   apiUrl: string;
   apiReachable: boolean;
   initialState: OpsSnapshot | null;
@@ -53,6 +57,7 @@ export function Shell(props: {
   const value: ConsoleContextValue = {
     session: props.session,
     grafanaUrl: props.grafanaUrl,
+    prometheusUrl: props.prometheusUrl ?? null,
     apiUrl: props.apiUrl,
     canOperate: props.session.role === "operator",
   };

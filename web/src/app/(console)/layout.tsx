@@ -25,11 +25,12 @@ export default async function ConsoleLayout({ children }: { children: ReactNode 
     if (!(error instanceof ApiUnavailableError)) throw error;
     apiReachable = false;
   }
-  const { GRAFANA_URL, SURGE_API_URL } = env();
+  const { GRAFANA_URL, PROMETHEUS_URL, SURGE_API_URL } = env();
   return (
     <Shell
       session={{ label: session.label, role: session.role, csrf: session.csrf }}
       grafanaUrl={GRAFANA_URL ?? null}
+      prometheusUrl={PROMETHEUS_URL ?? null}
       apiUrl={SURGE_API_URL}
       apiReachable={apiReachable}
       // The hub's latest snapshot, rendered into the first paint: live figures before any script runs.

@@ -4,13 +4,13 @@ import Link from "next/link";
 import { useLive, useLiveStore } from "../../client/live";
 import type { PanelSpec } from "../../lib/chart";
 import { drainEstimate, drainText, RATE_NOISE_PER_SECOND } from "../../lib/derive";
-import { ago, clock, count, ms, num, perSecond, seconds } from "../../lib/format";
+import { clock, count, ms, num, perSecond, seconds } from "../../lib/format";
 import { QUEUE_AGE_THRESHOLDS, queueAgeSeverity } from "../../lib/grafana";
-import { type AlertView, type BurstStats, type OpsSnapshot, pick, section } from "../../lib/ops";
+import { type BurstStats, type OpsSnapshot, pick, section } from "../../lib/ops";
 import type { Marker, SeriesKey, Timeline, TimelinePoint } from "../../lib/timeline";
-import { useNow } from "../Shell";
 import { TimelineChart } from "../TimelineChart";
 import { Empty, PageHead, Tile } from "../ui";
+import { Alerts } from "./Alerts";
 
 export const COLORS = {
   accept: "#4da3ff",
@@ -258,13 +258,11 @@ function EventList({ markers }: { markers: Marker[] }) {
 export function Overview() {
   const store = useLiveStore();
   const { state, markers } = useLive();
-  const now = useNow();
   const timeline = store.timeline;
   const latest = timeline.latest();
   const queue = section(state, "queue");
   const fleet = pick(state, "fleet");
   const bursts = pick(state, "bursts");
-  const alerts = pick(state, "alerts");
   const acceptRate = recentMean(timeline, "acceptPerSecond", 5);
   const processRate = recentMean(timeline, "processPerSecond", 5);
 
@@ -304,90 +302,13 @@ export function Overview() {
       <div className="grid two">
         <section className="panel" id="alerts" aria-labelledby="alerts-title">
           <h2 id="alerts-title">Alerts</h2>
-          <Alerts alerts={alerts?.firing} resolved={alerts?.resolved} now={now} failing={section(state, "alerts")} />
+          <Alerts />
         </section>
         <section className="panel" aria-labelledby="events-title">
           <h2 id="events-title">Events on the timeline</h2>
           <EventList markers={markers} />
         </section>
       </div>
-    </>
-  );
-}
-
-function Alerts({
-  alerts,
-  resolved,
-  now,
-  failing,
-}: {
-  alerts: AlertView[] | undefined;
-  resolved: AlertView[] | undefined;
-  now: number;
-  failing: ReturnType<typeof section<"alerts">>;
-}) {
-  if (!failing.ok && failing.error) return <div className="state error">Alerts unavailable: {failing.error}</div>;
-  if (!alerts) return <Empty>Waiting for the first snapshot…</Empty>;
-  return (
-    <>
-      {alerts.length === 0 ? (
-        <Empty>Nothing firing.</Empty>
-      ) : (
-        alerts.map((a) => (
-          <div
-            key={a.id}
-            className={`alert-item ${a.severity === "critical" ? "critical" : ""}`}
-            data-testid="alert-firing"
-          >
-            <div className="row" style={{ justifyContent: "space-between" }}>
-              <strong>{a.name}</strong>
-              <span className={`badge ${a.severity === "critical" ? "critical" : "warning"}`}>
-                {a.severity ?? "alert"}
-              </span>
-            </div>
-            {a.summary && <div>{a.summary}</div>}
-            <div className="faint small">
-              firing since <span suppressHydrationWarning>{`${clock(a.startsAt)} (${ago(a.startsAt, now)})`}</span> ·
-              from {a.source}
-              {a.stale && " · not re-sent lately: may have resolved unseen"}
-            </div>
-            <div className="row small">
-              {a.links.dashboard && (
-                <a href={a.links.dashboard} target="_blank" rel="noreferrer">
-                  dashboard ↗
-                </a>
-              )}
-              {a.links.generator && (
-                <a href={a.links.generator} target="_blank" rel="noreferrer">
-                  source ↗
-                </a>
-              )}
-              {a.annotations.runbook && (
-                <a href={a.annotations.runbook} target="_blank" rel="noreferrer">
-                  runbook ↗
-                </a>
-              )}
-            </div>
-          </div>
-        ))
-      )}
-      {resolved && resolved.length > 0 && (
-        <details style={{ marginTop: 12 }}>
-          <summary className="muted small">Recently resolved ({resolved.length})</summary>
-          <ul className="events">
-            {resolved.slice(0, 10).map((a) => (
-              <li key={a.id}>
-                <span className="mono faint" suppressHydrationWarning>
-                  {clock(a.endsAt ?? a.lastReceivedAt)}
-                </span>
-                <span>
-                  {a.name} <span className="faint">resolved</span>
-                </span>
-              </li>
-            ))}
-          </ul>
-        </details>
-      )}
     </>
   );
 }
