@@ -8,6 +8,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { type Stack, startStack } from "@surge/local/stack";
 import { freePort, tempDir, validOrder, waitFor } from "@surge/testing";
+import { CHROMIUM } from "@surge/testing/chromium";
 import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -194,10 +195,7 @@ describe("operator tokens never leak, and the console refuses cross-site changes
   });
 
   it("in a real browser: the console works under its CSP (no violation, no console error), and no token reaches the page", async () => {
-    const browser = await chromium.launch({
-      executablePath: "/usr/bin/chromium",
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"],
-    });
+    const browser = await chromium.launch(CHROMIUM);
     try {
       const page = await browser.newPage();
       const errors: string[] = [];
