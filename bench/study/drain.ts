@@ -57,7 +57,7 @@ const minutesOf = (r: DrainResult, tMs: number) => tMs / 1000 / r.timeScale / 60
 export function renderDrainSvg(r: DrainResult): string {
   const samples = thin(r.samples, 800);
   return lineChart({
-    title: `One worker task at concurrency 1, from the flash sale's backlog to the last order paid (payments at ${r.timeScale}× time)`,
+    title: `The single-worker drain, concurrency 1 (a replay: payments at ${r.timeScale}× time)`,
     xLabel: "minutes since the worker started (study time: real time ÷ the time scale)",
     yLabel: "orders",
     series: [
