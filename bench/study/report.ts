@@ -388,7 +388,7 @@ export function renderReport(result: StudyResult, files: { queueDepthSvg: string
       `\`model\` rows step the same closed loop through the spawn ramp and the 60 s window (with the requests still ` +
       `waiting at the end cut off, as Locust does) and predict ${fixed(t2Sim.requests, 0)} requests, a ` +
       `${seconds(t2Sim.meanSeconds)} average and a ${seconds(t2Sim.maxSeconds)} maximum — the study's 95, 10.7 s and ` +
-      "11.9 s. That cut-off is also why Locust's req/s (requests ÷ 60 s) reads 1.58/s while the slots ran at 1.67/s " +
+      "11.9 s (flash-sale-report.txt:54-60). That cut-off is also why Locust's req/s (requests ÷ 60 s) reads 1.58/s while the slots ran at 1.67/s " +
       "throughout: the answers counted span 57 s, not 60 s.",
     "",
     `Measured: the payment slots delivered ${rate(t2.saturatedThroughput)} (${signed(t2.saturatedThroughput, SLOTS / S)} ` +
@@ -408,7 +408,7 @@ export function renderReport(result: StudyResult, files: { queueDepthSvg: string
     out.push(
       "## Test 3 — the same flash sale, asynchronous (20 users, 10 users/s, 60 s)",
       "",
-      'One worker task at concurrency 1 (the study\'s "1 worker goroutine"); this is also the first step of the ' +
+      'One worker task at concurrency 1 (the study\'s "1 worker goroutine", flash-sale-report.txt:344); this is also the first step of the ' +
         "concurrency sweep below.",
       "",
       table(
@@ -444,7 +444,7 @@ export function renderReport(result: StudyResult, files: { queueDepthSvg: string
       "¹ The accept path waits for no payment slot: it is one store transaction and an answer, so queueing theory has " +
         'nothing to add beyond "no queue" — the closed loop then runs at the users\' own pace, ' +
         "X = N ÷ (Z̄ + R̄). The study's own latency explains its throughput the same way: 20 ÷ (0.3 s + 0.110 s) = " +
-        `48.8/s against its 48.27/s. Surge answers faster${k !== 1 ? " (real milliseconds at this time scale)" : ""}, so ` +
+        `48.8/s against its 48.27/s (flash-sale-report.txt:379-380). Surge answers faster${k !== 1 ? " (real milliseconds at this time scale)" : ""}, so ` +
         "its users come back sooner and it accepts more orders in the same minute.",
       "",
     );
@@ -704,7 +704,7 @@ export function renderReport(result: StudyResult, files: { queueDepthSvg: string
     "",
     "## Method notes",
     "",
-    `- Observation: ${result.fullDrain ? "each step ran until the queue was empty (\u2011\u2011full-drain)." : `each sweep step is watched for ${result.observeSeconds} s of study time after its burst (the study's measurement windows were 60 s) and the time to drain is the backlog at the end of the burst divided by the measured processing rate — the study's own method. Watching every step drain to zero would take 40 min to over 3 hours of study time per step; \`npm run study -- --full-drain\` does it.`}`,
+    `- Observation: ${result.fullDrain ? "each step ran until the queue was empty (\u2011\u2011full-drain)." : `each sweep step is watched for ${result.observeSeconds} s of study time after its burst (the study's measurement windows were 60 s, flash-sale-report.txt:1724-1728) and the time to drain is the backlog at the end of the burst divided by the measured processing rate — the study's own method. Watching every step drain to zero would take 40 min to over 3 hours of study time per step; \`npm run study -- --full-drain\` does it.`}`,
     "- Requests still waiting for an answer when a test's time is up are cut off and not counted, as Locust does; " +
       "each test's count of those is in `study.json` (`abandoned`).",
     "- Latency percentiles come from one HDR histogram per test (3 significant digits), never an average of averages.",
