@@ -249,7 +249,7 @@ describe("ops console, end to end", () => {
     await page.getByRole("link", { name: "1 alert firing" }).waitFor();
     // One task pays 5 per second against 40 arriving: the queue must climb.
     const visible = await until(
-      () => tileNumber("tile-visible"),
+      () => tileNumber("tile-waiting"),
       (n) => n >= 30,
       "the queue to rise",
       30_000,
@@ -285,6 +285,11 @@ describe("ops console, end to end", () => {
     await goto("/workers");
     await page.fill("#desired-count", "4");
     await page.getByRole("button", { name: "Apply" }).click();
+    // 1 → 4 is more than ×3: the one confirmation rule asks first.
+    await page
+      .locator("dialog[open]")
+      .getByRole("button", { name: /^Scale to 4/ })
+      .click();
     await until(
       () => tileNumber("workers-running"),
       (n) => n === 4,
@@ -300,7 +305,7 @@ describe("ops console, end to end", () => {
     expect(await page.getByTestId("controlled-by").textContent()).toBe("an operator");
     await goto("/");
     await until(
-      () => tileNumber("tile-visible"),
+      () => tileNumber("tile-waiting"),
       (n) => n === 0,
       "the queue to drain",
       90_000,
