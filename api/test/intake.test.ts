@@ -126,6 +126,8 @@ describe("admission control: the projection", () => {
       metrics: { refused: { labels: (reason: string) => ({ inc: () => refused.push(reason) }) } } as never,
       now: () => t,
     });
+    // The 5 processing are this API's own sync orders: not ahead of an async one.
+    admission.syncInFlight = 5;
     expect((await admission.projection()).projectedWaitSeconds).toBe(20);
     for (let i = 0; i < 50; i++) admission.noteAccepted();
     expect((await admission.projection()).projectedWaitSeconds).toBe(30);
@@ -144,6 +146,10 @@ describe("admission control: the projection", () => {
     expect(await admission.projection()).toMatchObject({ paidInWindow: 40, projectedWaitSeconds: 25 });
     t = 20_000; // out of the window
     expect((await admission.projection()).paidInWindow).toBe(50);
+    // Orders a task is paying are ahead of a new one too.
+    admission.syncInFlight = 0;
+    t = 20_250;
+    expect((await admission.projection()).backlog).toBe(105);
   });
 });
 

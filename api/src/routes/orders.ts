@@ -90,19 +90,19 @@ export function orderRoutes(deps: OrderRouteDeps): Router {
 
   // The study's synchronous path: the customer waits for a slot in this process's
   // payment processor (FIFO) and then for the payment itself.
-  // Sync requests admitted and not yet answered: those not holding a slot are ahead of the next one
-  // (waiting for a slot, or still being recorded).
-  let syncInFlight = 0;
+  // Sync requests admitted and not yet answered (admission.syncInFlight): those not holding a slot
+  // are ahead of the next one (waiting for a slot, or still being recorded).
   router.post("/orders/sync", requireJson, json, async (req, res) => {
-    const refusal = await deps.admission?.admitSync(
-      Math.max(deps.payments.waiting, syncInFlight - deps.payments.slotsInUse),
-    );
+    const admission = deps.admission;
+    if (!admission) return paySync(req.body, res);
+    const ahead = Math.max(deps.payments.waiting, admission.syncInFlight - deps.payments.slotsInUse);
+    const refusal = await admission.admitSync(ahead);
     if (refusal) return refuse(res, refusal);
-    syncInFlight++;
+    admission.syncInFlight++;
     try {
       await paySync(req.body, res);
     } finally {
-      syncInFlight--;
+      admission.syncInFlight--;
     }
   });
 

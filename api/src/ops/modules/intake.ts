@@ -21,7 +21,10 @@ const MAX_RETRY_AFTER_SECONDS = 3600;
 
 /** The figures a projection is made from, read from the store (exact, every platform). */
 export interface DrainReading {
-  /** Orders waiting: queued, or failed and waiting for their retry. */
+  /**
+   * Orders ahead of a new one: queued, failed and waiting for their retry, or being paid (this API's
+   * own synchronous orders left out: they wait for its slots, not the fleet's).
+   */
   backlog: number;
   /** Fleet payments (this API's own synchronous ones left out) during the window. */
   paidInWindow: number;
@@ -160,6 +163,8 @@ export class AdmissionControl {
   readonly syncMaxWaitMs: number | undefined;
   readonly windowSeconds: number;
   readonly refused = { limit: 0, paused: 0, syncWait: 0 };
+  /** Synchronous requests this API admitted and has not answered yet (the order routes count them). */
+  syncInFlight = 0;
   readonly #o: AdmissionOptions;
   readonly #now: () => number;
   #settings: IntakeSettings = OPEN;
@@ -236,7 +241,7 @@ export class AdmissionControl {
     this.#syncPaidAt = this.#syncPaidAt.filter((t) => t >= now - this.windowSeconds * 1000);
     const syncPaid = this.#syncPaidAt.filter((t) => t >= since).length;
     return {
-      backlog: counts.queued + counts.failed,
+      backlog: counts.queued + counts.failed + Math.max(0, counts.processing - this.syncInFlight),
       paidInWindow: Math.max(0, paid - syncPaid),
       windowSeconds,
       oldestWaitingSeconds,
