@@ -12,7 +12,6 @@
  * when set (SCREENSHOTS_DIR=docs/screenshots refreshes docs/console.md's pictures), so
  * a test run leaves the working tree as it found it.
  */
-import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -23,8 +22,8 @@ import { freePort } from "@surge/testing";
 import { CHROMIUM } from "@surge/testing/chromium";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildConsoleStack, repoRoot, until } from "./console-stack.js";
 
-const repoRoot = resolve(import.meta.dirname, "../..");
 const screenshots = process.env.SCREENSHOTS_DIR
   ? resolve(repoRoot, process.env.SCREENSHOTS_DIR)
   : mkdtempSync(join(tmpdir(), "surge-console-screenshots-"));
@@ -38,26 +37,6 @@ let browser: Browser;
 let context: BrowserContext;
 let page: Page;
 const consoleErrors: string[] = [];
-
-async function until<T>(
-  probe: () => Promise<T> | T,
-  ok: (v: T) => boolean,
-  what: string,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  for (;;) {
-    try {
-      last = await probe();
-      if (ok(last)) return last;
-    } catch {
-      // not there yet
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 /** The number a tile shows ("1,234" → 1234). */
 async function tileNumber(testId: string): Promise<number> {
@@ -87,20 +66,7 @@ async function goto(path: string) {
 
 beforeAll(async () => {
   // The bundles the stack runs and the console's production build, fresh (turbo skips what is up to date).
-  execFileSync(
-    "npx",
-    [
-      "turbo",
-      "run",
-      "build",
-      "--filter=@surge/api",
-      "--filter=@surge/worker",
-      "--filter=@surge/cdk",
-      "--filter=@surge/web",
-      "--output-logs=errors-only",
-    ],
-    { cwd: repoRoot, stdio: "inherit", env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" } },
-  );
+  buildConsoleStack();
   mkdirSync(screenshots, { recursive: true });
   dataDir = mkdtempSync(join(tmpdir(), "surge-console-e2e-"));
   const consolePort = await freePort();
