@@ -241,6 +241,32 @@ describe.each(backends)("OrderStore conformance: %s", (_name, open) => {
     expect(age).toBeLessThan(100);
   });
 
+  it("finds the oldest order no task holds, per platform, for the age-based autoscaler", async () => {
+    expect(await store.oldestUntakenAcceptedAtMs()).toBeUndefined();
+    const t0 = 1_700_000_000_000;
+    const taken = await store.acceptOrder(newOrder({ acceptedAtMs: t0 }), { outbox: true });
+    const retrying = await store.acceptOrder(newOrder({ acceptedAtMs: t0 + 1000 }), { outbox: true });
+    const queued = await store.acceptOrder(newOrder({ acceptedAtMs: t0 + 2000 }), { outbox: true });
+    const lambda = await store.acceptOrder(newOrder({ acceptedAtMs: t0 - 5000 }), { outbox: true });
+    await store.acceptOrder(newOrder({ acceptedAtMs: t0 - 9000, mode: "sync" }), { outbox: false });
+    const outbox = await store.claimOutbox(10, 30_000);
+    await store.completeOutbox(
+      outbox.map((e) => e.id),
+      outbox.map((e) => ({ orderId: e.orderId, platform: e.orderId === lambda.order.orderId ? "lambda" : "workers" })),
+    );
+    // A task holds the oldest worker order: it is no longer waiting for one.
+    await store.claimOrder(taken.order.orderId, "task-a", 30_000);
+    await store.claimOrder(retrying.order.orderId, "task-a", 30_000);
+    await store.markFailed(retrying.order.orderId, "task-a", "declined");
+    expect(await store.oldestUntakenAcceptedAtMs("workers")).toBe(t0 + 1000);
+    expect(await store.oldestUntakenAcceptedAtMs("lambda")).toBe(t0 - 5000);
+    expect(await store.oldestUntakenAcceptedAtMs()).toBe(t0 - 5000);
+    await store.claimOrder(retrying.order.orderId, "task-b", 30_000);
+    expect(await store.oldestUntakenAcceptedAtMs("workers")).toBe(t0 + 2000);
+    await store.claimOrder(queued.order.orderId, "task-b", 30_000);
+    expect(await store.oldestUntakenAcceptedAtMs("workers")).toBeUndefined();
+  });
+
   it("reconciliation finds paid-without-charge and unexplained dead orders", async () => {
     const { order } = await store.acceptOrder(newOrder(), { outbox: false });
     await store.claimOrder(order.orderId, "t", 1000);
@@ -274,5 +300,52 @@ describe.each(backends)("OrderStore conformance: %s", (_name, open) => {
     await store.setSetting("policy", { enabled: true });
     await store.setSetting("policy", { enabled: false });
     expect(await store.getSetting("policy")).toEqual({ enabled: false });
+  });
+
+  it("books sale windows, refuses an overlap with a standing one, and keeps cancellations", async () => {
+    const window = (id: string, startsAtMs: number, endsAtMs: number) => ({
+      id,
+      startsAtMs,
+      endsAtMs,
+      minTasks: 4,
+      lambdaProvisionedConcurrency: id === "a" ? 10 : null,
+      createdAtMs: 500,
+      createdBy: "ops",
+    });
+    expect(await store.insertSaleWindow(window("a", 1000, 2000))).toEqual({
+      created: { ...window("a", 1000, 2000), cancelledAtMs: null },
+    });
+    // Touching ends are not an overlap; a window inside or across one is.
+    expect(await store.insertSaleWindow(window("b", 2000, 3000))).toHaveProperty("created");
+    expect(await store.insertSaleWindow(window("c", 1500, 1600))).toMatchObject({ overlaps: { id: "a" } });
+    expect(await store.insertSaleWindow(window("c", 500, 2500))).toMatchObject({ overlaps: { id: "a" } });
+    expect(await store.cancelSaleWindow("a", 900)).toMatchObject({ id: "a", cancelledAtMs: 900 });
+    // A second cancel keeps the first time; an unknown id is undefined.
+    expect(await store.cancelSaleWindow("a", 950)).toMatchObject({ cancelledAtMs: 900 });
+    expect(await store.cancelSaleWindow("nope", 950)).toBeUndefined();
+    // A cancelled window no longer blocks its time.
+    expect(await store.insertSaleWindow(window("c", 1500, 1600))).toHaveProperty("created");
+    expect((await store.listSaleWindows()).map((w) => w.id)).toEqual(["a", "c", "b"]);
+    expect((await store.listSaleWindows({ endsAfterMs: 1700 })).map((w) => w.id)).toEqual(["a", "b"]);
+    expect(await store.getSaleWindow("b")).toMatchObject({ startsAtMs: 2000, endsAtMs: 3000, minTasks: 4 });
+    expect(await store.getSaleWindow("nope")).toBeUndefined();
+  });
+
+  it("books one of two overlapping sale windows requested at once", async () => {
+    const results = await Promise.all(
+      ["x", "y", "z"].map((id) =>
+        store.insertSaleWindow({
+          id,
+          startsAtMs: 1000,
+          endsAtMs: 2000,
+          minTasks: 2,
+          lambdaProvisionedConcurrency: null,
+          createdAtMs: 1,
+          createdBy: "ops",
+        }),
+      ),
+    );
+    expect(results.filter((r) => "created" in r)).toHaveLength(1);
+    expect(await store.listSaleWindows()).toHaveLength(1);
   });
 });

@@ -13,6 +13,8 @@ import {
   rowToOrder,
   rowToOutboxEntry,
   rowToRecord,
+  rowToSaleWindow,
+  type SaleWindowRow,
   toReconciliation,
   unclaimed,
 } from "./rows.js";
@@ -23,10 +25,12 @@ import {
   emptyStatusCounts,
   type ListRecordsOptions,
   type NewOrder,
+  type NewSaleWindow,
   type OrderStore,
   type OutboxEntry,
   type PublishedRoute,
   type Reconciliation,
+  type SaleWindow,
   type StoredRecord,
 } from "./types.js";
 
@@ -328,6 +332,18 @@ export class PostgresOrderStore implements OrderStore {
     return ageSeconds(row?.oldest);
   }
 
+  async oldestUntakenAcceptedAtMs(platform?: ProcessingPlatform): Promise<number | undefined> {
+    const filter =
+      platform === undefined ? "" : platform === "lambda" ? "AND platform = 'lambda'" : "AND platform IS NULL";
+    // One ordered index walk per status (orders_mode_status_accepted) that stops at the first row on the platform.
+    const oldest = (status: string) =>
+      `(SELECT accepted_at FROM orders WHERE mode = 'async' AND status = '${status}' ${filter} ORDER BY accepted_at LIMIT 1)`;
+    const [row] = await this.#q<{ oldest: string | null }>(
+      `SELECT LEAST(${oldest("queued")}, ${oldest("failed")}) AS oldest`,
+    );
+    return row?.oldest === null || row?.oldest === undefined ? undefined : Number(row.oldest);
+  }
+
   async reconcile(): Promise<Reconciliation> {
     const byStatus = await this.countByStatus();
     const [row] = await this.#q<Record<string, string>>(RECONCILE_SQL);
@@ -382,6 +398,54 @@ export class PostgresOrderStore implements OrderStore {
       paid: Number(counts?.paid ?? 0),
       endToEndMs: rows.map((r) => Number(r.ms)),
     };
+  }
+
+  async insertSaleWindow(window: NewSaleWindow): Promise<{ created: SaleWindow } | { overlaps: SaleWindow }> {
+    return this.#tx(async (client) => {
+      // One booking at a time: the overlap check and the insert must not interleave with another's.
+      await client.query("SELECT pg_advisory_xact_lock(7345002)");
+      const { rows } = await client.query<SaleWindowRow>(
+        `SELECT * FROM sale_windows WHERE cancelled_at IS NULL AND starts_at < $1 AND ends_at > $2
+         ORDER BY starts_at LIMIT 1`,
+        [window.endsAtMs, window.startsAtMs],
+      );
+      if (rows[0]) return { overlaps: rowToSaleWindow(rows[0]) };
+      await client.query(
+        `INSERT INTO sale_windows (id, starts_at, ends_at, min_tasks, lambda_provisioned_concurrency, created_at, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+        [
+          window.id,
+          window.startsAtMs,
+          window.endsAtMs,
+          window.minTasks,
+          window.lambdaProvisionedConcurrency,
+          window.createdAtMs,
+          window.createdBy,
+        ],
+      );
+      return { created: { ...window, cancelledAtMs: null } };
+    });
+  }
+
+  async listSaleWindows(options: { endsAfterMs?: number; limit?: number } = {}): Promise<SaleWindow[]> {
+    const rows = await this.#q<SaleWindowRow>(
+      "SELECT * FROM sale_windows WHERE ends_at >= $1 ORDER BY starts_at, id LIMIT $2",
+      [options.endsAfterMs ?? 0, options.limit ?? 200],
+    );
+    return rows.map(rowToSaleWindow);
+  }
+
+  async getSaleWindow(id: string): Promise<SaleWindow | undefined> {
+    const [row] = await this.#q<SaleWindowRow>("SELECT * FROM sale_windows WHERE id = $1", [id]);
+    return row ? rowToSaleWindow(row) : undefined;
+  }
+
+  async cancelSaleWindow(id: string, atMs: number): Promise<SaleWindow | undefined> {
+    const [row] = await this.#q<SaleWindowRow>(
+      "UPDATE sale_windows SET cancelled_at = COALESCE(cancelled_at, $1) WHERE id = $2 RETURNING *",
+      [atMs, id],
+    );
+    return row ? rowToSaleWindow(row) : undefined;
   }
 
   async ping(): Promise<void> {

@@ -1,6 +1,14 @@
 import type { Order, OrderItem, OrderMode, OrderStatus } from "../order.js";
 import type { ProcessingPlatform } from "../queue.js";
-import type { Charge, ClaimResult, OutboxEntry, PublishedRoute, Reconciliation, StoredRecord } from "./types.js";
+import type {
+  Charge,
+  ClaimResult,
+  OutboxEntry,
+  PublishedRoute,
+  Reconciliation,
+  SaleWindow,
+  StoredRecord,
+} from "./types.js";
 
 /** A row of `orders` as both SQL dialects return it (PostgreSQL BIGINTs arrive as strings). */
 export interface OrderRow {
@@ -118,4 +126,29 @@ export function ordersByPlatform(routes: ReadonlyArray<PublishedRoute> = []): Re
   const by: Record<ProcessingPlatform, string[]> = { workers: [], lambda: [] };
   for (const r of routes) by[r.platform].push(r.orderId);
   return by;
+}
+
+export interface SaleWindowRow {
+  id: string;
+  starts_at: number | string;
+  ends_at: number | string;
+  min_tasks: number;
+  lambda_provisioned_concurrency: number | null;
+  created_at: number | string;
+  created_by: string;
+  cancelled_at: number | string | null;
+}
+
+export function rowToSaleWindow(row: SaleWindowRow): SaleWindow {
+  return {
+    id: row.id,
+    startsAtMs: Number(row.starts_at),
+    endsAtMs: Number(row.ends_at),
+    minTasks: Number(row.min_tasks),
+    lambdaProvisionedConcurrency:
+      row.lambda_provisioned_concurrency === null ? null : Number(row.lambda_provisioned_concurrency),
+    createdAtMs: Number(row.created_at),
+    createdBy: row.created_by,
+    cancelledAtMs: row.cancelled_at === null ? null : Number(row.cancelled_at),
+  };
 }

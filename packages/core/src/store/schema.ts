@@ -50,6 +50,17 @@ CREATE TABLE IF NOT EXISTS records (
   PRIMARY KEY (kind, id)
 );
 CREATE INDEX IF NOT EXISTS records_kind_at ON records (kind, at);
+CREATE TABLE IF NOT EXISTS sale_windows (
+  id TEXT PRIMARY KEY,
+  starts_at ${int} NOT NULL,
+  ends_at ${int} NOT NULL,
+  min_tasks INTEGER NOT NULL,
+  lambda_provisioned_concurrency INTEGER,
+  created_at ${int} NOT NULL,
+  created_by TEXT NOT NULL,
+  cancelled_at ${int}
+);
+CREATE INDEX IF NOT EXISTS sale_windows_ends ON sale_windows (ends_at);
 CREATE TABLE IF NOT EXISTS settings (
   key TEXT PRIMARY KEY,
   value TEXT NOT NULL

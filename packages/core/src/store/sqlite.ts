@@ -16,6 +16,8 @@ import {
   rowToOrder,
   rowToOutboxEntry,
   rowToRecord,
+  rowToSaleWindow,
+  type SaleWindowRow,
   toReconciliation,
   unclaimed,
 } from "./rows.js";
@@ -26,17 +28,19 @@ import {
   emptyStatusCounts,
   type ListRecordsOptions,
   type NewOrder,
+  type NewSaleWindow,
   type OrderStore,
   type OutboxEntry,
   type PublishedRoute,
   type Reconciliation,
+  type SaleWindow,
   type StoredRecord,
 } from "./types.js";
 
 const SCHEMA = tablesSql("sqlite");
 
 /** PRAGMA user_version once SCHEMA and every column added since are in place. */
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 
 interface PendingAccept {
   order: NewOrder;
@@ -137,6 +141,11 @@ export class SqliteOrderStore implements OrderStore {
           SELECT MIN(accepted_at) AS m FROM orders WHERE mode = 'async' AND status = 'queued'
           UNION ALL SELECT MIN(accepted_at) FROM orders WHERE mode = 'async' AND status = 'processing'
           UNION ALL SELECT MIN(accepted_at) FROM orders WHERE mode = 'async' AND status = 'failed')`),
+      // One ordered index walk per status (orders_mode_status_accepted) that stops at the first row
+      // on the platform asked for.
+      oldestUntaken: db.prepare<[], { oldest: number | null }>(untakenSql("")),
+      oldestUntakenWorkers: db.prepare<[], { oldest: number | null }>(untakenSql("AND platform IS NULL")),
+      oldestUntakenLambda: db.prepare<[], { oldest: number | null }>(untakenSql("AND platform = 'lambda'")),
     };
   }
 
@@ -152,6 +161,7 @@ export class SqliteOrderStore implements OrderStore {
         if (version() >= SCHEMA_VERSION) return;
         this.#db.exec(SCHEMA);
         const columns = this.#db.prepare<[], string>("SELECT name FROM pragma_table_info('orders')").pluck().all();
+        // Version 3 (sale_windows) needs only SCHEMA's CREATE TABLE IF NOT EXISTS above.
         // Version 2: files from before Lambda routing was recorded.
         if (!columns.includes("platform")) this.#db.exec("ALTER TABLE orders ADD COLUMN platform TEXT");
         this.#db.pragma(`user_version = ${SCHEMA_VERSION}`);
@@ -384,6 +394,17 @@ export class SqliteOrderStore implements OrderStore {
     return ageSeconds(this.#stmts.oldestWaiting.get()?.oldest);
   }
 
+  async oldestUntakenAcceptedAtMs(platform?: ProcessingPlatform): Promise<number | undefined> {
+    const statement =
+      platform === undefined
+        ? this.#stmts.oldestUntaken
+        : platform === "lambda"
+          ? this.#stmts.oldestUntakenLambda
+          : this.#stmts.oldestUntakenWorkers;
+    const oldest = statement.get()?.oldest;
+    return oldest === null || oldest === undefined ? undefined : Number(oldest);
+  }
+
   async reconcile(): Promise<Reconciliation> {
     const byStatus = await this.countByStatus();
     return toReconciliation(byStatus, this.#db.prepare<[], Record<string, number>>(RECONCILE_SQL).get());
@@ -440,6 +461,58 @@ export class SqliteOrderStore implements OrderStore {
     return { accepted: accepted?.n ?? 0, paid: paidCount?.n ?? 0, endToEndMs: paid.map((r) => r.ms) };
   }
 
+  async insertSaleWindow(window: NewSaleWindow): Promise<{ created: SaleWindow } | { overlaps: SaleWindow }> {
+    return this.#db
+      .transaction((): { created: SaleWindow } | { overlaps: SaleWindow } => {
+        const overlapping = this.#db
+          .prepare<[number, number], SaleWindowRow>(
+            `SELECT * FROM sale_windows WHERE cancelled_at IS NULL AND starts_at < ? AND ends_at > ?
+             ORDER BY starts_at LIMIT 1`,
+          )
+          .get(window.endsAtMs, window.startsAtMs);
+        if (overlapping) return { overlaps: rowToSaleWindow(overlapping) };
+        this.#db
+          .prepare(
+            `INSERT INTO sale_windows (id, starts_at, ends_at, min_tasks, lambda_provisioned_concurrency, created_at, created_by)
+             VALUES (?, ?, ?, ?, ?, ?, ?)`,
+          )
+          .run(
+            window.id,
+            window.startsAtMs,
+            window.endsAtMs,
+            window.minTasks,
+            window.lambdaProvisionedConcurrency,
+            window.createdAtMs,
+            window.createdBy,
+          );
+        return { created: { ...window, cancelledAtMs: null } };
+      })
+      .immediate();
+  }
+
+  async listSaleWindows(options: { endsAfterMs?: number; limit?: number } = {}): Promise<SaleWindow[]> {
+    return this.#db
+      .prepare<[number, number], SaleWindowRow>(
+        "SELECT * FROM sale_windows WHERE ends_at >= ? ORDER BY starts_at, id LIMIT ?",
+      )
+      .all(options.endsAfterMs ?? 0, options.limit ?? 200)
+      .map(rowToSaleWindow);
+  }
+
+  async getSaleWindow(id: string): Promise<SaleWindow | undefined> {
+    const row = this.#db.prepare<[string], SaleWindowRow>("SELECT * FROM sale_windows WHERE id = ?").get(id);
+    return row ? rowToSaleWindow(row) : undefined;
+  }
+
+  async cancelSaleWindow(id: string, atMs: number): Promise<SaleWindow | undefined> {
+    const row = this.#db
+      .prepare<[number, string], SaleWindowRow>(
+        "UPDATE sale_windows SET cancelled_at = COALESCE(cancelled_at, ?) WHERE id = ? RETURNING *",
+      )
+      .get(atMs, id);
+    return row ? rowToSaleWindow(row) : undefined;
+  }
+
   async ping(): Promise<void> {
     this.#db.prepare("SELECT 1").get();
   }
@@ -448,4 +521,11 @@ export class SqliteOrderStore implements OrderStore {
     if (this.#pending.length > 0) this.#flushAccepts();
     if (this.#db.open) this.#db.close();
   }
+}
+
+/** The oldest untaken (queued or failed) async order's acceptance time, optionally on one platform. */
+function untakenSql(platformFilter: string): string {
+  const oldest = (status: string) =>
+    `SELECT accepted_at AS m FROM orders WHERE mode = 'async' AND status = '${status}' ${platformFilter} ORDER BY accepted_at LIMIT 1`;
+  return `SELECT MIN(m) AS oldest FROM (SELECT * FROM (${oldest("queued")}) UNION ALL SELECT * FROM (${oldest("failed")}))`;
 }

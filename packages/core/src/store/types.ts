@@ -59,6 +59,23 @@ export interface ListRecordsOptions {
   sinceMs?: number;
 }
 
+/** A sale window: the fleet's floor raised to `minTasks` from `startsAtMs` until `endsAtMs`. */
+export interface SaleWindow {
+  id: string;
+  startsAtMs: number;
+  endsAtMs: number;
+  minTasks: number;
+  /** Lambda provisioned concurrency for the window; null when not asked for. */
+  lambdaProvisionedConcurrency: number | null;
+  createdAtMs: number;
+  /** The operator's token label. */
+  createdBy: string;
+  /** When an operator cancelled it; null while it stands. */
+  cancelledAtMs: number | null;
+}
+
+export type NewSaleWindow = Omit<SaleWindow, "cancelledAtMs">;
+
 export interface Reconciliation {
   accepted: number;
   byStatus: Record<OrderStatus, number>;
@@ -138,6 +155,13 @@ export interface OrderStore {
   countByStatus(platform?: ProcessingPlatform): Promise<Record<OrderStatus, number>>;
   /** Age of the oldest async order not yet paid or dead (0 when none): exact, unlike SQS's approximation. */
   oldestWaitingAgeSeconds(): Promise<number>;
+  /**
+   * When the oldest async order no task holds was accepted (epoch ms; undefined when none): queued,
+   * or failed and waiting for its retry. With `platform`, only the orders last published to it
+   * (`workers` includes the never-published). The autoscaler's age signal: exact, and the age is
+   * taken on the caller's clock.
+   */
+  oldestUntakenAcceptedAtMs(platform?: ProcessingPlatform): Promise<number | undefined>;
   reconcile(): Promise<Reconciliation>;
   /**
    * What happened since `sinceMs`: async orders accepted, orders paid, and the
@@ -152,6 +176,18 @@ export interface OrderStore {
   /** Durable settings (autoscaling policy, processing target…), JSON values. */
   getSetting<T>(key: string): Promise<T | undefined>;
   setSetting<T>(key: string, value: T): Promise<void>;
+
+  /**
+   * Records a sale window unless it overlaps one not cancelled (start < other's end and end > other's
+   * start), atomically: two operators cannot book overlapping windows at once. The overlapped window
+   * is returned instead.
+   */
+  insertSaleWindow(window: NewSaleWindow): Promise<{ created: SaleWindow } | { overlaps: SaleWindow }>;
+  /** Windows ending at or after `endsAfterMs` (default all), by start time, at most `limit` (default 200). */
+  listSaleWindows(options?: { endsAfterMs?: number; limit?: number }): Promise<SaleWindow[]>;
+  getSaleWindow(id: string): Promise<SaleWindow | undefined>;
+  /** Marks a window cancelled at `atMs`; an already cancelled one keeps its first time. Undefined when unknown. */
+  cancelSaleWindow(id: string, atMs: number): Promise<SaleWindow | undefined>;
 
   ping(): Promise<void>;
   close(): Promise<void>;
