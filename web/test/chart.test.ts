@@ -152,6 +152,23 @@ describe("marker labels", () => {
     expect((placed?.left ?? 0) + (placed?.width ?? 0)).toBeLessThanOrEqual(590);
   });
 
+  it("labels markers a few seconds apart at the right edge in full (newest events live there)", () => {
+    const sameSecond = ["burst start: 5/s async (arrival rate)", "route → lambda", "route → workers", "redrive 0"];
+    const placed = layoutMarkerLabels(
+      [
+        ...sameSecond.map((label, i) => ({ x: 560, marker: marker(`s${i}`, label, "operator") })),
+        { x: 580, marker: marker("end", "burst completed", "operator") },
+      ],
+      measure,
+      bounds,
+    );
+    expectReadable(placed, 5);
+    expect(placed.map((p) => p.text).sort()).toEqual([
+      "burst completed · operator",
+      "burst start: 5/s async (arrival rate) · operator +3",
+    ]);
+  });
+
   it("shares one label between markers at the same second", () => {
     const placed = layoutMarkerLabels(
       [

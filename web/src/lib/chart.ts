@@ -215,74 +215,96 @@ export function layoutMarkerLabels(
     if (last && p.x - last.x <= CLUSTER_PX) last.markers.push(p.marker);
     else clusters.push({ x: p.x, markers: [p.marker] });
   }
-  const placed: PlacedLabel[] = [];
-  // A line at `x` rising to `row` crosses the labels in the rows below it.
-  const lineClear = (x: number, row: number) =>
-    placed.every((p) => p.row >= row || x < p.left - PAD_PX || x > p.left + p.width + PAD_PX);
-  const spanClear = (left: number, width: number, row: number) =>
-    left >= bounds.left &&
-    left + width <= bounds.right &&
-    placed.every((p) =>
-      p.row === row
-        ? left + width + GAP_PX <= p.left || left >= p.left + p.width + GAP_PX
-        : p.row < row || p.x < left - PAD_PX || p.x > left + width + PAD_PX,
-    );
-  /** The widest span right of `x` in `row` that no label or higher line takes. */
-  const roomRight = (x: number, row: number) => {
-    let end = bounds.right;
-    for (const p of placed) {
-      if (p.row === row && p.left + p.width + GAP_PX > x) {
-        if (p.left > x) end = Math.min(end, p.left - GAP_PX);
-        else return 0;
+  const place = (order: ReadonlyArray<{ x: number; markers: Marker[] }>): PlacedLabel[] => {
+    const placed: PlacedLabel[] = [];
+    // A line at `x` rising to `row` crosses the labels in the rows below it.
+    const lineClear = (x: number, row: number) =>
+      placed.every((p) => p.row >= row || x < p.left - PAD_PX || x > p.left + p.width + PAD_PX);
+    const spanClear = (left: number, width: number, row: number) =>
+      left >= bounds.left &&
+      left + width <= bounds.right &&
+      placed.every((p) =>
+        p.row === row
+          ? left + width + GAP_PX <= p.left || left >= p.left + p.width + GAP_PX
+          : p.row < row || p.x < left - PAD_PX || p.x > left + width + PAD_PX,
+      );
+    /** The widest span right of `x` in `row` that no label or higher line takes. */
+    const roomRight = (x: number, row: number) => {
+      let end = bounds.right;
+      for (const p of placed) {
+        if (p.row === row && p.left + p.width + GAP_PX > x) {
+          if (p.left > x) end = Math.min(end, p.left - GAP_PX);
+          else return 0;
+        }
+        if (p.row > row && p.x > x) end = Math.min(end, p.x - PAD_PX);
       }
-      if (p.row > row && p.x > x) end = Math.min(end, p.x - PAD_PX);
-    }
-    return Math.max(0, end - (x + PAD_PX));
-  };
-  // Newest first: an older marker's label, reaching right over a newer line, then goes a row higher,
-  // and the newer line stops below it.
-  for (const cluster of clusters.reverse()) {
-    const text = markerText(cluster.markers) + moreText(cluster.markers);
-    const width = measure(text);
-    let done = false;
-    for (let row = 0; row < rows && !done; row++) {
-      if (!lineClear(cluster.x, row)) continue;
-      for (const left of [cluster.x + PAD_PX, cluster.x - PAD_PX - width]) {
-        if (spanClear(left, width, row)) {
-          placed.push({ ...cluster, text, left, width, row });
-          done = true;
-          break;
+      return Math.max(0, end - (x + PAD_PX));
+    };
+    for (const cluster of order) {
+      const text = markerText(cluster.markers) + moreText(cluster.markers);
+      const width = measure(text);
+      let done = false;
+      for (let row = 0; row < rows && !done; row++) {
+        if (!lineClear(cluster.x, row)) continue;
+        for (const left of [cluster.x + PAD_PX, cluster.x - PAD_PX - width]) {
+          if (spanClear(left, width, row)) {
+            placed.push({ x: cluster.x, markers: [...cluster.markers], text, left, width, row });
+            done = true;
+            break;
+          }
         }
       }
+      if (done) continue;
+      let best = { row: -1, room: 0 };
+      for (let row = 0; row < rows; row++) {
+        const room = lineClear(cluster.x, row) ? roomRight(cluster.x, row) : 0;
+        if (room > best.room) best = { row, room };
+      }
+      const more = moreText(cluster.markers);
+      const short = best.row < 0 ? "" : elide(markerText(cluster.markers), best.room - measure(more), measure);
+      if (short) {
+        const shortText = short + more;
+        placed.push({
+          x: cluster.x,
+          markers: [...cluster.markers],
+          text: shortText,
+          left: cluster.x + PAD_PX,
+          width: measure(shortText),
+          row: best.row,
+        });
+        continue;
+      }
+      const neighbour = placed.reduce<PlacedLabel | undefined>(
+        (a, p) => (!a || Math.abs(p.x - cluster.x) < Math.abs(a.x - cluster.x) ? p : a),
+        undefined,
+      );
+      if (!neighbour) {
+        // Only a plot narrower than an ellipsis gets here: the line is still drawn, the tooltip names it.
+        placed.push({
+          x: cluster.x,
+          markers: [...cluster.markers],
+          text: "",
+          left: cluster.x + PAD_PX,
+          width: 0,
+          row: 0,
+        });
+        continue;
+      }
+      neighbour.markers.push(...cluster.markers);
+      const suffix = moreText(neighbour.markers);
+      neighbour.text = elide(markerText(neighbour.markers), neighbour.width - measure(suffix), measure) + suffix;
+      neighbour.width = measure(neighbour.text);
     }
-    if (done) continue;
-    let best = { row: -1, room: 0 };
-    for (let row = 0; row < rows; row++) {
-      const room = lineClear(cluster.x, row) ? roomRight(cluster.x, row) : 0;
-      if (room > best.room) best = { row, room };
-    }
-    const more = moreText(cluster.markers);
-    const short = best.row < 0 ? "" : elide(markerText(cluster.markers), best.room - measure(more), measure);
-    if (short) {
-      const shortText = short + more;
-      placed.push({ ...cluster, text: shortText, left: cluster.x + PAD_PX, width: measure(shortText), row: best.row });
-      continue;
-    }
-    const neighbour = placed.reduce<PlacedLabel | undefined>(
-      (a, p) => (!a || Math.abs(p.x - cluster.x) < Math.abs(a.x - cluster.x) ? p : a),
-      undefined,
-    );
-    if (!neighbour) {
-      // Only a plot narrower than an ellipsis gets here: the line is still drawn, the tooltip names it.
-      placed.push({ ...cluster, text: "", left: cluster.x + PAD_PX, width: 0, row: 0 });
-      continue;
-    }
-    neighbour.markers.push(...cluster.markers);
-    const suffix = moreText(neighbour.markers);
-    neighbour.text = elide(markerText(neighbour.markers), neighbour.width - measure(suffix), measure) + suffix;
-    neighbour.width = measure(neighbour.text);
-  }
-  return placed;
+    return placed;
+  };
+  // Newest first suits the middle (an older label reaching right over a newer line goes a row
+  // higher, and the newer line stops below it); oldest first suits the right edge, where labels
+  // turn left. The layout that labels more markers in full wins.
+  const score = (placed: PlacedLabel[]) =>
+    placed.reduce((n, p) => n + 1 + (p.text === markerText(p.markers) + moreText(p.markers) ? 2 : 0), 0);
+  const newestFirst = place([...clusters].reverse());
+  const oldestFirst = place(clusters);
+  return score(oldestFirst) > score(newestFirst) ? oldestFirst : newestFirst;
 }
 
 /** Marker lines on every panel; on the first, each rises to its label in the strip above. */

@@ -55,7 +55,7 @@ export function Audit() {
             type="search"
             value={text}
             onValue={setText}
-            placeholder="desiredCount, 4, purge…"
+            placeholder="e.g. purge"
             name="audit-text"
           />
         </div>

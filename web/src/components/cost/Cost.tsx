@@ -200,10 +200,10 @@ export function Cost() {
         <h2 id="model-title">Monthly cost model</h2>
         <div className="fields">
           {numberInput("ordersPerMonth", "Orders", "per month", undefined, 1000)}
-          {numberInput("paymentDurationMs", "Payment", "ms", "this deployment's", 100)}
+          {numberInput("paymentDurationMs", "Payment", "ms", "as deployed", 100)}
           {numberInput("memoryMb", "Lambda memory", "MB", undefined, 64)}
           {numberInput("minTasks", "Fargate min tasks", "always on")}
-          {numberInput("slotsPerTask", "Slots", "per task", "this deployment's")}
+          {numberInput("slotsPerTask", "Slots", "per task", "as deployed")}
           {numberInput("taskVcpu", "Task vCPU", "vCPU", undefined, 0.25)}
           {numberInput("taskMemoryGb", "Task memory", "GB", undefined, 0.5)}
           {numberInput("hoursPerMonth", "Month", "hours")}
