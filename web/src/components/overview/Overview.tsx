@@ -236,7 +236,7 @@ function BurstBanner({ burst }: { burst: BurstStats }) {
 
 function EventList({ markers }: { markers: Marker[] }) {
   return markers.length === 0 ? (
-    <Empty>No bursts or scaling actions in the last hour.</Empty>
+    <Empty>No bursts, scaling or operator actions in the last hour.</Empty>
   ) : (
     <ol className="events" reversed>
       {[...markers]
