@@ -10,6 +10,7 @@ import { createLambdaInsights, ProcessingRouter } from "./lambda/index.js";
 import { burstsModule } from "./ops/modules/bursts.js";
 import { lambdaModule } from "./ops/modules/lambda.js";
 import { PublisherThread } from "./outbox/publisher-thread.js";
+import { createSchedules } from "./schedule/index.js";
 
 const env = loadEnv();
 const log = createLogger({ service: "api" }, { level: env.LOG_LEVEL });
@@ -23,6 +24,8 @@ const store = openOrderStore({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_
 let ownBaseUrl = env.API_BASE_URL ?? `http://${env.HOST}:${env.PORT}`;
 // The worker fleet (FLEET=local|ecs) and its autoscaler, exposed as /ops/fleet and /ops/autoscaling.
 const scaling = createScaling(env, { store, queue: new OrderQueue(sqs, topology.queueUrl, topology.dlqUrl), log });
+// Sale windows (/ops/schedules): the fleet's floor raised from their start to their end.
+const schedules = createSchedules(env, { store, autoscaler: scaling.autoscaler, log });
 // The Lambda path (local runtime or AWS function) and where new orders go: workers, Lambda or both.
 const lambdaInsights = createLambdaInsights(env);
 const processing = new ProcessingRouter(store, { lambdaAvailable: lambdaInsights !== undefined });
@@ -64,6 +67,7 @@ const api = createApi({
   opsModules: [
     burstsModule({ ownBaseUrl: () => ownBaseUrl }),
     ...scaling.modules,
+    schedules.module,
     lambdaModule({
       insights: lambdaInsights,
       processing,
@@ -78,6 +82,7 @@ const api = createApi({
 });
 api.start();
 scaling.autoscaler.start();
+schedules.scheduler.start();
 const server = api.app.listen(env.PORT, env.HOST, () => {
   const { port } = server.address() as AddressInfo;
   const selfHost =

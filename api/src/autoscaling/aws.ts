@@ -19,6 +19,7 @@ import type {
   AutoscalingState,
   ScaledEvent,
   ScalingActivity,
+  ScheduledFloor,
   Suspension,
 } from "./types.js";
 
@@ -57,6 +58,7 @@ export class AwsAutoscaler extends EventEmitter<{ scaled: [ScaledEvent] }> imple
   /** The service's desired count as a scalable target, as every call names it. */
   readonly #target: { ServiceNamespace: typeof NAMESPACE; ScalableDimension: typeof DIMENSION; ResourceId: string };
   readonly #policyName: string;
+  #floor: ScheduledFloor | null = null;
 
   constructor(options: AwsAutoscalerOptions) {
     super();
@@ -70,6 +72,15 @@ export class AwsAutoscaler extends EventEmitter<{ scaled: [ScaledEvent] }> imple
   start(): void {}
 
   async close(): Promise<void> {}
+
+  /** Scheduled actions scale the target on AWS (api/src/schedule/capacity.ts); the floor is kept for the manual-scale check. */
+  async setScheduledFloor(floor: ScheduledFloor | null): Promise<void> {
+    this.#floor = floor;
+  }
+
+  scheduledFloor(): ScheduledFloor | null {
+    return this.#floor;
+  }
 
   async state(): Promise<AutoscalingState> {
     const stored = await this.#stored();
@@ -111,6 +122,7 @@ export class AwsAutoscaler extends EventEmitter<{ scaled: [ScaledEvent] }> imple
       ...policy,
       controlledBy: policy.enabled ? "autoscaler" : "operator",
       ...(suspended && stored.suspended && { suspended: stored.suspended }),
+      ...(this.#floor && { scheduledFloor: this.#floor }),
     };
   }
 

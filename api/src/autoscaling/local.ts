@@ -5,7 +5,15 @@ import type { AuditLog } from "../ops/audit.js";
 import type { ActivityLog } from "./activity-log.js";
 import type { BacklogSource } from "./backlog.js";
 import { type Decision, decide, remember, type ScalingMemory, type ScalingPolicy } from "./policy.js";
-import type { Autoscaler, AutoscalingState, Evaluation, ScaledEvent, ScalingActivity, Suspension } from "./types.js";
+import type {
+  Autoscaler,
+  AutoscalingState,
+  Evaluation,
+  ScaledEvent,
+  ScalingActivity,
+  ScheduledFloor,
+  Suspension,
+} from "./types.js";
 
 /** The store setting that holds the policy, the suspension and the cooldown clocks. */
 const AUTOSCALING_SETTING = "autoscaling";
@@ -49,6 +57,7 @@ export class LocalAutoscaler extends EventEmitter<{ scaled: [ScaledEvent] }> imp
   #timer: NodeJS.Timeout | undefined;
   #running = false;
   #closing: Promise<void> | undefined;
+  #floor: ScheduledFloor | null = null;
 
   constructor(options: LocalAutoscalerOptions) {
     super();
@@ -126,6 +135,75 @@ export class LocalAutoscaler extends EventEmitter<{ scaled: [ScaledEvent] }> imp
     return this.#o.activities.list(limit);
   }
 
+  scheduledFloor(): ScheduledFloor | null {
+    return this.#floor;
+  }
+
+  /**
+   * A sale window starts: the desired count is raised to its minimum at once, whoever controls the
+   * fleet (as AWS's scheduled actions do), and the policy's minimum is raised while it lasts. It
+   * ends: the floor goes; the autoscaler, if on, scales in with its usual cooldowns.
+   */
+  setScheduledFloor(floor: ScheduledFloor | null, nowMs = this.#now()): Promise<void> {
+    return this.#lock.use(async () => {
+      const before = this.#floor;
+      if (before?.windowId === floor?.windowId && before?.minTasks === floor?.minTasks) return;
+      this.#floor = floor;
+      const stored = await this.#load();
+      if (!floor) {
+        const fleet = await this.#o.fleet.describe();
+        await this.#o.activities.recordControl(
+          "schedule",
+          `sale window ${before?.windowId} ended: the floor of ${before?.minTasks} tasks is lifted; ${
+            stored.policy.enabled
+              ? `the autoscaler scales in to what the backlog needs (min ${stored.policy.minTasks}) after its cooldown`
+              : `the desired count stays at ${fleet.desiredCount} until set by hand (the policy is off)`
+          }`,
+          "local",
+          nowMs,
+        );
+        return;
+      }
+      const fleet = await this.#o.fleet.describe();
+      const from = fleet.desiredCount;
+      const cause = `sale window ${floor.windowId} holds at least ${floor.minTasks} tasks until ${floor.endsAt}`;
+      if (from >= floor.minTasks) {
+        await this.#o.activities.recordControl("schedule", `${cause}; already at ${from}`, "local", nowMs);
+        return;
+      }
+      try {
+        await this.#o.fleet.setDesiredCount(floor.minTasks);
+      } catch (error) {
+        await this.#record({
+          actor: "schedule",
+          direction: "out",
+          status: "failed",
+          from,
+          to: floor.minTasks,
+          cause: `${cause}; failed: ${errorMessage(error)}`,
+        });
+        throw error;
+      }
+      await this.#save({ ...stored, lastScaleOutAtMs: nowMs });
+      await this.#record({
+        actor: "schedule",
+        direction: "out",
+        status: "successful",
+        from,
+        to: floor.minTasks,
+        cause,
+        running: fleet.running,
+      });
+      await this.#o.audit.record("schedule", "fleet.scale", {
+        before: { desiredCount: from },
+        after: { desiredCount: floor.minTasks },
+        detail: cause,
+      });
+      this.#o.log.info("sale window raised the fleet", { from, to: floor.minTasks, windowId: floor.windowId });
+      this.emit("scaled", { direction: "out", from, to: floor.minTasks });
+    });
+  }
+
   /**
    * One evaluation: reads the backlog and the fleet, decides, acts, records.
    * Returns the decision, or undefined when the policy is off. Public so tests
@@ -134,7 +212,7 @@ export class LocalAutoscaler extends EventEmitter<{ scaled: [ScaledEvent] }> imp
   evaluate(): Promise<Decision | undefined> {
     return this.#lock.use(async () => {
       const stored = await this.#load();
-      const policy = stored.policy;
+      const policy = withFloor(stored.policy, this.#floor);
       if (!policy.enabled) return undefined;
       const [reading, fleet] = await Promise.all([this.#o.backlog.read(), this.#o.fleet.describe()]);
       const nowMs = this.#now();
@@ -257,6 +335,7 @@ export class LocalAutoscaler extends EventEmitter<{ scaled: [ScaledEvent] }> imp
       ...stored.policy,
       controlledBy: stored.policy.enabled ? "autoscaler" : "operator",
       ...(stored.suspended && { suspended: stored.suspended }),
+      ...(this.#floor && { scheduledFloor: this.#floor }),
       ...(this.#last && { lastEvaluation: this.#last }),
     };
   }
@@ -271,5 +350,15 @@ function policyOnly(p: ScalingPolicy): ScalingPolicy {
     targetBacklogPerTask: p.targetBacklogPerTask,
     scaleOutCooldownSeconds: p.scaleOutCooldownSeconds,
     scaleInCooldownSeconds: p.scaleInCooldownSeconds,
+  };
+}
+
+/** The policy a sale window's floor makes: its minimum (and, if need be, maximum) raised to the floor. */
+export function withFloor(policy: ScalingPolicy, floor: ScheduledFloor | null): ScalingPolicy {
+  if (!floor) return policy;
+  return {
+    ...policy,
+    minTasks: Math.max(policy.minTasks, floor.minTasks),
+    maxTasks: Math.max(policy.maxTasks, floor.minTasks),
   };
 }

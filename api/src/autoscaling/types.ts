@@ -20,11 +20,20 @@ export interface Evaluation {
   cause: string;
 }
 
+/** A sale window's floor on the desired count while it lasts (see api/src/schedule). */
+export interface ScheduledFloor {
+  windowId: string;
+  minTasks: number;
+  endsAt: string;
+}
+
 export interface AutoscalingState extends ScalingPolicy {
   kind: "local" | "aws";
   controlledBy: Controller;
   /** Present while an operator's manual scale keeps dynamic scaling suspended; enabling the policy clears it. */
   suspended?: Suspension;
+  /** Present while a sale window holds the fleet at or above its minimum. */
+  scheduledFloor?: ScheduledFloor;
   /** The latest evaluation, acted on or not (local autoscaler only). */
   lastEvaluation?: Evaluation;
 }
@@ -66,6 +75,14 @@ export interface Autoscaler {
   setPolicy(policy: ScalingPolicy, actor: string): Promise<AutoscalingState>;
   /** An operator set the desired count by hand: dynamic scaling stays off until the policy is enabled again. */
   suspend(actor: string, reason: string): Promise<AutoscalingState>;
+  /**
+   * A sale window started (its floor) or ended (null). Locally the floor raises the desired count
+   * at once and the policy's minimum while it lasts; on AWS, scheduled actions do the scaling and
+   * this only records the floor for the manual-scale check.
+   */
+  setScheduledFloor(floor: ScheduledFloor | null, nowMs?: number): Promise<void>;
+  /** The floor in force, if a sale window is active. */
+  scheduledFloor(): ScheduledFloor | null;
   /** Newest first. */
   activities(limit: number): Promise<ScalingActivity[]>;
   /** Scaling actions the autoscaler itself took (for metrics); the AWS adapter has none to report. */

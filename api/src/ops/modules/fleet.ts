@@ -5,6 +5,7 @@ import type { ActivityLog } from "../../autoscaling/activity-log.js";
 import type { Autoscaler, Controller } from "../../autoscaling/types.js";
 import type { CachedFleet } from "../../fleet/cache.js";
 import type { FleetState } from "../../fleet/types.js";
+import { HttpError } from "../../http/server.js";
 import { actorOf, type OpsModule } from "../context.js";
 
 interface FleetModuleOptions {
@@ -124,6 +125,12 @@ export function fleetModule(options: FleetModuleOptions): OpsModule {
 
       router.put("/fleet", async (req, res) => {
         const change = parseFleetUpdate(req.body, maxTasks);
+        const floor = autoscaler.scheduledFloor();
+        if (floor && change.desiredCount !== undefined && change.desiredCount < floor.minTasks) {
+          // A sale is on: going below its floor is refused, never silently undone by the scheduler.
+          const message = `must be at least ${floor.minTasks} while sale window ${floor.windowId} is active (until ${floor.endsAt}); cancel it (DELETE /ops/schedules/${floor.windowId}) to go lower`;
+          throw new HttpError(409, `desiredCount: ${message}`, [{ field: "desiredCount", message }]);
+        }
         const actor = actorOf(res);
         const before = await view(await fleet.describeFresh());
         if (change.desiredCount !== undefined && before.controlledBy === "autoscaler") {
