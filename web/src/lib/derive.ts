@@ -211,24 +211,24 @@ export function drainText(estimate: DrainEstimate): {
 } {
   switch (estimate.kind) {
     case "unknown":
-      return { value: "—", hint: "rates not measured yet", severity: "ok" };
+      return { value: "—", hint: "rates not yet measured", severity: "ok" };
     case "empty":
       return { value: "0 s", hint: "nothing waiting", severity: "ok" };
     case "growing":
       return {
         value: `growing +${num(estimate.netPerSecond)}/s`,
-        hint: "arrivals outrun processing: no drain time",
+        hint: "arrivals outrun payments",
         severity: "warning",
       };
     case "draining":
       return {
         value: seconds(estimate.seconds),
-        hint: `shrinking ${num(estimate.netPerSecond)}/s net`,
+        hint: `shrinking ${num(estimate.netPerSecond)}/s`,
         severity: "ok",
       };
     case "steady":
-      return { value: "not shrinking", hint: "paid as fast as they arrive", severity: "warning" };
+      return { value: "not shrinking", hint: "paid as fast as arriving", severity: "warning" };
     case "stalled":
-      return { value: "never", hint: "orders wait and none is paid", severity: "critical" };
+      return { value: "never", hint: "orders wait, none paid", severity: "critical" };
   }
 }

@@ -204,9 +204,9 @@ function LambdaFigures({ data }: { data: LambdaView }) {
           value={orders ? count(orders.waiting) : "—"}
           hint={
             orders
-              ? `orders routed to it, not yet paid${
-                  data.live.pendingEvents !== undefined ? ` · ${count(data.live.pendingEvents)} events queued` : ""
-                }`
+              ? data.live.pendingEvents !== undefined
+                ? `orders · ${count(data.live.pendingEvents)} events queued`
+                : "orders routed to it, unpaid"
               : "not reported by this API"
           }
           testId="lambda-waiting"

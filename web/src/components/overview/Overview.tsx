@@ -153,7 +153,9 @@ function OverviewTiles({
         value={count(waiting)}
         hint={
           queue.ok
-            ? `orders; SQS visible ${count(queue.value.visible)}${forLambda ? ` · ${count(forLambda)} for Lambda` : ""}`
+            ? forLambda
+              ? `${count(forLambda)} for Lambda · SQS ${count(queue.value.visible)}`
+              : `orders · SQS visible ${count(queue.value.visible)}`
             : "orders"
         }
         color={COLORS.visible}

@@ -124,7 +124,7 @@ export function CapacityPlanner({ live }: { live: LiveFigures }) {
                 {drain.value}
               </div>
               <div className="hint">
-                while arrivals continue ({drain.hint});{" "}
+                while arrivals continue;{" "}
                 {Number.isFinite(r.drainSecondsAfterArrivalsStop) ? seconds(r.drainSecondsAfterArrivalsStop) : "never"}{" "}
                 once they stop
               </div>
