@@ -28,6 +28,7 @@ const policy: ScalingPolicy = {
   targetBacklogPerTask: 50,
   scaleOutCooldownSeconds: 30,
   scaleInCooldownSeconds: 120,
+  targetOldestAgeSeconds: null,
 };
 
 function autoscalerOn(client: ApplicationAutoScalingClient, store: ReturnType<typeof tempSqliteStore>["store"]) {
@@ -186,6 +187,46 @@ describe("AwsAutoscaler against moto's Application Auto Scaling", () => {
     expect(await registered()).toHaveLength(0);
   });
 
+  it("an age target adds a second target tracking policy on ApproximateAgeOfOldestMessage; null removes it", async () => {
+    const state = await autoscaler.setPolicy({ ...policy, targetOldestAgeSeconds: 15 }, "ops");
+    expect(state).toMatchObject({ enabled: true, targetBacklogPerTask: 50, targetOldestAgeSeconds: 15 });
+    const byName = async () => new Map((await policies()).map((p) => [p.PolicyName, p]));
+    const both = await byName();
+    expect([...both.keys()].sort()).toEqual(["surge-backlog-per-task", "surge-oldest-message-age"]);
+    expect(both.get("surge-oldest-message-age")).toMatchObject({
+      ...target,
+      PolicyType: "TargetTrackingScaling",
+      TargetTrackingScalingPolicyConfiguration: {
+        TargetValue: 15,
+        ScaleOutCooldown: 30,
+        ScaleInCooldown: 120,
+        DisableScaleIn: false,
+        CustomizedMetricSpecification: {
+          Namespace: "AWS/SQS",
+          MetricName: "ApproximateAgeOfOldestMessage",
+          Dimensions: [{ Name: "QueueName", Value: "surge-orders" }],
+          Statistic: "Maximum",
+        },
+      },
+    });
+    // Read back from AWS by a fresh autoscaler, whatever the store says.
+    await t.store.setSetting("autoscaling.aws", { policy: { ...policy, targetOldestAgeSeconds: 99 } });
+    expect(await autoscalerOn(client, t.store).state()).toMatchObject({ targetOldestAgeSeconds: 15 });
+
+    // A new target updates the policy in place; disabling suspends both, keeping them.
+    await autoscaler.setPolicy({ ...policy, targetOldestAgeSeconds: 40, enabled: false }, "ops");
+    const updated = await byName();
+    expect(updated.size).toBe(2);
+    expect(updated.get("surge-oldest-message-age")?.TargetTrackingScalingPolicyConfiguration?.TargetValue).toBe(40);
+
+    const backlogOnly = await autoscaler.setPolicy({ ...policy, targetOldestAgeSeconds: null }, "ops");
+    expect(backlogOnly).toMatchObject({ enabled: true, targetOldestAgeSeconds: null });
+    expect([...(await byName()).keys()]).toEqual(["surge-backlog-per-task"]);
+    // Setting null again deletes nothing and fails nothing.
+    await autoscaler.setPolicy({ ...policy, targetOldestAgeSeconds: null }, "ops");
+    expect([...(await byName()).keys()]).toEqual(["surge-backlog-per-task"]);
+  });
+
   it("answers 502 naming DescribeScalingActivities, which moto lacks, and never the SDK's dump", async () => {
     const error = await autoscaler.activities(10).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AwsCallError);
@@ -245,6 +286,17 @@ describe("AwsAutoscaler activities on recorded shapes (moto lacks DescribeScalin
           StartTime: new Date(Date.now() - 3_600_000),
           StatusCode: "InProgress",
         },
+        {
+          ...target,
+          ServiceNamespace: "ecs",
+          ScalableDimension: "ecs:service:DesiredCount",
+          ActivityId: "a-0",
+          Description: "Setting desired count to 12.",
+          Cause:
+            "monitor alarm TargetTracking-service/surge/surge-worker-AlarmHigh-2 in state ALARM triggered policy surge-oldest-message-age",
+          StartTime: new Date(Date.now() - 7_200_000),
+          StatusCode: "Successful",
+        },
       ],
     });
     await autoscaler.suspend("ops-bob", "manual");
@@ -252,10 +304,12 @@ describe("AwsAutoscaler activities on recorded shapes (moto lacks DescribeScalin
     const list = await autoscaler.activities(10);
 
     expect(aas.commandCalls(DescribeScalingActivitiesCommand)[0]?.args[0].input).toEqual({ ...target, MaxResults: 10 });
-    expect(list.map((a) => [a.id.startsWith("a-") ? a.id : "local", a.direction, a.to, a.status])).toEqual([
-      ["local", "none", null, "successful"],
-      ["a-2", "out", 36, "successful"],
-      ["a-1", "in", 4, "in-progress"],
+    expect(list.map((a) => [a.id.startsWith("a-") ? a.id : "local", a.direction, a.to, a.status, a.signal])).toEqual([
+      ["local", "none", null, "successful", undefined],
+      ["a-2", "out", 36, "successful", "backlog"],
+      ["a-1", "in", 4, "in-progress", "backlog"],
+      // The policy the alarm triggered names the signal.
+      ["a-0", "out", 12, "successful", "age"],
     ]);
     expect(list[1]?.cause).toMatch(/^Setting desired count to 36\. — monitor alarm .*AlarmHigh/);
   });

@@ -10,6 +10,7 @@ import {
   remember,
   type ScalingMemory,
   type ScalingPolicy,
+  tasksForAge,
   tasksNeeded,
 } from "../src/autoscaling/policy.js";
 import type { Fleet, FleetState } from "../src/fleet/types.js";
@@ -22,6 +23,7 @@ const policy = (overrides: Partial<ScalingPolicy> = {}): ScalingPolicy => ({
   targetBacklogPerTask: 50,
   scaleOutCooldownSeconds: 10,
   scaleInCooldownSeconds: 60,
+  targetOldestAgeSeconds: null,
   ...overrides,
 });
 const fresh = (nowMs = 0): ScalingMemory => ({ observingSinceMs: nowMs - 3_600_000, needs: [] });
@@ -119,6 +121,106 @@ describe("scaling decisions", () => {
   });
 });
 
+describe("scaling decisions on the oldest order's age as well as the backlog", () => {
+  const aged = (overrides: Partial<ScalingPolicy> = {}) => policy({ targetOldestAgeSeconds: 15, ...overrides });
+
+  it("sizes the age term as ceil(max(running, 1) × age ÷ target): at least 1 while anything waits, 0 when nothing does", () => {
+    expect(tasksForAge(15, 41, 2)).toBe(6);
+    expect(tasksForAge(15, 15, 8)).toBe(8);
+    expect(tasksForAge(15, 7.5, 8)).toBe(4);
+    // No task running: the running count counts as 1, so the fleet is started, not left at 0.
+    expect(tasksForAge(15, 0.2, 0)).toBe(1);
+    expect(tasksForAge(15, 60, 0)).toBe(4);
+    expect(tasksForAge(15, 0, 10)).toBe(0);
+  });
+
+  it("scales out on the age when it asks for more than the backlog, and names it as the signal", () => {
+    const d = decide(aged(), { nowMs: 0, backlog: 20, oldestAgeSeconds: 41, running: 2, desired: 2 }, fresh());
+    expect(d).toMatchObject({ action: "out", to: 6, needed: 6, signal: "age" });
+    expect(d.cause).toBe(
+      "oldest order 41 s > target 15 s (2 × 41 ÷ 15) → 6 tasks (backlog 20 over 2 tasks (10/task), target 50/task → 1 task)",
+    );
+  });
+
+  it("scales out on the backlog when it asks for more than the age, and names it", () => {
+    const d = decide(aged(), { nowMs: 0, backlog: 1000, oldestAgeSeconds: 20, running: 4, desired: 4 }, fresh());
+    expect(d).toMatchObject({ action: "out", to: 20, signal: "backlog" });
+    expect(d.cause).toBe(
+      "backlog 1,000 over 4 tasks (250/task), target 50/task → 20 tasks (oldest order 20 s > target 15 s (4 × 20 ÷ 15) → 6 tasks)",
+    );
+  });
+
+  it("ignores the age while the target is null, however old the oldest order", () => {
+    const d = decide(policy(), { nowMs: 0, backlog: 20, oldestAgeSeconds: 600, running: 2, desired: 2 }, fresh());
+    expect(d).toMatchObject({ action: "in", to: 1, signal: "backlog" });
+    expect(d.cause).toBe("backlog 20 over 2 tasks (10/task), target 50/task → 1 task");
+  });
+
+  it("clamps the age's need to [min, max] and says so", () => {
+    const capped = decide(aged(), { nowMs: 0, backlog: 30, oldestAgeSeconds: 300, running: 10, desired: 10 }, fresh());
+    expect(capped).toMatchObject({ action: "out", to: 40, signal: "age" });
+    expect(capped.cause).toMatch(
+      /^oldest order 300 s > target 15 s \(10 × 300 ÷ 15\) → 200 tasks, capped at max 40 \(/,
+    );
+    // An empty fleet with orders waiting is started by the age term alone when min is 0.
+    const started = decide(
+      aged({ minTasks: 0, targetBacklogPerTask: 100 }),
+      { nowMs: 0, backlog: 3, oldestAgeSeconds: 60, running: 0, desired: 0 },
+      fresh(),
+    );
+    expect(started).toMatchObject({ action: "out", to: 4, signal: "age" });
+    const raised = decide(
+      aged({ minTasks: 3 }),
+      { nowMs: 0, backlog: 0, oldestAgeSeconds: 0, running: 3, desired: 3 },
+      fresh(),
+    );
+    expect(raised).toMatchObject({ action: "none", needed: 3, signal: "backlog" });
+    expect(raised.cause).toBe(
+      "backlog 0 over 3 tasks (0/task), target 50/task → 0 tasks, raised to min 3 (oldest order 0 s < target 15 s → 0 tasks)",
+    );
+  });
+
+  it("holds an age-driven scale-out in the scale-out cooldown, and keeps the age's need through the scale-in window", () => {
+    const p = aged({ scaleOutCooldownSeconds: 10, scaleInCooldownSeconds: 60 });
+    const memory: ScalingMemory = { ...fresh(), lastScaleOutAtMs: 100_000 };
+    const obs = { backlog: 10, oldestAgeSeconds: 45, running: 4, desired: 4 };
+    const held = decide(p, { ...obs, nowMs: 104_000 }, memory);
+    expect(held).toMatchObject({ action: "hold", direction: "out", to: 12, waitSeconds: 6, signal: "age" });
+    expect(held.cause).toMatch(/^oldest order 45 s > target 15 s .*; held at 4: scale-out cooldown, 6 s left$/);
+    const out = decide(p, { ...obs, nowMs: 110_000 }, memory);
+    expect(out).toMatchObject({ action: "out", to: 12, signal: "age" });
+    remember(memory, p, 110_000, out.needed);
+    memory.lastScaleOutAtMs = 110_000;
+
+    // The queue drains: neither signal asks for 12 any more, but the window still remembers 12.
+    const quiet = { backlog: 0, oldestAgeSeconds: 0, running: 12, desired: 12 };
+    expect(decide(p, { ...quiet, nowMs: 150_000 }, memory)).toMatchObject({ action: "none", needed: 1 });
+    expect(decide(p, { ...quiet, nowMs: 171_000 }, memory)).toMatchObject({ action: "in", to: 1, signal: "backlog" });
+  });
+
+  it("validates targetOldestAgeSeconds: null or seconds in (0, 3600], naming the field and the bound", () => {
+    const current = policy();
+    expect(parsePolicyUpdate({ targetOldestAgeSeconds: 15 }, current, 50)).toEqual({
+      ...current,
+      targetOldestAgeSeconds: 15,
+    });
+    expect(parsePolicyUpdate({ targetOldestAgeSeconds: null }, { ...current, targetOldestAgeSeconds: 15 }, 50)).toEqual(
+      current,
+    );
+    // Absent keeps the value, like every other field.
+    expect(parsePolicyUpdate({ enabled: false }, { ...current, targetOldestAgeSeconds: 15 }, 50)).toMatchObject({
+      targetOldestAgeSeconds: 15,
+    });
+    for (const bad of [0, -5, 3601, "15", true]) {
+      expect(() => parsePolicyUpdate({ targetOldestAgeSeconds: bad }, current, 50)).toThrow(
+        expect.objectContaining({
+          details: [{ field: "targetOldestAgeSeconds", message: "must be null or a number of seconds in (0, 3600]" }],
+        }),
+      );
+    }
+  });
+});
+
 /** A fleet whose tasks start the moment they are asked for: the autoscaler's maths, not a scheduler, is under test. */
 class InstantFleet implements Fleet {
   readonly kind = "local" as const;
@@ -156,7 +258,7 @@ describe("LocalAutoscaler (fake timers)", () => {
     vi.setSystemTime(new Date("2026-11-26T12:00:00Z"));
     t = tempSqliteStore();
     fleet = new InstantFleet();
-    backlog = { backlog: 0, queued: 0, failed: 0, processing: 0 };
+    backlog = { backlog: 0, queued: 0, failed: 0, processing: 0, oldestAgeSeconds: 0 };
     activities = new ActivityLog(t.store);
     audit = new AuditLog(t.store);
     autoscaler = new LocalAutoscaler({
@@ -281,6 +383,37 @@ describe("LocalAutoscaler (fake timers)", () => {
     expect(resumed.controlledBy).toBe("autoscaler");
     expect(resumed.suspended).toBeUndefined();
     expect(await autoscaler.evaluate()).toMatchObject({ action: "out", to: 40 });
+  });
+
+  it("scales out on the oldest order's age and records the signal and the age with the activity", async () => {
+    await autoscaler.setPolicy({ ...(await autoscaler.state()), enabled: true, targetOldestAgeSeconds: 10 }, "ops");
+    backlog = { ...backlog, backlog: 8, queued: 8, oldestAgeSeconds: 35 };
+    expect(await autoscaler.evaluate()).toMatchObject({ action: "out", to: 4, signal: "age" });
+    expect(fleet.calls).toEqual([4]);
+    const [activity] = await autoscaler.activities(1);
+    expect(activity).toMatchObject({
+      direction: "out",
+      status: "successful",
+      from: 1,
+      to: 4,
+      signal: "age",
+      oldestAgeSeconds: 35,
+      backlog: 8,
+    });
+    expect(activity?.cause).toMatch(/^oldest order 35 s > target 10 s \(1 × 35 ÷ 10\) → 4 tasks \(backlog 8/);
+    expect((await autoscaler.state()).lastEvaluation).toMatchObject({ signal: "age", oldestAgeSeconds: 35 });
+
+    // The backlog takes over when it asks for more.
+    vi.advanceTimersByTime(10_000);
+    backlog = { ...backlog, backlog: 90, queued: 90, oldestAgeSeconds: 5 };
+    expect(await autoscaler.evaluate()).toMatchObject({ action: "out", to: 9, signal: "backlog" });
+    expect((await autoscaler.activities(1))[0]).toMatchObject({ signal: "backlog", to: 9 });
+  });
+
+  it("reads a policy stored before the age target existed as backlog only", async () => {
+    const { targetOldestAgeSeconds: _, ...old } = policy({ targetBacklogPerTask: 10 });
+    await t.store.setSetting("autoscaling", { policy: old });
+    expect(await autoscaler.state()).toMatchObject({ enabled: true, targetOldestAgeSeconds: null });
   });
 
   it("records a failed fleet call and does not start a cooldown for it", async () => {

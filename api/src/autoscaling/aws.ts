@@ -2,6 +2,7 @@ import { EventEmitter } from "node:events";
 import {
   type ApplicationAutoScalingClient,
   type ScalingActivity as AwsScalingActivity,
+  DeleteScalingPolicyCommand,
   DescribeScalableTargetsCommand,
   DescribeScalingActivitiesCommand,
   DescribeScalingPoliciesCommand,
@@ -37,6 +38,8 @@ interface AwsAutoscalerOptions {
   defaults: ScalingPolicy;
   /** Name of the target tracking policy. Default "surge-backlog-per-task". */
   policyName?: string;
+  /** Name of the target tracking policy on the oldest message's age. Default "surge-oldest-message-age". */
+  agePolicyName?: string;
 }
 
 const NAMESPACE = "ecs" as const;
@@ -58,6 +61,7 @@ export class AwsAutoscaler extends EventEmitter<{ scaled: [ScaledEvent] }> imple
   /** The service's desired count as a scalable target, as every call names it. */
   readonly #target: { ServiceNamespace: typeof NAMESPACE; ScalableDimension: typeof DIMENSION; ResourceId: string };
   readonly #policyName: string;
+  readonly #agePolicyName: string;
   #floor: ScheduledFloor | null = null;
 
   constructor(options: AwsAutoscalerOptions) {
@@ -66,6 +70,7 @@ export class AwsAutoscaler extends EventEmitter<{ scaled: [ScaledEvent] }> imple
     const resourceId = `service/${lastSegment(options.cluster)}/${lastSegment(options.service)}`;
     this.#target = { ServiceNamespace: NAMESPACE, ScalableDimension: DIMENSION, ResourceId: resourceId };
     this.#policyName = options.policyName ?? "surge-backlog-per-task";
+    this.#agePolicyName = options.agePolicyName ?? "surge-oldest-message-age";
   }
 
   /** Application Auto Scaling evaluates on AWS: there is no loop to run here. */
@@ -98,24 +103,30 @@ export class AwsAutoscaler extends EventEmitter<{ scaled: [ScaledEvent] }> imple
         this.#o.client.send(
           new DescribeScalingPoliciesCommand({
             ...this.#target,
-            PolicyNames: [this.#policyName],
+            PolicyNames: [this.#policyName, this.#agePolicyName],
           }),
         ),
       ),
     ]);
     const target = targets.ScalableTargets?.[0];
-    const tracking = policies.ScalingPolicies?.[0]?.TargetTrackingScalingPolicyConfiguration;
+    const tracking = (name: string) =>
+      policies.ScalingPolicies?.find((p) => p.PolicyName === name)?.TargetTrackingScalingPolicyConfiguration;
+    const backlog = tracking(this.#policyName);
+    const age = tracking(this.#agePolicyName);
     const suspended =
       target?.SuspendedState?.DynamicScalingOutSuspended === true ||
       target?.SuspendedState?.DynamicScalingInSuspended === true;
     // AWS is the truth for what is registered; the stored record fills in what AWS does not keep.
     const policy: ScalingPolicy = {
-      enabled: target !== undefined && tracking !== undefined && !suspended,
+      enabled: target !== undefined && backlog !== undefined && !suspended,
       minTasks: target?.MinCapacity ?? stored.policy.minTasks,
       maxTasks: target?.MaxCapacity ?? stored.policy.maxTasks,
-      targetBacklogPerTask: tracking?.TargetValue ?? stored.policy.targetBacklogPerTask,
-      scaleOutCooldownSeconds: tracking?.ScaleOutCooldown ?? stored.policy.scaleOutCooldownSeconds,
-      scaleInCooldownSeconds: tracking?.ScaleInCooldown ?? stored.policy.scaleInCooldownSeconds,
+      targetBacklogPerTask: backlog?.TargetValue ?? stored.policy.targetBacklogPerTask,
+      scaleOutCooldownSeconds: backlog?.ScaleOutCooldown ?? stored.policy.scaleOutCooldownSeconds,
+      scaleInCooldownSeconds: backlog?.ScaleInCooldown ?? stored.policy.scaleInCooldownSeconds,
+      // Registered policies say whether there is an age target; before any, the stored policy does.
+      targetOldestAgeSeconds:
+        age?.TargetValue ?? (backlog === undefined ? (stored.policy.targetOldestAgeSeconds ?? null) : null),
     };
     return {
       kind: "aws",
@@ -150,6 +161,7 @@ export class AwsAutoscaler extends EventEmitter<{ scaled: [ScaledEvent] }> imple
     await this.#send("PutScalingPolicy", () =>
       this.#o.client.send(new PutScalingPolicyCommand(this.policyInput(policy))),
     );
+    await this.#putOrDeleteAgePolicy(policy);
     const before = await this.#stored();
     await this.#o.store.setSetting<StoredAws>(SETTING, {
       policy,
@@ -185,6 +197,7 @@ export class AwsAutoscaler extends EventEmitter<{ scaled: [ScaledEvent] }> imple
   }
 
   async activities(limit: number): Promise<ScalingActivity[]> {
+    const names = { backlog: this.#policyName, age: this.#agePolicyName };
     const [aws, local] = await Promise.all([
       this.#send("DescribeScalingActivities", () =>
         this.#o.client.send(
@@ -196,7 +209,7 @@ export class AwsAutoscaler extends EventEmitter<{ scaled: [ScaledEvent] }> imple
       ),
       this.#o.activities.list(limit),
     ]);
-    return [...(aws.ScalingActivities ?? []).map(fromAws), ...local]
+    return [...(aws.ScalingActivities ?? []).map((a) => fromAws(a, names)), ...local]
       .sort((a, b) => b.at.localeCompare(a.at))
       .slice(0, limit);
   }
@@ -248,6 +261,49 @@ export class AwsAutoscaler extends EventEmitter<{ scaled: [ScaledEvent] }> imple
     };
   }
 
+  /**
+   * The second target tracking policy, on the queue's ApproximateAgeOfOldestMessage. Application
+   * Auto Scaling scales out when either policy asks and in only when both allow: the larger need.
+   */
+  agePolicyInput(policy: ScalingPolicy & { targetOldestAgeSeconds: number }): PutScalingPolicyCommandInput {
+    return {
+      PolicyName: this.#agePolicyName,
+      ...this.#target,
+      PolicyType: "TargetTrackingScaling",
+      TargetTrackingScalingPolicyConfiguration: {
+        TargetValue: policy.targetOldestAgeSeconds,
+        ScaleOutCooldown: policy.scaleOutCooldownSeconds,
+        ScaleInCooldown: policy.scaleInCooldownSeconds,
+        DisableScaleIn: false,
+        CustomizedMetricSpecification: {
+          Namespace: "AWS/SQS",
+          MetricName: "ApproximateAgeOfOldestMessage",
+          Dimensions: [{ Name: "QueueName", Value: this.#o.queueName }],
+          Statistic: "Maximum",
+          Unit: "Seconds",
+        },
+      },
+    };
+  }
+
+  /** Puts the age policy, or deletes it when the target is null (backlog only). */
+  async #putOrDeleteAgePolicy(policy: ScalingPolicy): Promise<void> {
+    const seconds = policy.targetOldestAgeSeconds;
+    if (seconds !== null && seconds !== undefined) {
+      const input = this.agePolicyInput({ ...policy, targetOldestAgeSeconds: seconds });
+      await this.#send("PutScalingPolicy", () => this.#o.client.send(new PutScalingPolicyCommand(input)));
+      return;
+    }
+    const existing = await this.#send("DescribeScalingPolicies", () =>
+      this.#o.client.send(new DescribeScalingPoliciesCommand({ ...this.#target, PolicyNames: [this.#agePolicyName] })),
+    );
+    // By name: an endpoint may ignore the PolicyNames filter (moto does) and list the backlog policy.
+    if (!(existing.ScalingPolicies ?? []).some((p) => p.PolicyName === this.#agePolicyName)) return;
+    await this.#send("DeleteScalingPolicy", () =>
+      this.#o.client.send(new DeleteScalingPolicyCommand({ ...this.#target, PolicyName: this.#agePolicyName })),
+    );
+  }
+
   async #stored(): Promise<StoredAws> {
     return (await this.#o.store.getSetting<StoredAws>(SETTING)) ?? { policy: this.#o.defaults };
   }
@@ -266,8 +322,11 @@ const STATUS: Record<string, ActivityStatus> = {
   Pending: "in-progress",
 };
 
-/** An Application Auto Scaling activity in the activity log's terms. Target tracking alarms say the direction. */
-function fromAws(activity: AwsScalingActivity): ScalingActivity {
+/**
+ * An Application Auto Scaling activity in the activity log's terms. Target tracking alarms say the
+ * direction; the policy the alarm triggered names the signal.
+ */
+function fromAws(activity: AwsScalingActivity, policyNames: { backlog: string; age: string }): ScalingActivity {
   const cause = activity.Cause ?? "";
   const to = /desired count to (\d+)/i.exec(activity.Description ?? "")?.[1];
   return {
@@ -279,8 +338,17 @@ function fromAws(activity: AwsScalingActivity): ScalingActivity {
     from: null,
     to: to === undefined ? null : Number(to),
     cause: [activity.Description, cause, activity.StatusMessage].filter(Boolean).join(" — "),
+    ...signalOf(cause, policyNames),
     source: "aws",
   };
+}
+
+/** "triggered policy surge-oldest-message-age" → the age signal; a min/max change → the bounds. */
+function signalOf(cause: string, names: { backlog: string; age: string }): Pick<ScalingActivity, "signal"> {
+  if (cause.includes(`policy ${names.age}`)) return { signal: "age" };
+  if (cause.includes(`policy ${names.backlog}`)) return { signal: "backlog" };
+  if (/(minimum|maximum) capacity/i.test(cause)) return { signal: "bounds" };
+  return {};
 }
 
 function lastSegment(nameOrArn: string): string {

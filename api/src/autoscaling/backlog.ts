@@ -7,16 +7,23 @@ export interface BacklogReading {
   failed: number;
   /** Orders a task holds now (waiting for a payment slot or paying). */
   processing: number;
+  /**
+   * Seconds the oldest of the backlog's orders has waited since it was accepted (0 when none): the
+   * age-based target's signal, exact where SQS's ApproximateAgeOfOldestMessage is approximate.
+   */
+  oldestAgeSeconds: number;
   /** SQS's ApproximateNumberOfMessagesVisible at the same moment, when the queue answered in time. */
   sqsVisible?: number;
 }
 
 interface BacklogSourceOptions {
-  store: Pick<OrderStore, "countByStatus">;
+  store: Pick<OrderStore, "countByStatus" | "oldestUntakenAcceptedAtMs">;
   /** The orders queue, read for comparison only. */
   queue?: Pick<OrderQueue, "depth"> | undefined;
   /** How long the SQS read may take before it is left out, in ms. Default 1000. */
   sqsTimeoutMs?: number;
+  /** The clock the age is taken on (tests pass a fake one). Default Date.now. */
+  now?: () => number;
 }
 
 /**
@@ -32,12 +39,19 @@ export class BacklogSource {
 
   async read(): Promise<BacklogReading> {
     // The worker fleet's backlog: orders published to Lambda are Lambda's, however many wait.
-    const [counts, sqsVisible] = await Promise.all([this.#options.store.countByStatus("workers"), this.#sqsVisible()]);
+    const { store } = this.#options;
+    const [counts, oldestAtMs, sqsVisible] = await Promise.all([
+      store.countByStatus("workers"),
+      store.oldestUntakenAcceptedAtMs("workers"),
+      this.#sqsVisible(),
+    ]);
+    const nowMs = (this.#options.now ?? Date.now)();
     return {
       backlog: counts.queued + counts.failed,
       queued: counts.queued,
       failed: counts.failed,
       processing: counts.processing,
+      oldestAgeSeconds: oldestAtMs === undefined ? 0 : Math.max(0, (nowMs - oldestAtMs) / 1000),
       ...(sqsVisible !== undefined && { sqsVisible }),
     };
   }

@@ -29,6 +29,7 @@ function policyFromEnv(env: ApiEnv): ScalingPolicy {
     targetBacklogPerTask: env.AUTOSCALING_TARGET_BACKLOG_PER_TASK,
     scaleOutCooldownSeconds: env.AUTOSCALING_SCALE_OUT_COOLDOWN_SECONDS,
     scaleInCooldownSeconds: env.AUTOSCALING_SCALE_IN_COOLDOWN_SECONDS,
+    targetOldestAgeSeconds: null,
   };
 }
 

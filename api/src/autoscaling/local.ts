@@ -100,7 +100,7 @@ export class LocalAutoscaler extends EventEmitter<{ scaled: [ScaledEvent] }> imp
         this.#lastHeld = "";
         await this.#o.activities.recordControl(
           actor,
-          `${actor} enabled the policy: the autoscaler controls the desired count (${policy.minTasks}..${policy.maxTasks} tasks, target ${policy.targetBacklogPerTask}/task)`,
+          `${actor} enabled the policy: the autoscaler controls the desired count (${policy.minTasks}..${policy.maxTasks} tasks, target ${policy.targetBacklogPerTask}/task${policy.targetOldestAgeSeconds === null ? "" : `, oldest order ${policy.targetOldestAgeSeconds} s`})`,
           "local",
           this.#now(),
         );
@@ -223,7 +223,13 @@ export class LocalAutoscaler extends EventEmitter<{ scaled: [ScaledEvent] }> imp
       };
       const decision = decide(
         policy,
-        { nowMs, backlog: reading.backlog, running: fleet.running, desired: fleet.desiredCount },
+        {
+          nowMs,
+          backlog: reading.backlog,
+          oldestAgeSeconds: reading.oldestAgeSeconds,
+          running: fleet.running,
+          desired: fleet.desiredCount,
+        },
         memory,
       );
       remember(this.#memory, policy, nowMs, decision.needed);
@@ -233,11 +239,15 @@ export class LocalAutoscaler extends EventEmitter<{ scaled: [ScaledEvent] }> imp
         running: fleet.running,
         desired: fleet.desiredCount,
         needed: decision.needed,
+        oldestAgeSeconds: reading.oldestAgeSeconds,
+        signal: decision.signal,
         cause: decision.cause,
       };
       const observed = {
         backlog: reading.backlog,
         running: fleet.running,
+        oldestAgeSeconds: reading.oldestAgeSeconds,
+        signal: decision.signal,
         ...(reading.sqsVisible !== undefined && { sqsVisible: reading.sqsVisible }),
       };
 
@@ -314,9 +324,16 @@ export class LocalAutoscaler extends EventEmitter<{ scaled: [ScaledEvent] }> imp
   }
 
   async #load(): Promise<StoredAutoscaling> {
-    this.#stored ??= (await this.#o.store.getSetting<StoredAutoscaling>(AUTOSCALING_SETTING)) ?? {
-      policy: this.#o.defaults,
-    };
+    if (!this.#stored) {
+      const stored = (await this.#o.store.getSetting<StoredAutoscaling>(AUTOSCALING_SETTING)) ?? {
+        policy: this.#o.defaults,
+      };
+      // A policy stored before the age target existed scales on the backlog only.
+      this.#stored = {
+        ...stored,
+        policy: { ...stored.policy, targetOldestAgeSeconds: stored.policy.targetOldestAgeSeconds ?? null },
+      };
+    }
     return this.#stored;
   }
 
@@ -350,6 +367,7 @@ function policyOnly(p: ScalingPolicy): ScalingPolicy {
     targetBacklogPerTask: p.targetBacklogPerTask,
     scaleOutCooldownSeconds: p.scaleOutCooldownSeconds,
     scaleInCooldownSeconds: p.scaleInCooldownSeconds,
+    targetOldestAgeSeconds: p.targetOldestAgeSeconds ?? null,
   };
 }
 

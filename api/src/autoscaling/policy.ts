@@ -26,6 +26,12 @@ export interface ScalingPolicy {
    * like AWS's scale-in alarm that needs many low datapoints). Default 60.
    */
   scaleInCooldownSeconds: number;
+  /**
+   * Seconds the oldest order waiting for a task may have waited, or null to scale on the backlog
+   * only. Default null. The age-based need is `ceil(max(running, 1) × oldestAge ÷ target)`, target
+   * tracking as Application Auto Scaling does it; the fleet gets the larger of the two needs.
+   */
+  targetOldestAgeSeconds: number | null;
 }
 
 export const POLICY_DEFAULTS = {
@@ -34,10 +40,13 @@ export const POLICY_DEFAULTS = {
   targetBacklogPerTask: 10,
   scaleOutCooldownSeconds: 5,
   scaleInCooldownSeconds: 60,
+  targetOldestAgeSeconds: null,
 } as const satisfies Omit<ScalingPolicy, "maxTasks">;
 
 const COOLDOWN_MAX_SECONDS = 3600;
 const TARGET_MAX = 100_000;
+/** An hour: past that the age target no longer protects a sale's customers from anything. */
+const AGE_TARGET_MAX_SECONDS = 3600;
 
 /**
  * Validates a policy update against the current policy: fields absent keep
@@ -71,6 +80,12 @@ export function parsePolicyUpdate(body: unknown, current: ScalingPolicy, maxWork
       .min(0, `must be an integer in 0..${COOLDOWN_MAX_SECONDS}`)
       .max(COOLDOWN_MAX_SECONDS, `must be an integer in 0..${COOLDOWN_MAX_SECONDS}`)
       .optional(),
+    targetOldestAgeSeconds: z
+      .number(`must be null or a number of seconds in (0, ${AGE_TARGET_MAX_SECONDS}]`)
+      .positive(`must be null or a number of seconds in (0, ${AGE_TARGET_MAX_SECONDS}]`)
+      .max(AGE_TARGET_MAX_SECONDS, `must be null or a number of seconds in (0, ${AGE_TARGET_MAX_SECONDS}]`)
+      .nullable()
+      .optional(),
   });
   const parsed = { data: parseOrThrow(schema, body ?? {}, "autoscaling policy") };
   const next: ScalingPolicy = { ...current, ...stripUndefined(parsed.data) };
@@ -91,6 +106,11 @@ export interface Observation {
   nowMs: number;
   /** Orders accepted and not yet taken by a task (queued, or failed and waiting for their retry). */
   backlog: number;
+  /**
+   * Seconds the oldest order waiting for a task has waited (queued, or failed awaiting its retry;
+   * 0 when none), from the order store. Absent: the age target is not evaluated.
+   */
+  oldestAgeSeconds?: number | undefined;
   running: number;
   /** The desired count now, whoever set it. */
   desired: number;
@@ -106,10 +126,17 @@ export interface ScalingMemory {
   needs: Array<{ atMs: number; needed: number }>;
 }
 
-export type Decision =
-  | { action: "none"; needed: number; cause: string }
-  | { action: "out" | "in"; needed: number; to: number; cause: string }
-  | { action: "hold"; direction: "out" | "in"; needed: number; to: number; waitSeconds: number; cause: string };
+/**
+ * What drove a decision: the backlog per task, the oldest order's age, or the policy's bounds
+ * (a desired count outside [min, max] brought inside).
+ */
+export type ScalingSignal = "backlog" | "age" | "bounds";
+
+export type Decision = { needed: number; cause: string; signal: ScalingSignal } & (
+  | { action: "none" }
+  | { action: "out" | "in"; to: number }
+  | { action: "hold"; direction: "out" | "in"; to: number; waitSeconds: number }
+);
 
 const fmt = new Intl.NumberFormat("en-US", { maximumFractionDigits: 1 });
 const n = (value: number) => fmt.format(value);
@@ -122,23 +149,60 @@ export function tasksNeeded(policy: ScalingPolicy, backlog: number): number {
 }
 
 /**
+ * Tasks the oldest order's age calls for, unclamped: ceil(max(running, 1) × age ÷ target), how
+ * target tracking sizes a fleet (the capacity that let the age grow, times how far it is off).
+ * Running tasks, not the desired count, so tasks still starting do not compound the next step;
+ * at least 1 while anything waits, so an empty fleet is started. 0 when nothing waits.
+ */
+export function tasksForAge(targetSeconds: number, oldestAgeSeconds: number, running: number): number {
+  if (oldestAgeSeconds <= 0) return 0;
+  return Math.max(1, Math.ceil((Math.max(1, running) * oldestAgeSeconds) / targetSeconds));
+}
+
+/**
+ * The signal whose need is larger (the backlog on a tie) with its raw need and reasoning in words,
+ * and the other signal's reasoning, for the record.
+ */
+function need(
+  policy: ScalingPolicy,
+  obs: Observation,
+): { raw: number; signal: "backlog" | "age"; why: string; other?: string } {
+  const backlogRaw = Math.ceil(obs.backlog / policy.targetBacklogPerTask);
+  const perTask = obs.backlog / Math.max(1, obs.running);
+  const backlogWhy =
+    `backlog ${n(obs.backlog)} over ${tasks(obs.running)} (${n(perTask)}/task), ` +
+    `target ${n(policy.targetBacklogPerTask)}/task → ${tasks(backlogRaw)}`;
+  const target = policy.targetOldestAgeSeconds;
+  if (target === null || obs.oldestAgeSeconds === undefined)
+    return { raw: backlogRaw, signal: "backlog", why: backlogWhy };
+  const age = obs.oldestAgeSeconds;
+  const ageRaw = tasksForAge(target, age, obs.running);
+  const cmp = age > target ? ">" : age < target ? "<" : "=";
+  const ageWhy =
+    `oldest order ${n(age)} s ${cmp} target ${n(target)} s` +
+    (age > 0 ? ` (${n(Math.max(1, obs.running))} × ${n(age)} ÷ ${n(target)}) → ${tasks(ageRaw)}` : ` → ${tasks(0)}`);
+  return ageRaw > backlogRaw
+    ? { raw: ageRaw, signal: "age", why: ageWhy, other: backlogWhy }
+    : { raw: backlogRaw, signal: "backlog", why: backlogWhy, other: ageWhy };
+}
+
+/**
  * One evaluation, pure so the cooldowns are tested with a fake clock. Scale-in never goes below the
  * highest need in its cooldown window: a queue a big fleet emptied must not collapse the fleet.
  */
 export function decide(policy: ScalingPolicy, obs: Observation, memory: ScalingMemory): Decision {
-  const raw = Math.ceil(obs.backlog / policy.targetBacklogPerTask);
+  const { raw, signal, why: reason, other } = need(policy, obs);
   const needed = Math.min(policy.maxTasks, Math.max(policy.minTasks, raw));
-  const perTask = obs.backlog / Math.max(1, obs.running);
-  let why =
-    `backlog ${n(obs.backlog)} over ${tasks(obs.running)} (${n(perTask)}/task), ` +
-    `target ${n(policy.targetBacklogPerTask)}/task → ${tasks(raw)}`;
+  let why = reason;
   if (raw > policy.maxTasks) why += `, capped at max ${n(policy.maxTasks)}`;
   if (raw < policy.minTasks) why += `, raised to min ${n(policy.minTasks)}`;
+  if (other) why += ` (${other})`;
 
   if (obs.desired > policy.maxTasks) {
     return {
       action: "in",
       needed,
+      signal: "bounds",
       to: policy.maxTasks,
       cause: `desired ${obs.desired} is above max ${policy.maxTasks}`,
     };
@@ -147,6 +211,7 @@ export function decide(policy: ScalingPolicy, obs: Observation, memory: ScalingM
     return {
       action: "out",
       needed,
+      signal: "bounds",
       to: policy.minTasks,
       cause: `desired ${obs.desired} is below min ${policy.minTasks}`,
     };
@@ -157,12 +222,12 @@ export function decide(policy: ScalingPolicy, obs: Observation, memory: ScalingM
     if (obs.nowMs >= readyAt) return undefined;
     const waitSeconds = Math.ceil((readyAt - obs.nowMs) / 1000);
     const cause = `${why}; held at ${obs.desired}: scale-${direction} cooldown, ${waitSeconds} s left`;
-    return { action: "hold", direction, needed, to, waitSeconds, cause };
+    return { action: "hold", direction, needed, signal, to, waitSeconds, cause };
   };
 
   if (needed > obs.desired) {
     const readyAt = (memory.lastScaleOutAtMs ?? Number.NEGATIVE_INFINITY) + policy.scaleOutCooldownSeconds * 1000;
-    return held("out", readyAt, needed) ?? { action: "out", needed, to: needed, cause: why };
+    return held("out", readyAt, needed) ?? { action: "out", needed, signal, to: needed, cause: why };
   }
 
   if (needed < obs.desired) {
@@ -171,7 +236,7 @@ export function decide(policy: ScalingPolicy, obs: Observation, memory: ScalingM
     const floor = Math.max(needed, ...recent.map((s) => s.needed));
     if (floor >= obs.desired) {
       const within = `${floor} needed within the last ${policy.scaleInCooldownSeconds} s`;
-      return { action: "none", needed, cause: `${why}; keeping ${obs.desired}: ${within}` };
+      return { action: "none", needed, signal, cause: `${why}; keeping ${obs.desired}: ${within}` };
     }
     const lastActivity = Math.max(
       memory.lastScaleOutAtMs ?? Number.NEGATIVE_INFINITY,
@@ -182,9 +247,9 @@ export function decide(policy: ScalingPolicy, obs: Observation, memory: ScalingM
     if (hold) return hold;
     const cause =
       floor > needed ? `${why}; the most needed in the last ${policy.scaleInCooldownSeconds} s was ${floor}` : why;
-    return { action: "in", needed, to: floor, cause: floor > needed ? `${cause} → ${tasks(floor)}` : cause };
+    return { action: "in", needed, signal, to: floor, cause: floor > needed ? `${cause} → ${tasks(floor)}` : cause };
   }
-  return { action: "none", needed, cause: why };
+  return { action: "none", needed, signal, cause: why };
 }
 
 /** Remembers this evaluation's need and forgets what fell out of the scale-in window. */

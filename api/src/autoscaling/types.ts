@@ -1,4 +1,4 @@
-import type { ScalingPolicy } from "./policy.js";
+import type { ScalingPolicy, ScalingSignal } from "./policy.js";
 
 /** Who sets the desired count now: the autoscaler, or an operator by hand. */
 export type Controller = "operator" | "autoscaler";
@@ -17,6 +17,10 @@ export interface Evaluation {
   running: number;
   desired: number;
   needed: number;
+  /** Seconds the oldest order waiting for a task had waited (absent when the store did not say). */
+  oldestAgeSeconds?: number;
+  /** What drove the need: the backlog, the oldest order's age, or the policy's bounds. */
+  signal: ScalingSignal;
   cause: string;
 }
 
@@ -56,6 +60,10 @@ export interface ScalingActivity {
   /** Orders waiting (from the order store) and running tasks when it was decided. */
   backlog?: number;
   running?: number;
+  /** Seconds the oldest order waiting for a task had waited when it was decided. */
+  oldestAgeSeconds?: number;
+  /** What drove it: "backlog", "age" (the oldest order's age) or "bounds" (min/max); absent on control entries. */
+  signal?: ScalingSignal;
   /** What SQS's approximate counter said at the same moment: shown, never trusted alone. */
   sqsVisible?: number;
   source: "local" | "aws";

@@ -24,6 +24,8 @@ export interface ScalingSignals {
   backlog: number;
   /** Backlog ÷ running tasks (÷ 1 with none running): the metric the policy tracks. */
   backlogPerTask: number;
+  /** Seconds the oldest order waiting for a task has waited (0 when none): the age target's metric. */
+  oldestAgeSeconds: number;
   /** Time to clear the backlog at the running fleet's payment capacity; null when no task runs. */
   drainEtaSeconds: number | null;
   /** SQS's approximate visible count at the same moment, for comparison. */
@@ -45,6 +47,7 @@ function scalingSignals(
   return {
     backlog: reading.backlog,
     backlogPerTask: reading.backlog / Math.max(1, fleet.running),
+    oldestAgeSeconds: reading.oldestAgeSeconds,
     drainEtaSeconds: reading.backlog === 0 ? 0 : capacity > 0 ? reading.backlog / capacity : null,
     ...(reading.sqsVisible !== undefined && { sqsVisible: reading.sqsVisible }),
   };
@@ -72,6 +75,7 @@ export function autoscalingModule(options: AutoscalingModuleOptions): OpsModule 
     targetBacklogPerTask: s.targetBacklogPerTask,
     scaleOutCooldownSeconds: s.scaleOutCooldownSeconds,
     scaleInCooldownSeconds: s.scaleInCooldownSeconds,
+    targetOldestAgeSeconds: s.targetOldestAgeSeconds,
   });
 
   return {
