@@ -7,7 +7,7 @@ import { schedulesModule } from "../ops/modules/schedules.js";
 import { AwsScheduledCapacity, LocalScheduledCapacity, type ScheduledCapacity } from "./capacity.js";
 import { SaleScheduler } from "./scheduler.js";
 
-export { AwsScheduledCapacity, LocalScheduledCapacity } from "./capacity.js";
+export { AwsScheduledCapacity, atSchedule, LocalScheduledCapacity } from "./capacity.js";
 export { SaleScheduler } from "./scheduler.js";
 export * from "./windows.js";
 
