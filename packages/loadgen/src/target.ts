@@ -13,13 +13,20 @@ interface HttpOrderTargetOptions {
   keepAliveTimeoutMs?: number;
   /** Sent as `user-agent`, so the API's logs can tell burst traffic apart. Default `surge-burst`. */
   userAgent?: string;
+  /**
+   * Most connections open at once; a request finding them all busy waits client-side (an
+   * arrival-rate burst counts that wait in its latency, from the scheduled arrival). Default: no
+   * cap. A benchmark caps it: thousands of connections opened at once after a stall overflow
+   * the server's listen queue, and each dropped SYN costs its request a 1 s retransmit.
+   */
+  connections?: number;
 }
 
 /**
  * The API over HTTP through one undici keep-alive Pool. Connections are not
- * capped here: the burst itself bounds what is in flight (its users, or its
+ * capped unless `connections` says so: the burst itself bounds what is in flight (its users, or its
  * maxInFlight), so each Locust user effectively keeps its own connection, as a
- * Locust HttpUser's session does, and no request waits client-side for a socket.
+ * Locust FastHttpUser (the study's, flash-sale-report.txt:2878) keeps its own, and no request waits client-side for a socket.
  */
 export class HttpOrderTarget implements OrderTarget {
   readonly #pool: Pool;
@@ -34,7 +41,7 @@ export class HttpOrderTarget implements OrderTarget {
     this.#pathPrefix = url.pathname.replace(/\/+$/, "");
     this.#headers = { "content-type": "application/json", "user-agent": options.userAgent ?? "surge-burst" };
     this.#pool = new Pool(url.origin, {
-      connections: null,
+      connections: options.connections ?? null,
       pipelining: 1,
       keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
       keepAliveMaxTimeout: 600_000,
