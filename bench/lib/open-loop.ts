@@ -19,6 +19,11 @@ export interface OpenLoopRun {
   maxInFlight?: number;
   /** Default 10000. */
   timeoutMs?: number;
+  /**
+   * Connections the generator keeps (default 50, autocannon's closed loop's): an arrival finding
+   * them all busy waits for one, and that wait counts in its latency.
+   */
+  connections?: number;
 }
 
 export interface OpenLoopResult {
@@ -56,7 +61,7 @@ export async function runOpenLoop(run: OpenLoopRun): Promise<OpenLoopResult> {
   };
   const burst = new Burst({
     spec,
-    target: new HttpOrderTarget(run.baseUrl, { userAgent: "surge-bench" }),
+    target: new HttpOrderTarget(run.baseUrl, { userAgent: "surge-bench", connections: run.connections ?? 50 }),
     targetUrl: run.baseUrl,
     startedBy: "bench",
   });

@@ -1,10 +1,12 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type OpenLoopGenerator, startOpenLoopProcess } from "../lib/open-loop.js";
 
 /** A loopback server that answers 202, or `status` when set, and counts what it received. */
-async function countingServer(): Promise<{ server: Server; url: string; received: () => number; status: number[] }> {
+async function countingServer() {
   let received = 0;
+  let open = 0;
+  let mostOpen = 0;
   const status = [202];
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     req.resume();
@@ -13,9 +15,13 @@ async function countingServer(): Promise<{ server: Server; url: string; received
       res.writeHead(status[0] ?? 202, { "content-type": "application/json" }).end('{"status":"queued"}');
     });
   });
+  server.on("connection", (socket) => {
+    mostOpen = Math.max(mostOpen, ++open);
+    socket.on("close", () => open--);
+  });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const { port } = server.address() as { port: number };
-  return { server, url: `http://127.0.0.1:${port}`, received: () => received, status };
+  return { server, url: `http://127.0.0.1:${port}`, received: () => received, mostOpen: () => mostOpen, status };
 }
 
 describe("the benchmarks' open-loop generator", () => {
@@ -44,6 +50,33 @@ describe("the benchmarks' open-loop generator", () => {
     expect(r.latencyMs.p99).toBeGreaterThanOrEqual(r.serviceTimeMs.p50);
     expect(r.scheduleLagMs.max).toBeGreaterThanOrEqual(0);
     expect(r.generatorCpuPercent).toBeGreaterThan(0);
+  });
+
+  it("opens no more connections than it is given, however far the server falls behind", async () => {
+    const fresh = await countingServer();
+    fresh.server.on("request", (_req, res) => {
+      // Every answer waits 50 ms: at 200/s, 10 requests are in flight at once on average.
+      const end = res.end.bind(res);
+      res.end = ((...args: Parameters<typeof res.end>) => {
+        setTimeout(() => end(...args), 50);
+        return res;
+      }) as typeof res.end;
+    });
+    try {
+      const run = generator.run({ baseUrl: fresh.url, ratePerSecond: 200, durationSeconds: 2, connections: 2 });
+      // Read while the load runs: the end of a run aborts what is queued, and undici replaces a socket per abort.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const mostOpenDuringRun = fresh.mostOpen();
+      const r = await run;
+      expect(r.requests).toBeGreaterThan(0);
+      expect(r.failures).toBe(0);
+      expect(mostOpenDuringRun).toBeGreaterThan(0);
+      expect(mostOpenDuringRun).toBeLessThanOrEqual(2);
+      // Arrivals queued for one of the two connections: that wait is in the latency, not in the service time.
+      expect(r.latencyMs.p99).toBeGreaterThan(r.serviceTimeMs.p99);
+    } finally {
+      fresh.server.close();
+    }
   });
 
   it("counts refusals as failures by status", async () => {
