@@ -202,6 +202,9 @@ export class SurgeStack extends Stack {
       minTasks: c.workerMinTasks,
       maxTasks: c.workerMaxTasks,
       targetBacklogPerTask: backlogTarget,
+      // The latency the backlog target is derived from, tracked directly too: it catches old orders
+      // a short backlog hides (tasks starting, or slow).
+      targetOldestAgeSeconds: c.acceptableLatencySeconds,
       scaleOutCooldownSeconds: c.scaleOutCooldownSeconds,
       scaleInCooldownSeconds: c.scaleInCooldownSeconds,
       tagValue: `${prefix}-worker`,

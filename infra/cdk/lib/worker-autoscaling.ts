@@ -6,6 +6,8 @@ import { SCALABLE_TARGET_TAG } from "./permissions.js";
 
 /** Also the name the API's autoscaler writes under, so an operator's change updates this policy instead of fighting it. */
 export const BACKLOG_POLICY_NAME = "surge-backlog-per-task";
+/** The age policy's name, the API's too: `PUT /ops/autoscaling {"targetOldestAgeSeconds": …}` updates or deletes it. */
+export const AGE_POLICY_NAME = "surge-oldest-message-age";
 
 interface WorkerAutoscalingProps {
   clusterName: string;
@@ -16,6 +18,11 @@ interface WorkerAutoscalingProps {
   targetBacklogPerTask: number;
   scaleOutCooldownSeconds: number;
   scaleInCooldownSeconds: number;
+  /**
+   * Seconds the queue's oldest message may have waited (ApproximateAgeOfOldestMessage), tracked by a
+   * second policy; null for none. Application Auto Scaling follows whichever policy asks for more tasks.
+   */
+  targetOldestAgeSeconds: number | null;
   /** Value of the surge:scalable-target tag: the API may only manage the target carrying it. */
   tagValue: string;
 }
@@ -24,6 +31,8 @@ interface WorkerAutoscalingProps {
 export class WorkerAutoscaling extends Construct {
   readonly target: appscaling.ScalableTarget;
   readonly policy: appscaling.CfnScalingPolicy;
+  /** The target tracking policy on the oldest message's age, when there is a target. */
+  readonly agePolicy: appscaling.CfnScalingPolicy | undefined;
 
   constructor(scope: Construct, id: string, props: WorkerAutoscalingProps) {
     super(scope, id);
@@ -61,6 +70,29 @@ export class WorkerAutoscaling extends Construct {
         },
       },
     });
+
+    // Same fields, statistic and unit as the API's PutScalingPolicy input (AwsAutoscaler.agePolicyInput).
+    this.agePolicy =
+      props.targetOldestAgeSeconds === null
+        ? undefined
+        : new appscaling.CfnScalingPolicy(this, "OldestMessageAge", {
+            policyName: AGE_POLICY_NAME,
+            policyType: "TargetTrackingScaling",
+            scalingTargetId: this.target.scalableTargetId,
+            targetTrackingScalingPolicyConfiguration: {
+              targetValue: props.targetOldestAgeSeconds,
+              scaleOutCooldown: props.scaleOutCooldownSeconds,
+              scaleInCooldown: props.scaleInCooldownSeconds,
+              disableScaleIn: false,
+              customizedMetricSpecification: {
+                namespace: "AWS/SQS",
+                metricName: "ApproximateAgeOfOldestMessage",
+                dimensions: [{ name: "QueueName", value: props.queueName }],
+                statistic: "Maximum",
+                unit: "Seconds",
+              },
+            },
+          });
   }
 }
 

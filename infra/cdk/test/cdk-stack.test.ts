@@ -7,7 +7,7 @@ import { PASSWORD_EXCLUDED_CHARACTERS } from "../lib/database.js";
 import { INIT_DURATION_QUERY } from "../lib/lambda-processor.js";
 import { SCALABLE_TARGET_TAG } from "../lib/permissions.js";
 import { API_PATHS } from "../lib/surge-stack.js";
-import { BACKLOG_POLICY_NAME } from "../lib/worker-autoscaling.js";
+import { AGE_POLICY_NAME, BACKLOG_POLICY_NAME } from "../lib/worker-autoscaling.js";
 import { findResource, resolveIntrinsics, resourcesOfType, type Synthesized, synthesize } from "./cdk-harness.js";
 
 const CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0";
@@ -242,8 +242,55 @@ describe("the dev stage (defaults: HTTP, no console)", () => {
       targetBacklogPerTask: 50,
       scaleOutCooldownSeconds: 60,
       scaleInCooldownSeconds: 300,
+      targetOldestAgeSeconds: null,
     });
     expect(api.PolicyName).toBe(BACKLOG_POLICY_NAME);
+    expect(pascal(deployed)).toEqual(api.TargetTrackingScalingPolicyConfiguration);
+  });
+
+  it("a second target tracking policy on the queue's oldest message age, the one the API's autoscaler writes", () => {
+    const [, policy] = findResource(s.json, "AWS::ApplicationAutoScaling::ScalingPolicy", {
+      PolicyName: AGE_POLICY_NAME,
+    });
+    const [, backlog] = findResource(s.json, "AWS::ApplicationAutoScaling::ScalingPolicy", {
+      PolicyName: BACKLOG_POLICY_NAME,
+    });
+    // Both on the worker service's scalable target: Application Auto Scaling follows the larger need.
+    expect(policy.Properties?.ScalingTargetId).toEqual(backlog.Properties?.ScalingTargetId);
+    expect(policy.Properties?.PolicyType).toBe("TargetTrackingScaling");
+    const deployed = resolveIntrinsics(s.json, policy.Properties?.TargetTrackingScalingPolicyConfiguration);
+    // The target is the stage's acceptable latency (30 s by default), the one the backlog target comes from.
+    expect(deployed).toEqual({
+      TargetValue: 30,
+      ScaleOutCooldown: 60,
+      ScaleInCooldown: 300,
+      DisableScaleIn: false,
+      CustomizedMetricSpecification: {
+        Namespace: "AWS/SQS",
+        MetricName: "ApproximateAgeOfOldestMessage",
+        Dimensions: [{ Name: "QueueName", Value: "surge-dev-orders" }],
+        Statistic: "Maximum",
+        Unit: "Seconds",
+      },
+    });
+    const api = new AwsAutoscaler({
+      client: new ApplicationAutoScalingClient({ region: "eu-west-1" }),
+      cluster: "surge-dev",
+      service: "surge-dev-worker",
+      queueName: "surge-dev-orders",
+      store: { getSetting: async () => undefined, setSetting: async () => {} },
+      activities: {} as never,
+      defaults: {} as never,
+    }).agePolicyInput({
+      enabled: true,
+      minTasks: 1,
+      maxTasks: 50,
+      targetBacklogPerTask: 50,
+      scaleOutCooldownSeconds: 60,
+      scaleInCooldownSeconds: 300,
+      targetOldestAgeSeconds: 30,
+    });
+    expect(api.PolicyName).toBe(AGE_POLICY_NAME);
     expect(pascal(deployed)).toEqual(api.TargetTrackingScalingPolicyConfiguration);
   });
 
