@@ -24,6 +24,7 @@ const MARKER_LEGEND: Array<[MarkerKind, string]> = [
   ["redrive", "redrive"],
   ["policy", "autoscaling policy"],
   ["purge", "purge"],
+  ["sale", "sale window"],
 ];
 const DRAW_MEASURE = "surge:chart-draw";
 let measured = 0;

@@ -45,6 +45,7 @@ export const THEME = {
     redrive: "#f778ba",
     policy: "#a371f7",
     purge: "#f85149",
+    sale: "#e3b341",
   } satisfies Record<MarkerKind, string>,
 };
 

@@ -5,6 +5,7 @@
  */
 
 import { num, seconds } from "./format";
+import { saleWindowMarkers } from "./markers";
 import {
   type BurstStats,
   type BurstSummary,
@@ -135,13 +136,13 @@ export function activityMarker(activity: ScalingActivity): Marker | undefined {
 }
 
 /**
- * Markers visible in a snapshot alone: the active burst's start, and the
- * last burst's end. (Scaling markers come from the activity log, which says who.)
+ * Markers visible in a snapshot alone: sale windows' starts and ends, the active burst's start, and
+ * the last burst's end. (Scaling markers come from the activity log, which says who.)
  */
 export function snapshotMarkers(snapshot: OpsSnapshot): Marker[] {
+  const out: Marker[] = saleWindowMarkers(pick(snapshot, "schedules"), Date.parse(snapshot.at));
   const bursts = pick(snapshot, "bursts");
-  if (!bursts) return [];
-  const out: Marker[] = [];
+  if (!bursts) return out;
   if (bursts.active) out.push(...burstMarkers(bursts.active));
   if (bursts.last) out.push(...burstMarkers(bursts.last));
   return out;

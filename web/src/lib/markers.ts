@@ -3,7 +3,7 @@
  * action worth seeing beside the curves; a new kind of action (a sale schedule) is one more row.
  */
 import { changes } from "./audit";
-import type { AuditEntry } from "./ops";
+import type { AuditEntry, SchedulesView } from "./ops";
 import type { Marker, MarkerKind } from "./timeline";
 
 type Described = { kind: MarkerKind; label: string; detail?: string };
@@ -51,4 +51,39 @@ export function auditMarker(entry: AuditEntry): Marker | undefined {
     label: described.label,
     ...(described.detail && { detail: described.detail }),
   };
+}
+
+/**
+ * Sale windows' starts and ends that have happened by `nowMs`, as markers. A window cancelled before
+ * its start never began: it has none; one cancelled while active ends at its cancellation.
+ */
+export function saleWindowMarkers(schedules: SchedulesView | undefined, nowMs: number): Marker[] {
+  if (!schedules || !Number.isFinite(nowMs)) return [];
+  const out: Marker[] = [];
+  for (const w of schedules.windows) {
+    const start = Date.parse(w.startsAt);
+    const cancelled = w.cancelledAt === null ? Number.POSITIVE_INFINITY : Date.parse(w.cancelledAt);
+    if (start > nowMs || cancelled <= start) continue;
+    const pc = w.lambdaProvisionedConcurrency === null ? "" : `, ${w.lambdaProvisionedConcurrency} provisioned Lambda`;
+    out.push({
+      id: `sale-start:${w.id}`,
+      at: start,
+      kind: "sale",
+      by: w.createdBy,
+      label: `sale: floor ${w.minTasks}`,
+      detail: `sale window starts: at least ${w.minTasks} tasks until ${w.endsAt}${pc}`,
+    });
+    const end = Math.min(Date.parse(w.endsAt), cancelled);
+    if (end <= nowMs) {
+      out.push({
+        id: `sale-end:${w.id}`,
+        at: end,
+        kind: "sale",
+        by: w.createdBy,
+        label: cancelled === end ? "sale cancelled" : "sale over",
+        detail: `sale window ${cancelled === end ? "cancelled" : "ends"}: the floor of ${w.minTasks} tasks is lifted`,
+      });
+    }
+  }
+  return out;
 }

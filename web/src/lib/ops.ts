@@ -14,6 +14,7 @@ import type {
   LambdaSummary,
   ScalingActivity,
   ScalingSignals,
+  SchedulesView,
 } from "@surge/api/contract";
 import type {
   BURST_BOUNDS,
@@ -38,6 +39,7 @@ export type {
   LatencySummaryMs,
   ScalingActivity,
   ScalingSignals,
+  SchedulesView,
 };
 
 export type BurstBounds = typeof BURST_BOUNDS;
@@ -201,6 +203,7 @@ export interface OpsSnapshot {
   faults?: FaultsSection | SectionError;
   lambda?: LambdaSection | SectionError;
   processing?: ProcessingSection | SectionError;
+  schedules?: SchedulesView | SectionError;
   [section: string]: unknown;
 }
 

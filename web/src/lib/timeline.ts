@@ -31,7 +31,10 @@ export type TimelinePoint = { t: number } & Record<SeriesKey, number>;
 /** Column-oriented wire form: `t` and each series as arrays, `null` for unknown (JSON has no NaN). */
 export type TimelineColumns = { t: number[] } & Record<SeriesKey, Array<number | null>>;
 
-/** Bursts and scaling from their own logs; routing, redrive, policy and purge from the audit log (lib/markers.ts). */
+/**
+ * Bursts and scaling from their own logs; routing, redrive, policy and purge from the audit log, sale
+ * windows from the schedule (lib/markers.ts).
+ */
 export type MarkerKind =
   | "burst-start"
   | "burst-end"
@@ -40,7 +43,8 @@ export type MarkerKind =
   | "routing"
   | "redrive"
   | "policy"
-  | "purge";
+  | "purge"
+  | "sale";
 
 /** Something that happened, drawn as a vertical line across the timeline. */
 export interface Marker {

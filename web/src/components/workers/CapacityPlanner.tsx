@@ -5,6 +5,7 @@ import { drainText } from "../../lib/derive";
 import { count, num, perSecond, seconds } from "../../lib/format";
 import { lesson, type PlannerInput, plan } from "../../lib/planner";
 import { STUDY_LESSON, STUDY_PAYMENT, studyWorkersComparison } from "../../lib/study";
+import { proposeSaleMinimum } from "../schedules/sale-minimum";
 
 interface LiveFigures {
   arrivalPerSecond: number | undefined;
@@ -140,6 +141,19 @@ export function CapacityPlanner({ live }: { live: LiveFigures }) {
                 {Number.isFinite(r.tasksForTargetAge) ? count(r.tasksForTargetAge) : "—"}
               </div>
               <div className="hint">autoscaler target ≈ {num(r.targetBacklogPerTask)} orders/task</div>
+              {Number.isFinite(r.tasksForTargetAge) && r.tasksForTargetAge >= 1 && (
+                <button
+                  type="button"
+                  className="small"
+                  data-testid="planner-use-in-sale"
+                  onClick={() => {
+                    proposeSaleMinimum(r.tasksForTargetAge);
+                    document.getElementById("schedule-sale")?.scrollIntoView({ block: "start" });
+                  }}
+                >
+                  Use this minimum in a sale window
+                </button>
+              )}
             </div>
             <div className="tile">
               <div className="label">In flight at full load</div>

@@ -16,6 +16,7 @@ import { ago, clock, count, num, seconds } from "../../lib/format";
 import { type AutoscalingView, type FleetView, pick, type ScalingActivity } from "../../lib/ops";
 import { NumberField } from "../fields";
 import { useConsole, useNow } from "../Shell";
+import { Schedules } from "../schedules/Schedules";
 import {
   ConfirmDialog,
   Empty,
@@ -519,6 +520,7 @@ export function Workers() {
               }}
             />
           </section>
+          <Schedules />
         </>
       )}
       <section className="panel" aria-labelledby="activity-title">
