@@ -31,6 +31,7 @@ import {
 } from "../ui";
 import { AwsCallFailed, awsCallFailure } from "./AwsCallFailed";
 import { CapacityPlanner } from "./CapacityPlanner";
+import { OldestAgeField, oldestAgeHint, SignalBadge } from "./ScalingSignal";
 
 function Stepper({
   id,
@@ -256,7 +257,13 @@ function ControlOwner({ autoscaling }: { autoscaling: AutoscalingView }) {
 
 type PolicyDraft = Pick<
   AutoscalingView,
-  "enabled" | "minTasks" | "maxTasks" | "targetBacklogPerTask" | "scaleOutCooldownSeconds" | "scaleInCooldownSeconds"
+  | "enabled"
+  | "minTasks"
+  | "maxTasks"
+  | "targetBacklogPerTask"
+  | "scaleOutCooldownSeconds"
+  | "scaleInCooldownSeconds"
+  | "targetOldestAgeSeconds"
 >;
 
 function PolicyEditor({ autoscaling, maxTasks }: { autoscaling: AutoscalingView; maxTasks: number }) {
@@ -268,6 +275,7 @@ function PolicyEditor({ autoscaling, maxTasks }: { autoscaling: AutoscalingView;
     targetBacklogPerTask: autoscaling.targetBacklogPerTask,
     scaleOutCooldownSeconds: autoscaling.scaleOutCooldownSeconds,
     scaleInCooldownSeconds: autoscaling.scaleInCooldownSeconds,
+    targetOldestAgeSeconds: autoscaling.targetOldestAgeSeconds,
   };
   const [draft, setDraft] = useState<PolicyDraft>(live);
   const [dirty, setDirty] = useState(false);
@@ -295,7 +303,12 @@ function PolicyEditor({ autoscaling, maxTasks }: { autoscaling: AutoscalingView;
         if (e instanceof OpsError) setProblems(Object.fromEntries(e.details.map((d) => [d.field, d.message])));
       },
     );
-  const field = (key: Exclude<keyof PolicyDraft, "enabled">, label: string, unit: string, help: string) => (
+  const field = (
+    key: Exclude<keyof PolicyDraft, "enabled" | "targetOldestAgeSeconds">,
+    label: string,
+    unit: string,
+    help: string,
+  ) => (
     <NumberField
       id={`policy-${key}`}
       name={key}
@@ -323,7 +336,7 @@ function PolicyEditor({ autoscaling, maxTasks }: { autoscaling: AutoscalingView;
           onChange={(e) => set({ enabled: e.target.checked })}
           disabled={!canOperate}
         />
-        Scale on backlog (target tracking on backlog per task)
+        Autoscale (target tracking on backlog per task, and on the oldest order's age when set)
       </label>
       <div className="fields">
         {field("minTasks", "Min tasks", "tasks", `0–${maxTasks}`)}
@@ -331,6 +344,12 @@ function PolicyEditor({ autoscaling, maxTasks }: { autoscaling: AutoscalingView;
         {field("targetBacklogPerTask", "Target backlog", "orders/task", "orders waiting per running task")}
         {field("scaleOutCooldownSeconds", "Scale-out cooldown", "s", "between scale-outs")}
         {field("scaleInCooldownSeconds", "Scale-in cooldown", "s", "and the window a scale-in respects")}
+        <OldestAgeField
+          value={draft.targetOldestAgeSeconds}
+          onChange={(v) => set({ targetOldestAgeSeconds: v })}
+          problem={problems.targetOldestAgeSeconds}
+          disabled={!canOperate}
+        />
       </div>
       <div className="row" style={{ marginTop: 12 }}>
         <button type="submit" className="primary" disabled={!canOperate || busy || !dirty}>
@@ -373,7 +392,9 @@ function Activities() {
                 </td>
                 <td className="num">{a.direction === "none" ? "—" : `${a.from ?? "?"} → ${a.to ?? "?"}`}</td>
                 <td>{a.status}</td>
-                <td className="small">{a.cause}</td>
+                <td className="small">
+                  <SignalBadge activity={a} /> {a.cause}
+                </td>
               </tr>
             ))}
           </Table>
@@ -476,6 +497,20 @@ export function Workers() {
                 autoscaling && "backlogPerTask" in autoscaling.signals ? num(autoscaling.signals.backlogPerTask) : "—"
               }
               hint={autoscaling ? `target ${num(autoscaling.targetBacklogPerTask)}` : ""}
+            />
+            <Tile
+              label="Oldest waiting"
+              value={
+                autoscaling && "oldestAgeSeconds" in autoscaling.signals
+                  ? seconds(autoscaling.signals.oldestAgeSeconds)
+                  : "—"
+              }
+              hint={
+                autoscaling && "oldestAgeSeconds" in autoscaling.signals
+                  ? oldestAgeHint(autoscaling.targetOldestAgeSeconds)
+                  : "for a task"
+              }
+              testId="workers-oldest-age"
             />
           </div>
           <div className="grid two">
