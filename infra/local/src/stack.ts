@@ -324,6 +324,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
             // Kept in DATA_DIR (unless set): a console crash or an `npm start` restart keeps everyone signed in.
             SESSION_SECRET: process.env.SESSION_SECRET || keptSecret(sessionSecretFile(options.dataDir), 32, 32).value,
             ...(options.console.grafanaUrl && { GRAFANA_URL: options.console.grafanaUrl }),
+            // The alerts' "source" links open the rule's graph in the Prometheus this stack runs.
+            ...(prometheus?.url && { PROMETHEUS_URL: prometheus.url }),
           },
           logDir,
         });
