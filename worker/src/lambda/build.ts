@@ -40,6 +40,27 @@ const inlineSqlite: Plugin = {
   },
 };
 
+/** pg's test for a Cloudflare Worker, run when the driver loads. */
+const PG_RUNTIME_TEST = "if (isCloudflareRuntime()) {";
+
+/**
+ * node-postgres decides at load whether it runs in a Cloudflare Worker; on Node 20 its test touches
+ * the global `Response`, which loads undici (~12 ms of every PostgreSQL cold start) to build one
+ * Response. The function runs on Node.js, so the answer is fixed here, at build time.
+ */
+const pgOnNode: Plugin = {
+  name: "pg-on-node",
+  setup(b) {
+    b.onLoad({ filter: /[\\/]node_modules[\\/]pg[\\/]lib[\\/]stream\.js$/ }, async (args) => {
+      const source = await readFile(args.path, "utf8");
+      if (!source.includes(PG_RUNTIME_TEST)) {
+        throw new Error(`${args.path} no longer tests its runtime with ${PG_RUNTIME_TEST}: update pgOnNode`);
+      }
+      return { contents: source.replace(PG_RUNTIME_TEST, "if (false) {"), loader: "js" };
+    });
+  },
+};
+
 /** Native packages become a lazy `require()` where they are used, never a top-level `import`. */
 const lazyNative: Plugin = {
   name: "lazy-native",
@@ -89,7 +110,7 @@ export function buildLambdaBundle(outfile: string, options: { metafile?: boolean
     legalComments: "none",
     logLevel: "warning",
     metafile: options.metafile ?? false,
-    plugins: [inlineSqlite, lazyNative, builtinsViaRequire],
+    plugins: [inlineSqlite, pgOnNode, lazyNative, builtinsViaRequire],
     // CommonJS inside an ESM bundle still calls require(): give it one.
     banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   });
