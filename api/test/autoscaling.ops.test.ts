@@ -137,6 +137,9 @@ describe("PUT /ops/autoscaling targetOldestAgeSeconds, and the signal in /ops/sc
     const scaled = activities.find((a) => a.direction === "out");
     expect(scaled).toMatchObject({ status: "successful", from: 2, signal: "age", backlog: 3 });
     expect(scaled?.oldestAgeSeconds).toBeGreaterThanOrEqual(40);
+    const metrics = await (await fetch(`${ctx.api.url}/metrics`)).text();
+    const gauge = /^surge_queue_oldest_untaken_age_seconds ([\d.]+)$/m.exec(metrics)?.[1];
+    expect(Number(gauge)).toBeGreaterThanOrEqual(40);
     expect(scaled?.cause).toMatch(
       /^oldest order 40(\.\d)? s > target 10 s \(2 × 40(\.\d)? ÷ 10\) → \d tasks \(backlog 3 /,
     );

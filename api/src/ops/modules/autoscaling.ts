@@ -92,6 +92,15 @@ export function autoscalingModule(options: AutoscalingModuleOptions): OpsModule 
         },
       });
       new Gauge({
+        name: "surge_queue_oldest_untaken_age_seconds",
+        help: "Age of the oldest worker order no task holds (queued, or failed awaiting its retry): the age target's metric.",
+        registers: [registry],
+        async collect() {
+          const s = await signals().catch(() => undefined);
+          if (s) this.set(s.oldestAgeSeconds);
+        },
+      });
+      new Gauge({
         name: "surge_queue_drain_eta_seconds",
         help: "Time to clear the backlog at the running fleet's payment capacity (+Inf with no task running).",
         registers: [registry],
