@@ -38,6 +38,9 @@ export const OPS_ROUTES: ReadonlyArray<OpsRoute> = [
   { method: "GET", pattern: /^\/audit$/ },
   { method: "GET", pattern: /^\/alerts$/ },
   { method: "GET", pattern: /^\/orders\/reconcile$/ },
+  { method: "GET", pattern: /^\/schedules$/ },
+  { method: "POST", pattern: /^\/schedules$/ },
+  { method: "DELETE", pattern: new RegExp(`^/schedules/${ID}$`) },
 ];
 
 /** Query parameters the pages use; others are dropped rather than forwarded. */
