@@ -143,6 +143,7 @@ export function apiEnvironment(w: ApiWiring): ServiceEnv<ApiEnvKey> {
       RATE_LIMIT_OPS_BURST: "the API's per-client default for the ops plane",
       REPUBLISH_STALE_AFTER_SECONDS: "SQS keeps messages; the sweep's default only acts when the queue lost some",
       REPUBLISH_INTERVAL_MS: "the stale-order sweep's own default",
+      SYNC_MAX_WAIT_MS: "unset: a synchronous order waits for a slot as the study's did; an operator sets it for a sale",
     },
   };
 }
@@ -180,6 +181,7 @@ export function webEnvironment(w: WebWiring): ServiceEnv<WebEnvKey> {
       TIMELINE_SECONDS: "the console keeps an hour of 1 s points by its own default",
       API_TIMEOUT_MS: "the console's own per-request timeout towards the API",
       GRAFANA_URL: "no Grafana runs in this stack; set it here when one does",
+      PROMETHEUS_URL: "no Prometheus a browser can reach runs in this stack: alerts show no source link",
     },
   };
 }
