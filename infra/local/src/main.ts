@@ -58,6 +58,23 @@ const stack = await startStack({
   process.exit(1);
 });
 
+/** Who sets the task count now: a policy saved by an earlier run overrides WORKER_TASKS. */
+async function workersLine(): Promise<string> {
+  const configured = `${env.WORKER_TASKS} task(s) × concurrency ${env.WORKER_CONCURRENCY}`;
+  try {
+    const res = await fetch(`${stack.apiUrl}/ops/autoscaling`, {
+      headers: { authorization: `Bearer ${opsToken}` },
+      signal: AbortSignal.timeout(2000),
+    });
+    const policy = (await res.json()) as { enabled?: boolean; minTasks?: number; maxTasks?: number };
+    if (res.ok && policy.enabled)
+      return `the autoscaler sets the count (${policy.minTasks}–${policy.maxTasks} tasks, a policy kept in DATA_DIR), concurrency ${env.WORKER_CONCURRENCY}; WORKER_TASKS=${env.WORKER_TASKS} only started them`;
+  } catch {
+    // The banner falls back to the configured count; the console shows the live owner.
+  }
+  return `${configured}, set by the operator (PUT /ops/fleet or the console)`;
+}
+
 const line = (label: string, value: string) => console.log(`  ${label.padEnd(14)} ${value}`);
 console.log("\nSurge is running (Ctrl-C stops everything)\n");
 if (stack.console?.url) line("console", `${stack.console.url} (sign in with the operator token below)`);
@@ -66,7 +83,7 @@ line("API", stack.apiUrl);
 line("metrics", `${stack.apiUrl}/metrics`);
 line("SNS/SQS", `${stack.emulatorUrl} (fauxqs)`);
 line("queue", stack.topology.queueUrl);
-line("workers", `${env.WORKER_TASKS} task(s) × concurrency ${env.WORKER_CONCURRENCY}`);
+line("workers", await workersLine());
 line("fleet control", `${stack.fleetControl.url} (loopback; the API's stand-in for the ECS API)`);
 if (stack.lambda) {
   const fn = stack.lambda.fn;
