@@ -18,8 +18,10 @@ import {
 } from "@aws-sdk/client-ecs";
 import { AwsScheduledCapacity, atSchedule } from "@surge/api/schedule";
 import type { SaleWindow } from "@surge/core";
+import { tempDir, waitFor } from "@surge/testing";
 import { type Moto, startMoto } from "@surge/testing/moto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ApiProcess, type ProvisionedStack, provisionStack, STACK_REGION, startApiBundle } from "./moto-stack.js";
 
 const SERVICE = {
   ServiceNamespace: "ecs" as ServiceNamespace,
@@ -144,4 +146,111 @@ describe("sale windows on AWS: Application Auto Scaling scheduled actions (moto)
   it("writes AWS's one-time schedule in UTC to the second", () => {
     expect(atSchedule(Date.parse("2030-01-02T03:04:05.678Z"))).toBe("at(2030-01-02T03:04:05)");
   });
+});
+
+describe("sale windows through the API bundle with FLEET=ecs (the CDK stack's environment, on moto)", () => {
+  const TOKEN = `aws-schedules-${crypto.randomUUID()}`;
+  let moto: Moto;
+  let stack: ProvisionedStack;
+  let api: ApiProcess;
+  let data: ReturnType<typeof tempDir>;
+  let client: ApplicationAutoScalingClient;
+
+  const ops = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${api.url}/ops${path}`, {
+      method,
+      headers: { authorization: `Bearer ${TOKEN}`, ...(body !== undefined && { "content-type": "application/json" }) },
+      ...(body !== undefined && { body: JSON.stringify(body) }),
+    });
+    // biome-ignore lint/suspicious/noExplicitAny: test reads of JSON answers
+    return { status: res.status, body: (await res.json()) as any };
+  };
+  const service = () => ({
+    ServiceNamespace: "ecs" as ServiceNamespace,
+    ScalableDimension: "ecs:service:DesiredCount" as ScalableDimension,
+    ResourceId: stack.resourceId,
+  });
+  const names = async () =>
+    (
+      (
+        await client.send(
+          new DescribeScheduledActionsCommand({ ServiceNamespace: "ecs", ResourceId: stack.resourceId }),
+        )
+      ).ScheduledActions ?? []
+    ).map((a) => a.ScheduledActionName);
+
+  beforeAll(async () => {
+    moto = await startMoto(STACK_REGION);
+    stack = await provisionStack(moto);
+    data = tempDir("surge-aws-schedules-");
+    client = new ApplicationAutoScalingClient({ ...moto.clientConfig, region: STACK_REGION });
+    const env = { ...stack.apiEnvironment };
+    delete env.API_BASE_URL;
+    api = await startApiBundle({
+      ...env,
+      ...moto.env,
+      AWS_REGION: STACK_REGION,
+      OPS_TOKEN: TOKEN,
+      DATA_DIR: data.path,
+      LOG_LEVEL: "warn",
+      PAYMENT_DURATION_MS: "50",
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await api?.stop();
+    client?.destroy();
+    await moto?.stop();
+    data?.remove();
+  });
+
+  it("books the window on the service's scalable target, holds the floor against a manual scale, and cancels", async () => {
+    const policy = await ops("GET", "/autoscaling");
+    const created = await ops("POST", "/schedules", {
+      startsAt: new Date(Date.now() + 2000).toISOString(),
+      endsAt: new Date(Date.now() + 3_600_000).toISOString(),
+      minTasks: 3,
+      lambdaProvisionedConcurrency: 5,
+    });
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    // The stack passes a bare function name: provisioned concurrency is kept, and the answer says why it is not applied.
+    expect(created.body.lambdaNote).toMatch(/recorded only: LAMBDA_FUNCTION_NAME names no alias/);
+    expect(await names()).toEqual(expect.arrayContaining([`surge-sale-${id}-start`, `surge-sale-${id}-end`]));
+    const start = (
+      await client.send(
+        new DescribeScheduledActionsCommand({ ...service(), ScheduledActionNames: [`surge-sale-${id}-start`] }),
+      )
+    ).ScheduledActions?.[0];
+    expect(start?.ScalableTargetAction).toEqual({ MinCapacity: 3, MaxCapacity: Math.max(3, policy.body.maxTasks) });
+
+    // Once active, the API's scheduler knows the floor: a manual scale below it is refused.
+    await waitFor(async () => (await ops("GET", "/schedules")).body.activeId === id, {
+      what: "the window to be active",
+      timeoutMs: 15_000,
+      intervalMs: 200,
+    });
+    await waitFor(async () => (await ops("GET", "/autoscaling")).body.scheduledFloor?.windowId === id, {
+      what: "the scheduler to hold the window's floor",
+      timeoutMs: 15_000,
+      intervalMs: 200,
+    });
+    const below = await ops("PUT", "/fleet", { desiredCount: 1 });
+    expect(below.status).toBe(409);
+    expect(below.body.error).toContain(`sale window ${id}`);
+
+    const cancelled = await ops("DELETE", `/schedules/${id}`);
+    expect(cancelled).toMatchObject({ status: 200, body: { state: "cancelled" } });
+    expect((await names()).filter((n) => n?.includes(id))).toEqual([]);
+    const target = (
+      await client.send(
+        new DescribeScalableTargetsCommand({
+          ServiceNamespace: "ecs",
+          ResourceIds: [stack.resourceId],
+          ScalableDimension: "ecs:service:DesiredCount",
+        }),
+      )
+    ).ScalableTargets?.[0];
+    expect(target).toMatchObject({ MinCapacity: policy.body.minTasks, MaxCapacity: policy.body.maxTasks });
+  }, 60_000);
 });
