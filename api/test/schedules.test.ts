@@ -205,6 +205,27 @@ describe("scheduled capacity: sale windows", () => {
     });
   });
 
+  it("a start the fleet refused is tried again at the next check, and the failure is in the activity log", async () => {
+    await book(T0 + min, T0 + 5 * min, 4);
+    const real = fleet.setDesiredCount.bind(fleet);
+    fleet.setDesiredCount = async () => {
+      throw new Error("fleet control unreachable");
+    };
+    nowMs = T0 + min;
+    await expect(scheduler.tick()).rejects.toThrow(/unreachable/);
+    expect(autoscaler.scheduledFloor()).toBeNull();
+    const failed = (await autoscaler.activities(5)).find((a) => a.actor === "schedule");
+    expect(failed).toMatchObject({
+      status: "failed",
+      cause: expect.stringMatching(/failed: fleet control unreachable/),
+    });
+    fleet.setDesiredCount = real;
+    nowMs += 1000;
+    await scheduler.tick();
+    expect(fleet.state.desiredCount).toBe(4);
+    expect(autoscaler.scheduledFloor()?.minTasks).toBe(4);
+  });
+
   it("survives an API restart: the new process applies the window in force from the store", async () => {
     const { body } = await book(T0 + min, T0 + 10 * min, 7);
     await ctx.api.close();

@@ -182,6 +182,8 @@ export class LocalAutoscaler extends EventEmitter<{ scaled: [ScaledEvent] }> imp
           to: floor.minTasks,
           cause: `${cause}; failed: ${errorMessage(error)}`,
         });
+        // Not applied: the scheduler tries again at its next check.
+        this.#floor = before;
         throw error;
       }
       await this.#save({ ...stored, lastScaleOutAtMs: nowMs });
