@@ -7,6 +7,7 @@
  *
  * Traffic goes to the stack's own API on 127.0.0.1 only, a few dozen orders at most.
  */
+import { STUDY_VOLUME_TABLES } from "@surge/core/cost";
 import { validOrder } from "@surge/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ConsoleStack, startConsoleStack, until } from "./console-stack.js";
@@ -115,7 +116,7 @@ describe("console figures, in Chromium", () => {
     await c.goto("/cost");
     await until(
       () => c.page.getByTestId("cost-row").count(),
-      (n) => n === 7,
+      (n) => n === STUDY_VOLUME_TABLES.realWorld.rows.length,
       "the volume table",
       20_000,
     );

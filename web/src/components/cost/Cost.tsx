@@ -1,5 +1,6 @@
 "use client";
 
+import { STUDY_VOLUME_TABLES } from "@surge/core/cost";
 import { useEffect, useState } from "react";
 import { describeError, ops } from "../../client/ops-client";
 import { useOps } from "../../client/use-ops";
@@ -7,16 +8,8 @@ import { cheaper, count, dateTime, num, seconds, usd } from "../../lib/format";
 import type { BurstSummary, CostView, ObservedCostView } from "../../lib/ops";
 import { Empty, ErrorBox, Loading, PageHead, Resource, Table, Tile } from "../ui";
 
-/** The study's "FINAL COST COMPARISON TABLE" (Part III), for reference beside the model's figures. */
-const STUDY_TABLE: Array<{ orders: number; lambdaUsd: number; ecsUsd: number }> = [
-  { orders: 1_000, lambdaUsd: 0, ecsUsd: 20 },
-  { orders: 10_000, lambdaUsd: 0, ecsUsd: 20 },
-  { orders: 100_000, lambdaUsd: 0, ecsUsd: 50 },
-  { orders: 267_000, lambdaUsd: 0, ecsUsd: 70 },
-  { orders: 500_000, lambdaUsd: 8.33, ecsUsd: 80 },
-  { orders: 1_000_000, lambdaUsd: 18.33, ecsUsd: 98 },
-  { orders: 5_000_000, lambdaUsd: 153, ecsUsd: 300 },
-];
+/** The study's real-world volume table, by volume, for reference beside the model's figures. */
+const STUDY_ROWS = new Map(STUDY_VOLUME_TABLES.realWorld.rows.map((row) => [row.ordersPerMonth, row]));
 
 interface Inputs {
   ordersPerMonth: number;
@@ -71,7 +64,7 @@ function useCostModel(inputs: Inputs) {
       try {
         const [main, ...table] = await Promise.all([
           ops.get<CostView>(query(inputs)),
-          ...STUDY_TABLE.map((row) => ops.get<CostView>(query(inputs, row.orders))),
+          ...STUDY_VOLUME_TABLES.realWorld.rows.map((row) => ops.get<CostView>(query(inputs, row.ordersPerMonth))),
         ]);
         if (!cancelled) setState({ main, table, loading: false });
       } catch (error) {
@@ -286,8 +279,8 @@ export function Cost() {
             ]}
             style={{ marginTop: 12 }}
           >
-            {model.table.map((row, i) => {
-              const study = STUDY_TABLE[i];
+            {model.table.map((row) => {
+              const study = STUDY_ROWS.get(row.input.ordersPerMonth);
               const best = cheaper(row.lambda.totalUsd, row.fargate.totalUsd);
               return (
                 <tr key={row.input.ordersPerMonth} data-testid="cost-row">
@@ -295,8 +288,12 @@ export function Cost() {
                   <td className="num">{usd(row.lambda.totalUsd)}</td>
                   <td className="num">{usd(row.fargate.totalUsd)}</td>
                   <td className="num">{best.text}</td>
-                  <td className="num faint">{study ? usd(study.lambdaUsd) : "—"}</td>
-                  <td className="num faint">{study ? usd(study.ecsUsd) : "—"}</td>
+                  <td className="num faint" title={study?.lines}>
+                    {study ? usd(study.lambdaUsd) : "—"}
+                  </td>
+                  <td className="num faint" title={study?.lines}>
+                    {study ? (study.ecsText ?? usd(study.ecsUsd)) : "—"}
+                  </td>
                 </tr>
               );
             })}
