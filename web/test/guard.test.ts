@@ -1,3 +1,6 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { crossSiteProblem, csrfProblem, parseCookies, sessionCookie } from "../src/server/guard";
 import { allowedRoute, forwardedQuery } from "../src/server/routes";
@@ -68,6 +71,25 @@ describe("what the console forwards", () => {
     expect(allowedRoute("POST", "/alerts")).toBe(false);
     expect(allowedRoute("GET", "/bursts/../../metrics")).toBe(false);
     expect(allowedRoute("GET", "/stream")).toBe(false);
+  });
+
+  it("forwards every ops call a page makes", () => {
+    const src = fileURLToPath(new URL("../src", import.meta.url));
+    const files = readdirSync(src, { recursive: true, encoding: "utf8" }).filter((f) => /\.tsx?$/.test(f));
+    const call = /\b(?:ops\.(get|put|post|patch|delete)|useOps)(?:<[^(]*?>)?\(\s*[`"'](\/[^`"'?]*)/g;
+    const calls: string[] = [];
+    for (const file of files) {
+      for (const m of readFileSync(join(src, file), "utf8").matchAll(call)) {
+        const path = (m[2] ?? "").replace(/\$\{[^}]*\}/g, "0195f0d2-aaaa-7bbb-8ccc-123456789abc");
+        calls.push(`${(m[1] ?? "get").toUpperCase()} ${path} (${file})`);
+      }
+    }
+    expect(calls.length).toBeGreaterThan(10);
+    const refused = calls.filter((c) => {
+      const [method = "", path = ""] = c.split(" ");
+      return !allowedRoute(method, path);
+    });
+    expect(refused).toEqual([]);
   });
 
   it("keeps only known query parameters", () => {

@@ -38,6 +38,8 @@ export const OPS_ROUTES: ReadonlyArray<OpsRoute> = [
   { method: "GET", pattern: /^\/audit$/ },
   { method: "GET", pattern: /^\/alerts$/ },
   { method: "GET", pattern: /^\/orders\/reconcile$/ },
+  { method: "GET", pattern: /^\/intake$/ },
+  { method: "PUT", pattern: /^\/intake$/ },
   { method: "GET", pattern: /^\/schedules$/ },
   { method: "POST", pattern: /^\/schedules$/ },
   { method: "DELETE", pattern: new RegExp(`^/schedules/${ID}$`) },
