@@ -243,7 +243,9 @@ describe("ops bursts API", () => {
     expect(csv.headers.get("content-type")).toMatch(/text\/csv/);
     expect(csv.headers.get("content-disposition")).toMatch(new RegExp(`burst-${id}\\.csv`));
     const rows = (await csv.text()).trim().split("\n");
-    expect(rows[0]).toMatch(/^second,interval_seconds,sent,requests,failures,requests_per_second,p50_ms,p99_ms,service_p99_ms,users/);
+    expect(rows[0]).toMatch(
+      /^second,interval_seconds,sent,requests,failures,requests_per_second,p50_ms,p99_ms,service_p99_ms,users/,
+    );
     expect(rows).toHaveLength((record?.data.timeline.length ?? 0) + 1);
     const csvRequests = rows.slice(1).reduce((sum, row) => sum + Number(row.split(",")[3]), 0);
     expect(csvRequests).toBe(final.requests);

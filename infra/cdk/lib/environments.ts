@@ -143,7 +143,8 @@ export function apiEnvironment(w: ApiWiring): ServiceEnv<ApiEnvKey> {
       RATE_LIMIT_OPS_BURST: "the API's per-client default for the ops plane",
       REPUBLISH_STALE_AFTER_SECONDS: "SQS keeps messages; the sweep's default only acts when the queue lost some",
       REPUBLISH_INTERVAL_MS: "the stale-order sweep's own default",
-      SYNC_MAX_WAIT_MS: "unset: a synchronous order waits for a slot as the study's did; an operator sets it for a sale",
+      SYNC_MAX_WAIT_MS:
+        "unset: a synchronous order waits for a slot as the study's did; an operator sets it for a sale",
     },
   };
 }
