@@ -20,7 +20,7 @@ import {
   type ResourcesResult,
   renderConcurrencyResources,
 } from "./study/concurrency-resources.js";
-import { STUDY_PAYMENT } from "./study/figures.js";
+import { studyStackEnv } from "./study/figures.js";
 
 /** Clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ, 100 on Linux). */
 const TICKS_PER_SECOND = 100;
@@ -48,15 +48,7 @@ async function measure(
     name: "resources",
     workerTasks: 1,
     workerConcurrency: concurrency,
-    env: {
-      PAYMENT_DURATION_MS: String(STUDY_PAYMENT.durationMs),
-      PAYMENT_SLOTS: String(STUDY_PAYMENT.slots),
-      PAYMENT_FAILURE_RATE: "0",
-      DATABASE_URL: "",
-      AUTOSCALING_ENABLED: "false",
-      LOG_LEVEL: "warn",
-      SHUTDOWN_DEADLINE_MS: "5000",
-    },
+    env: studyStackEnv(),
     supervisor: { stopTimeoutMs: 10_000 },
   });
   try {

@@ -17,7 +17,7 @@ import { parseArgs } from "node:util";
 import { openOrderStore } from "@surge/core";
 import { repoRoot, requireBundles, startBenchStack } from "./lib/stack.js";
 import { type DrainResult, type DrainSample, renderDrainReport, renderDrainSvg, thin } from "./study/drain.js";
-import { STUDY_PAYMENT } from "./study/figures.js";
+import { studyStackEnv } from "./study/figures.js";
 import { TEST3 } from "./study/report.js";
 import { paidSlopePerSecond, runBurst, scaledSpec } from "./study/run.js";
 
@@ -48,15 +48,7 @@ async function main(): Promise<number> {
     workerTasks: 0,
     maxWorkerTasks: 1,
     workerConcurrency: 1,
-    env: {
-      PAYMENT_DURATION_MS: String(Math.round(STUDY_PAYMENT.durationMs * k)),
-      PAYMENT_SLOTS: String(STUDY_PAYMENT.slots),
-      PAYMENT_FAILURE_RATE: "0",
-      DATABASE_URL: "",
-      AUTOSCALING_ENABLED: "false",
-      LOG_LEVEL: "warn",
-      SHUTDOWN_DEADLINE_MS: "5000",
-    },
+    env: studyStackEnv(k),
     supervisor: { stopTimeoutMs: 10_000 },
   });
   const store = openOrderStore({ dataDir });

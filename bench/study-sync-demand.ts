@@ -13,7 +13,7 @@ import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { Burst, type BurstMode, HttpOrderTarget, type OrderTarget } from "@surge/loadgen";
 import { repoRoot, requireBundles, startBenchStack } from "./lib/stack.js";
-import { STUDY_PAYMENT } from "./study/figures.js";
+import { studyStackEnv } from "./study/figures.js";
 import {
   type DemandOutcome,
   renderSyncDemand,
@@ -100,15 +100,7 @@ async function runRate(ratePerSecond: number, durationSeconds: number, timeoutMs
     name: "sync-demand",
     workerTasks: 0,
     workerConcurrency: 1,
-    env: {
-      PAYMENT_DURATION_MS: String(STUDY_PAYMENT.durationMs),
-      PAYMENT_SLOTS: String(STUDY_PAYMENT.slots),
-      PAYMENT_FAILURE_RATE: "0",
-      DATABASE_URL: "",
-      AUTOSCALING_ENABLED: "false",
-      LOG_LEVEL: "warn",
-      SHUTDOWN_DEADLINE_MS: "5000",
-    },
+    env: studyStackEnv(),
     supervisor: { stopTimeoutMs: 10_000 },
   });
   try {

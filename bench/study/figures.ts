@@ -130,5 +130,22 @@ export const STUDY_LOST_ESTIMATE =
 
 /** The study's physics: one processor, 5 payments at once, 3 s each. */
 export const STUDY_PAYMENT = { slots: 5, durationMs: 3000 } as const;
+
+/**
+ * The API's and workers' environment for a study measurement: the study's 5 slots, its 3 s payments
+ * scaled by `timeScale`, no declines or autoscaling, and always the embedded store, whatever the
+ * shell's DATABASE_URL says.
+ */
+export function studyStackEnv(timeScale = 1): Record<string, string> {
+  return {
+    PAYMENT_DURATION_MS: String(Math.round(STUDY_PAYMENT.durationMs * timeScale)),
+    PAYMENT_SLOTS: String(STUDY_PAYMENT.slots),
+    PAYMENT_FAILURE_RATE: "0",
+    DATABASE_URL: "",
+    AUTOSCALING_ENABLED: "false",
+    LOG_LEVEL: "warn",
+    SHUTDOWN_DEADLINE_MS: "5000",
+  };
+}
 /** The study's locustfile: think time between(0.1, 0.5). */
 export const STUDY_THINK_MS = { min: 100, max: 500 } as const;

@@ -8,7 +8,7 @@ import { type OrderQueue, type OrderStore, openOrderStore } from "@surge/core";
 import type { BurstStats, UsersBurstSpec } from "@surge/loadgen";
 import type { Stack } from "@surge/local/stack";
 import { startBenchStack } from "../lib/stack.js";
-import { STUDY_PAYMENT, STUDY_THINK_MS } from "./figures.js";
+import { STUDY_THINK_MS, studyStackEnv } from "./figures.js";
 import type { LoadMessage } from "./load-process.js";
 
 /** A Locust run as the study specified it, in the study's own units (seconds, users per second). */
@@ -76,16 +76,7 @@ async function withStack<T>(
     name: "study-orders",
     workerTasks: fleet.workerTasks,
     workerConcurrency: fleet.concurrency,
-    env: {
-      PAYMENT_DURATION_MS: String(Math.round(STUDY_PAYMENT.durationMs * settings.timeScale)),
-      PAYMENT_SLOTS: String(STUDY_PAYMENT.slots),
-      PAYMENT_FAILURE_RATE: "0",
-      // The study measures the embedded stack, whatever the shell points DATABASE_URL at.
-      DATABASE_URL: "",
-      AUTOSCALING_ENABLED: "false",
-      LOG_LEVEL: "warn",
-      SHUTDOWN_DEADLINE_MS: "5000",
-    },
+    env: studyStackEnv(settings.timeScale),
     supervisor: { stopTimeoutMs: 10_000 },
   });
   const { stack, queue } = bench;
