@@ -1,3 +1,4 @@
+export * from "./child.js";
 export * from "./harness.js";
 export * from "./ports.js";
 export * from "./raw-http.js";

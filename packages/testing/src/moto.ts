@@ -1,5 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 
+import { stopChild } from "./child.js";
 import { freePort } from "./ports.js";
 
 /** A running `moto_server` (moto 5, the image's python3): an AWS wire-protocol server on loopback. */
@@ -84,13 +85,6 @@ export async function startMoto(region = "us-east-1"): Promise<Moto> {
       const res = await fetch(`${endpoint}/moto-api/reset`, { method: "POST" });
       if (!res.ok) throw new Error(`moto reset answered ${res.status}`);
     },
-    async stop() {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once("exit", r));
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-      await exited;
-      clearTimeout(timer);
-    },
+    stop: () => stopChild(child),
   };
 }

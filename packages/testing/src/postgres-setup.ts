@@ -5,6 +5,7 @@ import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 
 import "./harness.js"; // declares the provided `postgresUrl`
+import { stopChild } from "./child.js";
 import { freePort } from "./ports.js";
 
 function pgBin(name: string): string {
@@ -77,13 +78,7 @@ export default async function setup(project: TestProject) {
   }
   project.provide("postgresUrl", url);
   return async () => {
-    if (server.exitCode === null) {
-      const exited = new Promise((r) => server.once("exit", r));
-      server.kill("SIGINT"); // fast shutdown: ends sessions, no checkpoint wait
-      const timer = setTimeout(() => server.kill("SIGKILL"), 10_000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await stopChild(server, "SIGINT", 10_000); // fast shutdown: ends sessions, no checkpoint wait
     rmSync(dir, { recursive: true, force: true });
   };
 }
