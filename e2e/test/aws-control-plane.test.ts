@@ -4,6 +4,9 @@
  * (FLEET=ecs, Application Auto Scaling, CLOUDWATCH_QUEUE_METRICS=true, AWS_ENDPOINT_URL at moto),
  * driven through /ops/ as the console drives it, and checked with the AWS APIs themselves.
  */
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
 import {
   ApplicationAutoScalingClient,
   DescribeScalableTargetsCommand,
@@ -11,10 +14,19 @@ import {
 } from "@aws-sdk/client-application-auto-scaling";
 import { CloudWatchClient, PutMetricDataCommand } from "@aws-sdk/client-cloudwatch";
 import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient } from "@aws-sdk/client-ecs";
-import { tempDir } from "@surge/testing";
+import { freePort, stopChild, tempDir, waitFor } from "@surge/testing";
+import { CHROMIUM } from "@surge/testing/chromium";
 import { type Moto, startMoto } from "@surge/testing/moto";
+import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ApiProcess, type ProvisionedStack, provisionStack, STACK_REGION, startApiBundle } from "./moto-stack.js";
+import {
+  type ApiProcess,
+  type ProvisionedStack,
+  provisionStack,
+  repoRoot,
+  STACK_REGION,
+  startStackApi,
+} from "./moto-stack.js";
 
 const TOKEN = `aws-suite-${crypto.randomUUID()}`;
 
@@ -72,19 +84,7 @@ describe("the AWS control plane on moto: the API with FLEET=ecs and Application 
       }),
     );
     cloudwatch.destroy();
-    // The task definition's environment, with what ECS injects from Secrets Manager given here:
-    // the operator token, and the embedded store in place of the RDS database.
-    const env = { ...stack.apiEnvironment };
-    delete env.API_BASE_URL;
-    api = await startApiBundle({
-      ...env,
-      ...moto.env,
-      AWS_REGION: STACK_REGION,
-      OPS_TOKEN: TOKEN,
-      DATA_DIR: data.path,
-      LOG_LEVEL: "warn",
-      PAYMENT_DURATION_MS: "50",
-    });
+    api = await startStackApi(moto, stack, TOKEN, data.path);
   }, 120_000);
 
   afterAll(async () => {
@@ -271,4 +271,44 @@ describe("the AWS control plane on moto: the API with FLEET=ecs and Application 
     expect(res.body.call).toBe("CloudWatchLogs.StartQuery");
     expect(JSON.stringify(res.body)).not.toContain("$response");
   });
+
+  it("shows that 502 in place on the console's Workers page, in Chromium", async () => {
+    const port = await freePort();
+    const consoleUrl = `http://127.0.0.1:${port}`;
+    const server = spawn(process.execPath, [join(repoRoot, "web/.next/standalone/web/server.js")], {
+      env: {
+        PATH: process.env.PATH ?? "",
+        NODE_ENV: "production",
+        NEXT_TELEMETRY_DISABLED: "1",
+        PORT: String(port),
+        HOSTNAME: "127.0.0.1",
+        SURGE_API_URL: api.url,
+        SURGE_OPS_TOKEN: TOKEN,
+        SESSION_SECRET: randomBytes(32).toString("hex"),
+      },
+      stdio: "ignore",
+    });
+    const browser = await chromium.launch(CHROMIUM);
+    try {
+      await waitFor(async () => (await fetch(`${consoleUrl}/sign-in`)).status === 200, {
+        what: "the console",
+        timeoutMs: 60_000,
+      });
+      const page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
+      await page.goto(`${consoleUrl}/sign-in`);
+      await page.fill("input[name=token]", TOKEN);
+      await page.click("button[type=submit]");
+      await page.waitForURL(`${consoleUrl}/`);
+      await page.goto(`${consoleUrl}/workers`);
+      const failed = page.getByTestId("aws-call-failed");
+      await failed.waitFor({ timeout: 30_000 });
+      const text = (await failed.textContent()) ?? "";
+      expect(text).toContain("ApplicationAutoScaling.DescribeScalingActivities");
+      expect(text).toContain("The API is up");
+      for (const leak of ["$response", "Deserialization", "Unexpected token"]) expect(text).not.toContain(leak);
+    } finally {
+      await browser.close();
+      await stopChild(server);
+    }
+  }, 120_000);
 });

@@ -21,7 +21,7 @@ import type { SaleWindow } from "@surge/core";
 import { tempDir, waitFor } from "@surge/testing";
 import { type Moto, startMoto } from "@surge/testing/moto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ApiProcess, type ProvisionedStack, provisionStack, STACK_REGION, startApiBundle } from "./moto-stack.js";
+import { type ApiProcess, type ProvisionedStack, provisionStack, STACK_REGION, startStackApi } from "./moto-stack.js";
 
 const SERVICE = {
   ServiceNamespace: "ecs" as ServiceNamespace,
@@ -184,17 +184,7 @@ describe("sale windows through the API bundle with FLEET=ecs (the CDK stack's en
     stack = await provisionStack(moto);
     data = tempDir("surge-aws-schedules-");
     client = new ApplicationAutoScalingClient({ ...moto.clientConfig, region: STACK_REGION });
-    const env = { ...stack.apiEnvironment };
-    delete env.API_BASE_URL;
-    api = await startApiBundle({
-      ...env,
-      ...moto.env,
-      AWS_REGION: STACK_REGION,
-      OPS_TOKEN: TOKEN,
-      DATA_DIR: data.path,
-      LOG_LEVEL: "warn",
-      PAYMENT_DURATION_MS: "50",
-    });
+    api = await startStackApi(moto, stack, TOKEN, data.path);
   }, 120_000);
 
   afterAll(async () => {

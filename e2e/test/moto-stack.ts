@@ -31,7 +31,7 @@ import {
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { type CfnResource, type CfnTemplate, REGION, resolveIntrinsics, synthesize } from "@surge/cdk/testing";
-import { freePort, waitFor } from "@surge/testing";
+import { freePort, stopChild, waitFor } from "@surge/testing";
 import type { Moto } from "@surge/testing/moto";
 
 export const repoRoot = resolve(import.meta.dirname, "../..");
@@ -239,8 +239,32 @@ export interface ApiProcess {
   stop(): Promise<void>;
 }
 
+/**
+ * The API bundle as the stack's API task runs it: the task definition's environment, with what ECS
+ * would inject from Secrets Manager given here (the operator token, the embedded store in DATA_DIR
+ * in place of RDS), pointed at moto through the standard AWS_ENDPOINT_URL.
+ */
+export function startStackApi(
+  moto: Moto,
+  stack: ProvisionedStack,
+  opsToken: string,
+  dataDir: string,
+): Promise<ApiProcess> {
+  const env = { ...stack.apiEnvironment };
+  delete env.API_BASE_URL;
+  return startApiBundle({
+    ...env,
+    ...moto.env,
+    AWS_REGION: STACK_REGION,
+    OPS_TOKEN: opsToken,
+    DATA_DIR: dataDir,
+    LOG_LEVEL: "warn",
+    PAYMENT_DURATION_MS: "50",
+  });
+}
+
 /** Starts api/dist/main.js with `env` (and nothing else from this process but PATH) and waits for /health. */
-export async function startApiBundle(env: Record<string, string>): Promise<ApiProcess> {
+async function startApiBundle(env: Record<string, string>): Promise<ApiProcess> {
   const bundle = join(repoRoot, "api/dist/main.js");
   if (!existsSync(bundle)) throw new Error("api/dist/main.js is missing: run `npx turbo run build` first");
   const port = await freePort();
@@ -271,13 +295,6 @@ export async function startApiBundle(env: Record<string, string>): Promise<ApiPr
   return {
     url,
     output: () => output,
-    async stop() {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once("exit", r));
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-      await exited;
-      clearTimeout(timer);
-    },
+    stop: () => stopChild(child),
   };
 }
