@@ -7,7 +7,7 @@ import { ops } from "../../client/ops-client";
 import { dateTime } from "../../lib/format";
 import { section } from "../../lib/ops";
 import { useConsole } from "../Shell";
-import { ConfirmDialog, useAction } from "../ui";
+import { ConfirmDialog, Table, useAction } from "../ui";
 import { onSaleMinimum } from "./sale-minimum";
 
 /** A `datetime-local` value ("2026-11-27T09:00") for a time, in the viewer's zone. */
@@ -160,57 +160,48 @@ export function Schedules() {
         </fieldset>
         {fromPlanner && <span className="faint small">minimum from the capacity planner</span>}
       </form>
-      <table className="small" data-testid="sale-windows">
-        <thead>
+      <Table
+        label="Sale windows"
+        testId="sale-windows"
+        columns={["State", "Start", "End", "Min tasks", "Lambda provisioned", "By", { label: "", key: "actions" }]}
+      >
+        {windows.length === 0 && (
           <tr>
-            <th>State</th>
-            <th>Start</th>
-            <th>End</th>
-            <th>Min tasks</th>
-            <th>Lambda provisioned</th>
-            <th>By</th>
-            <th />
+            <td colSpan={7} className="faint">
+              No sale window in the last 30 days or ahead.
+            </td>
           </tr>
-        </thead>
-        <tbody>
-          {windows.length === 0 && (
-            <tr>
-              <td colSpan={7} className="faint">
-                No sale window in the last 30 days or ahead.
-              </td>
-            </tr>
-          )}
-          {windows.map((w) => (
-            <tr key={w.id} data-state={w.state}>
-              <td>
-                <span className={`badge ${w.state === "active" ? "ok" : w.state === "upcoming" ? "warning" : ""}`}>
-                  {w.state}
-                </span>
-              </td>
-              <td suppressHydrationWarning>{dateTime(w.startsAt)}</td>
-              <td suppressHydrationWarning>
-                {dateTime(w.endsAt)}
-                {w.cancelledAt && <span className="faint"> (cancelled {dateTime(w.cancelledAt)})</span>}
-              </td>
-              <td>{w.minTasks}</td>
-              <td title={w.lambdaNote}>{w.lambdaProvisionedConcurrency ?? "—"}</td>
-              <td>{w.createdBy}</td>
-              <td>
-                {(w.state === "upcoming" || w.state === "active") && (
-                  <button
-                    type="button"
-                    className="small danger"
-                    disabled={!canOperate || busy}
-                    onClick={() => setCancelling(w)}
-                  >
-                    Cancel
-                  </button>
-                )}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        )}
+        {windows.map((w) => (
+          <tr key={w.id} data-state={w.state}>
+            <td>
+              <span className={`badge ${w.state === "active" ? "ok" : w.state === "upcoming" ? "warning" : ""}`}>
+                {w.state}
+              </span>
+            </td>
+            <td suppressHydrationWarning>{dateTime(w.startsAt)}</td>
+            <td suppressHydrationWarning>
+              {dateTime(w.endsAt)}
+              {w.cancelledAt && <span className="faint"> (cancelled {dateTime(w.cancelledAt)})</span>}
+            </td>
+            <td>{w.minTasks}</td>
+            <td title={w.lambdaNote}>{w.lambdaProvisionedConcurrency ?? "—"}</td>
+            <td>{w.createdBy}</td>
+            <td>
+              {(w.state === "upcoming" || w.state === "active") && (
+                <button
+                  type="button"
+                  className="small danger"
+                  disabled={!canOperate || busy}
+                  onClick={() => setCancelling(w)}
+                >
+                  Cancel
+                </button>
+              )}
+            </td>
+          </tr>
+        ))}
+      </Table>
       <ConfirmDialog
         open={cancelling !== undefined}
         title="Cancel this sale window?"
