@@ -76,6 +76,8 @@ async function workersLine(): Promise<string> {
 }
 
 const line = (label: string, value: string) => console.log(`  ${label.padEnd(14)} ${value}`);
+// Asked before the banner starts, so the banner prints in one go.
+const workers = await workersLine();
 console.log("\nSurge is running (Ctrl-C stops everything)\n");
 if (stack.console?.url) line("console", `${stack.console.url} (sign in with the operator token below)`);
 else if (stack.console) line("console", `not running: ${stack.console.notRunning}`);
@@ -83,7 +85,7 @@ line("API", stack.apiUrl);
 line("metrics", `${stack.apiUrl}/metrics`);
 line("SNS/SQS", `${stack.emulatorUrl} (fauxqs)`);
 line("queue", stack.topology.queueUrl);
-line("workers", await workersLine());
+line("workers", workers);
 line("fleet control", `${stack.fleetControl.url} (loopback; the API's stand-in for the ECS API)`);
 if (stack.lambda) {
   const fn = stack.lambda.fn;
