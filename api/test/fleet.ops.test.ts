@@ -7,7 +7,7 @@ import { CachedFleet } from "../src/fleet/cache.js";
 import { AuditLog } from "../src/ops/audit.js";
 import { autoscalingModule } from "../src/ops/modules/autoscaling.js";
 import { fleetModule } from "../src/ops/modules/fleet.js";
-import { apiPerTest, InstantFleet, OPS_TOKEN, silentLog } from "./helpers.js";
+import { apiPerTest, InstantFleet, opsCaller, silentLog } from "./helpers.js";
 
 const MAX_TASKS = 50;
 
@@ -43,15 +43,7 @@ describe("ops routes for the fleet and the autoscaler", () => {
     };
   });
 
-  const call = async (method: string, path: string, body?: unknown, token: string | null = OPS_TOKEN) => {
-    const res = await fetch(`${ctx.api.url}${path}`, {
-      method,
-      headers: { "content-type": "application/json", ...(token !== null && { authorization: `Bearer ${token}` }) },
-      ...(body !== undefined && { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as Record<string, unknown> };
-  };
+  const call = opsCaller(() => ctx.api.url);
 
   it("answers 401 on every route without the operator token, and changes nothing", async () => {
     const routes: Array<[string, string, unknown?]> = [

@@ -132,3 +132,17 @@ export async function postJson(url: string, body: unknown, headers: Record<strin
   }
   return { status: res.status, headers: res.headers, body: json as Record<string, unknown> };
 }
+
+/** An operator's call to the API at `baseUrl()`: JSON in and out, `OPS_TOKEN` unless another token (or null) is given. */
+export function opsCaller(baseUrl: () => string) {
+  return async (method: string, path: string, body?: unknown, token: string | null = OPS_TOKEN) => {
+    const res = await fetch(`${baseUrl()}${path}`, {
+      method,
+      headers: { "content-type": "application/json", ...(token !== null && { authorization: `Bearer ${token}` }) },
+      ...(body !== undefined && { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    // biome-ignore lint/suspicious/noExplicitAny: tests read fields of the JSON answers they asked for
+    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as any };
+  };
+}

@@ -10,7 +10,7 @@ import { fleetModule } from "../src/ops/modules/fleet.js";
 import { schedulesModule } from "../src/ops/modules/schedules.js";
 import { LocalScheduledCapacity } from "../src/schedule/capacity.js";
 import { SaleScheduler } from "../src/schedule/scheduler.js";
-import { apiPerTest, InstantFleet, OPS_TOKEN, silentLog, startTestApi } from "./helpers.js";
+import { apiPerTest, InstantFleet, OPS_TOKEN, opsCaller, silentLog, startTestApi } from "./helpers.js";
 
 const MAX_TASKS = 50;
 const READ_ONLY = "read-only-token-0123456789abc";
@@ -64,16 +64,7 @@ describe("scheduled capacity: sale windows", () => {
     return deps(store);
   });
 
-  const call = async (method: string, path: string, body?: unknown, token: string | null = OPS_TOKEN) => {
-    const res = await fetch(`${ctx.api.url}${path}`, {
-      method,
-      headers: { "content-type": "application/json", ...(token !== null && { authorization: `Bearer ${token}` }) },
-      ...(body !== undefined && { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    // biome-ignore lint/suspicious/noExplicitAny: test reads of JSON answers
-    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as any };
-  };
+  const call = opsCaller(() => ctx.api.url);
   const book = (startsAtMs: number, endsAtMs: number, minTasks: number, extra: object = {}) =>
     call("POST", "/ops/schedules", { startsAt: iso(startsAtMs), endsAt: iso(endsAtMs), minTasks, ...extra });
 
