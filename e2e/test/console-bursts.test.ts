@@ -5,18 +5,13 @@
  *
  * Traffic goes to the stack's own API on 127.0.0.1 only: one burst of 5 orders/s for 2 s.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ConsoleStack, startConsoleStack, until } from "./console-stack.js";
+import { describe, expect, it } from "vitest";
+import { type ConsoleStack, consoleStackPerFile, until } from "./console-stack.js";
 
 let c: ConsoleStack;
-
-beforeAll(async () => {
-  c = await startConsoleStack();
-}, 900_000);
-
-afterAll(async () => {
-  await c?.close();
-}, 120_000);
+consoleStackPerFile((stack) => {
+  c = stack;
+});
 
 describe("flash-sale page, in Chromium", () => {
   it("an invalid form disables Run … on both and lists every bad field", async () => {

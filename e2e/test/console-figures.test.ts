@@ -9,8 +9,8 @@
  */
 import { STUDY_VOLUME_TABLES } from "@surge/core/cost";
 import { validOrder } from "@surge/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ConsoleStack, startConsoleStack, until } from "./console-stack.js";
+import { describe, expect, it } from "vitest";
+import { type ConsoleStack, consoleStackPerFile, until } from "./console-stack.js";
 
 let c: ConsoleStack;
 
@@ -36,18 +36,17 @@ async function placeOrders(n: number, perSecond: number): Promise<void> {
 
 const backlog = async () => (await c.api<{ queue: { backlog: number } }>("GET", "/ops/state")).queue.backlog;
 
-beforeAll(async () => {
-  // One Lambda environment at most: orders routed to it wait, and its throttles show.
-  c = await startConsoleStack({
+// One Lambda environment at most: orders routed to it wait, and its throttles show.
+consoleStackPerFile(
+  (stack) => {
+    c = stack;
+  },
+  {
     overrides: {
       lambda: { controlPort: 0, reservedConcurrency: 1, memoryMb: 512, timeoutSeconds: 30, idleTimeoutSeconds: 300 },
     },
-  });
-}, 900_000);
-
-afterAll(async () => {
-  await c?.close();
-}, 120_000);
+  },
+);
 
 describe("console figures, in Chromium", () => {
   it("Lambda before any invocation: nothing concurrent, unknown init is —, and the value fits its tile", async () => {

@@ -6,18 +6,13 @@
  *
  * No order traffic: the stack idles at 1 task; the window raises it to 2 worker tasks.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ConsoleStack, startConsoleStack, until } from "./console-stack.js";
+import { describe, expect, it } from "vitest";
+import { type ConsoleStack, consoleStackPerFile, until } from "./console-stack.js";
 
 let c: ConsoleStack;
-
-beforeAll(async () => {
-  c = await startConsoleStack();
-}, 900_000);
-
-afterAll(async () => {
-  await c?.close();
-}, 120_000);
+consoleStackPerFile((stack) => {
+  c = stack;
+});
 
 /** A `datetime-local` value in the browser's zone (the stack and Chromium share this machine's). */
 function localInput(ms: number): string {

@@ -12,6 +12,7 @@ import { type Stack, type StackOptions, startStack } from "@surge/local/stack";
 import { freePort } from "@surge/testing";
 import { CHROMIUM } from "@surge/testing/chromium";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll } from "vitest";
 
 export const repoRoot = resolve(import.meta.dirname, "../..");
 
@@ -168,4 +169,19 @@ export async function startConsoleStack(
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** One console stack for the whole file: started before its first test, closed after its last. */
+export function consoleStackPerFile(
+  set: (stack: ConsoleStack) => void,
+  options: Parameters<typeof startConsoleStack>[0] = {},
+): void {
+  let started: ConsoleStack | undefined;
+  beforeAll(async () => {
+    started = await startConsoleStack(options);
+    set(started);
+  }, 900_000);
+  afterAll(async () => {
+    await started?.close();
+  }, 120_000);
 }
