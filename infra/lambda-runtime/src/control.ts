@@ -35,10 +35,12 @@ export interface LambdaControlState {
     reservedConcurrency: number;
     idleTimeoutSeconds: number;
   };
+  /** Configured now, the runtime's own setting (LAMBDA_PROVISIONED_CONCURRENCY), and its environments. */
+  provisionedConcurrency: { configured: number; base: number; ready: number; initializing: number };
   concurrentExecutions: number;
   environments: { idle: number; busy: number; list: ReturnType<LocalLambdaFunction["environments"]> };
   /** Since the runtime started. */
-  totals: { invocations: number; cold: number; warm: number; errors: number; throttles: number };
+  totals: { invocations: number; cold: number; warm: number; provisioned: number; errors: number; throttles: number };
   async: { pending: number; heldMessages: number; received: number };
 }
 
@@ -60,12 +62,18 @@ export async function startLambdaControl(options: LambdaControlOptions): Promise
         reservedConcurrency: fn.reservedConcurrency,
         idleTimeoutSeconds: fn.idleTimeoutMs / 1000,
       },
+      provisionedConcurrency: {
+        configured: fn.provisionedConcurrency,
+        base: fn.baseProvisionedConcurrency,
+        ...fn.provisionedCounts(),
+      },
       concurrentExecutions: fn.concurrentExecutions,
       environments: { ...counts, list: fn.environments() },
       totals: {
         invocations: fn.totals.cold + fn.totals.warm,
         cold: fn.totals.cold,
         warm: fn.totals.warm,
+        provisioned: fn.totals.provisioned,
         errors: fn.totals.errors,
         throttles: fn.totals.throttles,
       },
@@ -91,6 +99,28 @@ export async function startLambdaControl(options: LambdaControlOptions): Promise
       const sinceMs = boundedInt(url.searchParams.get("sinceMs"), untilMs - 3600_000, 0, untilMs);
       const binSeconds = boundedInt(url.searchParams.get("binSeconds"), 300, 1, 86_400);
       return send(res, 200, fn.summary({ sinceMs, untilMs, binSeconds }));
+    }
+    if (path === "/v1/provisioned-concurrency" && (req.method === "PUT" || req.method === "DELETE")) {
+      // Open on loopback like the reads: it only keeps environments warm, within the reserved concurrency.
+      if (req.method === "DELETE") {
+        fn.resetProvisionedConcurrency();
+        return send(res, 200, state().provisionedConcurrency);
+      }
+      let body: unknown;
+      try {
+        body = JSON.parse((await readBody(req)) || "{}");
+      } catch (error) {
+        return send(res, 400, { field: "body", message: (error as Error).message });
+      }
+      const value = (body as { provisionedConcurrency?: unknown } | null)?.provisionedConcurrency;
+      if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > fn.reservedConcurrency) {
+        return send(res, 400, {
+          field: "provisionedConcurrency",
+          message: `provisionedConcurrency must be an integer in 0..${fn.reservedConcurrency} (the reserved concurrency)`,
+        });
+      }
+      fn.setProvisionedConcurrency(value);
+      return send(res, 200, state().provisionedConcurrency);
     }
     const invokePath = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(path);
     if (invokePath && req.method === "POST") {

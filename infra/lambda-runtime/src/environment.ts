@@ -2,6 +2,7 @@ import { type ChildProcess, fork } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
 import type { Writable } from "node:stream";
+import type { InitializationType } from "./report.js";
 
 interface EnvironmentOptions {
   /** The runtime's bootstrap (infra/lambda-runtime/dist/bootstrap.js). */
@@ -95,7 +96,11 @@ export class ExecutionEnvironment extends EventEmitter<{ exit: [{ code: number |
   lastUsedAtMs = Date.now();
   invocations = 0;
 
-  constructor(readonly options: EnvironmentOptions) {
+  constructor(
+    /** Provisioned environments that are deprovisioned while busy finish as on-demand ones. */
+    public initializationType: InitializationType,
+    readonly options: EnvironmentOptions,
+  ) {
     super();
   }
 

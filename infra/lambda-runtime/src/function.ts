@@ -4,7 +4,15 @@ import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
 import { basename, dirname } from "node:path";
 import { Writable } from "node:stream";
 import { type EnvironmentResult, ExecutionEnvironment, InitError } from "./environment.js";
-import { billedDurationMs, endLine, type LambdaReport, ms2, reportLine, startLine } from "./report.js";
+import {
+  billedDurationMs,
+  endLine,
+  type InitializationType,
+  type LambdaReport,
+  ms2,
+  reportLine,
+  startLine,
+} from "./report.js";
 import { type LambdaWindowSummary, summarize } from "./summary.js";
 
 export interface LocalLambdaOptions {
@@ -35,6 +43,11 @@ export interface LocalLambdaOptions {
   logFile?: string;
   /** REPORTs kept in memory for summaries and `reports()`. Default 50000 (a few MB). */
   reportHistory?: number;
+  /**
+   * Provisioned concurrency (LAMBDA_PROVISIONED_CONCURRENCY): environments initialised ahead of
+   * time and kept warm, never expired; 0..reservedConcurrency. Default 0.
+   */
+  provisionedConcurrency?: number;
 }
 
 /** Lambda's answer to an invocation beyond the function's concurrency (HTTP 429). */
@@ -63,6 +76,8 @@ interface EnvironmentView {
   createdAt: string;
   lastUsedAt: string;
   invocations: number;
+  /** AWS_LAMBDA_INITIALIZATION_TYPE: kept warm by provisioned concurrency, or started for an invocation. */
+  initializationType: InitializationType;
   initDurationMs?: number;
   initPhases?: { nodeStartMs: number; handlerLoadMs: number };
 }
@@ -70,8 +85,10 @@ interface EnvironmentView {
 interface FunctionEvents {
   report: [LambdaReport];
   throttle: [{ atMs: number }];
-  "environment-started": [{ id: string; initDurationMs: number }];
-  "environment-ended": [{ id: string; reason: "idle" | "timeout" | "crash" | "init-failed" | "shutdown" }];
+  "environment-started": [{ id: string; initDurationMs: number; initializationType: InitializationType }];
+  "environment-ended": [
+    { id: string; reason: "idle" | "timeout" | "crash" | "init-failed" | "deprovisioned" | "shutdown" },
+  ];
 }
 
 /**
@@ -95,10 +112,15 @@ export class LocalLambdaFunction extends EventEmitter<FunctionEvents> {
   /** The function's log file, when it has one; environments write to `#log` either way. */
   readonly #logFile: WriteStream | undefined;
   readonly #log: Writable;
+  /** Environments kept warm by provisioned concurrency (initialising or ready). */
+  readonly #provisioned = new Set<ExecutionEnvironment>();
+  #provisionedConcurrency = 0;
+  /** What the runtime started with (LAMBDA_PROVISIONED_CONCURRENCY): where `resetProvisionedConcurrency` returns. */
+  readonly baseProvisionedConcurrency: number;
   #active = 0;
   #closing: Promise<void> | undefined;
-  /** Since the runtime started. */
-  readonly totals = { cold: 0, warm: 0, errors: 0, throttles: 0 };
+  /** Since the runtime started; `provisioned` counts invocations served by a provisioned environment (also in `warm`). */
+  readonly totals = { cold: 0, warm: 0, provisioned: 0, errors: 0, throttles: 0 };
 
   constructor(options: LocalLambdaOptions) {
     super();
@@ -126,6 +148,92 @@ export class LocalLambdaFunction extends EventEmitter<FunctionEvents> {
     // stream's close/error/finish/unpipe): up to twice the reserved concurrency, which changes at run
     // time. Node's default of 10 printed a "memory leak" warning on the terminal at 6 environments.
     this.#log.setMaxListeners(0);
+    this.baseProvisionedConcurrency = this.#validateProvisioned(options.provisionedConcurrency ?? 0);
+    this.#provisionedConcurrency = this.baseProvisionedConcurrency;
+    this.#reconcileProvisioned();
+  }
+
+  /** Provisioned concurrency configured now: environments kept initialised ahead of invocations. */
+  get provisionedConcurrency(): number {
+    return this.#provisionedConcurrency;
+  }
+
+  /**
+   * Sets provisioned concurrency: missing environments start initialising now (in the background),
+   * extra idle ones stop, extra busy ones finish as on-demand environments. Like AWS, it must not
+   * exceed the reserved concurrency.
+   */
+  setProvisionedConcurrency(value: number): void {
+    if (this.#closing) throw new Error(`function ${this.functionName} is shut down`);
+    this.#provisionedConcurrency = this.#validateProvisioned(value);
+    this.#reconcileProvisioned();
+  }
+
+  /** Back to the runtime's own setting (LAMBDA_PROVISIONED_CONCURRENCY): what a sale window's end does. */
+  resetProvisionedConcurrency(): void {
+    this.setProvisionedConcurrency(Math.min(this.baseProvisionedConcurrency, this.#reservedConcurrency));
+  }
+
+  /** Provisioned environments: ready (initialised and idle or busy) and still initialising. */
+  provisionedCounts(): { ready: number; initializing: number } {
+    let ready = 0;
+    let initializing = 0;
+    for (const env of this.#provisioned) {
+      if (env.state === "initializing") initializing++;
+      else if (env.state === "idle" || env.state === "busy") ready++;
+    }
+    return { ready, initializing };
+  }
+
+  #validateProvisioned(value: number): number {
+    if (!Number.isInteger(value) || value < 0 || value > this.#reservedConcurrency) {
+      throw new RangeError(
+        `provisionedConcurrency must be an integer in 0..${this.#reservedConcurrency} (the reserved concurrency), got ${value}`,
+      );
+    }
+    return value;
+  }
+
+  /** Starts or retires provisioned environments until their number matches the setting. */
+  #reconcileProvisioned(): void {
+    if (this.#closing) return;
+    while (this.#provisioned.size > this.#provisionedConcurrency) {
+      // Idle ones first; a busy one finishes its invocation as an on-demand environment.
+      const extra =
+        [...this.#provisioned].find((env) => env.state === "idle") ??
+        [...this.#provisioned].find((env) => env.state === "initializing") ??
+        [...this.#provisioned][0];
+      if (!extra) break;
+      this.#provisioned.delete(extra);
+      if (extra.state === "idle" || extra.state === "initializing") {
+        this.#environments.delete(extra);
+        this.emit("environment-ended", { id: extra.id, reason: "deprovisioned" });
+        void extra.stop();
+      } else {
+        extra.initializationType = "on-demand";
+      }
+    }
+    while (this.#provisioned.size < this.#provisionedConcurrency) {
+      const env = this.#newEnvironment("provisioned-concurrency");
+      this.#provisioned.add(env);
+      env.start().then(
+        () => {
+          if (!this.#provisioned.has(env)) return;
+          this.emit("environment-started", {
+            id: env.id,
+            initDurationMs: env.initDurationMs ?? 0,
+            initializationType: "provisioned-concurrency",
+          });
+        },
+        () => {
+          // A failed init is retried (a new environment), as AWS keeps provisioning; not in a tight loop.
+          if (!this.#provisioned.delete(env)) return;
+          this.#environments.delete(env);
+          this.emit("environment-ended", { id: env.id, reason: "init-failed" });
+          setTimeout(() => this.#reconcileProvisioned(), 1000).unref();
+        },
+      );
+    }
   }
 
   get reservedConcurrency(): number {
@@ -135,6 +243,11 @@ export class LocalLambdaFunction extends EventEmitter<FunctionEvents> {
   /** Takes effect for the next invocation; running ones finish. */
   set reservedConcurrency(value: number) {
     this.#reservedConcurrency = validateConcurrency(value);
+    // Provisioned concurrency is part of the reserved: lowering the one below the other lowers both.
+    if (this.#provisionedConcurrency > value) {
+      this.#provisionedConcurrency = value;
+      this.#reconcileProvisioned();
+    }
   }
 
   /** Invocations running now, init included: what Lambda's ConcurrentExecutions counts. */
@@ -146,6 +259,7 @@ export class LocalLambdaFunction extends EventEmitter<FunctionEvents> {
     let idle = 0;
     let busy = 0;
     for (const env of this.#environments) {
+      if (env.state === "initializing" && this.#provisioned.has(env)) continue;
       if (env.state === "idle") idle++;
       else if (env.state === "busy" || env.state === "initializing") busy++;
     }
@@ -160,6 +274,7 @@ export class LocalLambdaFunction extends EventEmitter<FunctionEvents> {
       createdAt: new Date(env.createdAtMs).toISOString(),
       lastUsedAt: new Date(env.lastUsedAtMs).toISOString(),
       invocations: env.invocations,
+      initializationType: env.initializationType,
       ...(env.initDurationMs !== undefined && { initDurationMs: ms2(env.initDurationMs) }),
       ...(env.initPhases && {
         initPhases: { nodeStartMs: ms2(env.initPhases.nodeStartMs), handlerLoadMs: ms2(env.initPhases.handlerLoadMs) },
@@ -199,11 +314,22 @@ export class LocalLambdaFunction extends EventEmitter<FunctionEvents> {
     });
   }
 
-  /** The most recently used idle environment: the others then age out first, as on Lambda. */
+  /**
+   * An idle provisioned environment first (what it is paid for), else the most recently used idle
+   * on-demand one: the others then age out first, as on Lambda.
+   */
   #takeIdle(): ExecutionEnvironment | undefined {
     let best: ExecutionEnvironment | undefined;
-    for (const env of this.#environments) {
-      if (env.state === "idle" && (!best || env.lastUsedAtMs > best.lastUsedAtMs)) best = env;
+    for (const env of this.#provisioned) {
+      if (env.state === "idle") {
+        best = env;
+        break;
+      }
+    }
+    if (!best) {
+      for (const env of this.#environments) {
+        if (env.state === "idle" && (!best || env.lastUsedAtMs > best.lastUsedAtMs)) best = env;
+      }
     }
     if (best) {
       clearTimeout(this.#idleTimers.get(best));
@@ -220,7 +346,7 @@ export class LocalLambdaFunction extends EventEmitter<FunctionEvents> {
       try {
         await env.start();
         initDurationMs = env.initDurationMs ?? 0;
-        this.emit("environment-started", { id: env.id, initDurationMs });
+        this.emit("environment-started", { id: env.id, initDurationMs, initializationType: "on-demand" });
       } catch (error) {
         this.#environments.delete(env);
         this.emit("environment-ended", { id: env.id, reason: "init-failed" });
@@ -284,6 +410,7 @@ export class LocalLambdaFunction extends EventEmitter<FunctionEvents> {
       maxMemoryUsedMb: result.maxMemoryUsedMb,
       ...(fields.initDurationMs !== undefined && { initDurationMs: fields.initDurationMs }),
       start: initDurationMs === undefined ? "warm" : "cold",
+      initializationType: env.initializationType,
       outcome: result.ok ? "success" : "error",
       ...(status && { status }),
       ...(!result.ok && { errorType: result.errorType, errorMessage: result.errorMessage }),
@@ -293,15 +420,18 @@ export class LocalLambdaFunction extends EventEmitter<FunctionEvents> {
     if (this.#reports.length > this.#historyLimit) this.#reports.shift();
     if (report.start === "cold") this.totals.cold++;
     else this.totals.warm++;
+    if (report.initializationType === "provisioned-concurrency") this.totals.provisioned++;
     if (!result.ok) this.totals.errors++;
     this.emit("report", report);
 
     if (env.state === "idle") {
-      this.#scheduleExpiry(env);
+      // Provisioned environments stay warm for as long as they are provisioned.
+      if (!this.#provisioned.has(env)) this.#scheduleExpiry(env);
     } else if (runtimeEnded && this.#environments.delete(env)) {
       // A timed-out or dead environment is not reused: the next invocation starts cold.
       env.kill("SIGKILL");
       this.emit("environment-ended", { id: env.id, reason: result.kind === "timeout" ? "timeout" : "crash" });
+      if (this.#provisioned.delete(env)) this.#reconcileProvisioned();
     }
     return {
       requestId,
@@ -311,9 +441,9 @@ export class LocalLambdaFunction extends EventEmitter<FunctionEvents> {
     };
   }
 
-  #newEnvironment(): ExecutionEnvironment {
+  #newEnvironment(initializationType: InitializationType = "on-demand"): ExecutionEnvironment {
     const o = this.#options;
-    const env = new ExecutionEnvironment({
+    const env = new ExecutionEnvironment(initializationType, {
       bootstrapScript: o.bootstrapScript,
       handlerModule: o.handlerModule,
       handlerName: o.handlerName,
@@ -331,6 +461,7 @@ export class LocalLambdaFunction extends EventEmitter<FunctionEvents> {
         AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(this.memoryMb),
         AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${this.functionName}`,
         AWS_EXECUTION_ENV: `AWS_Lambda_nodejs${process.versions.node.split(".")[0]}.x`,
+        AWS_LAMBDA_INITIALIZATION_TYPE: initializationType,
         ...o.environment,
       },
     });
@@ -341,6 +472,8 @@ export class LocalLambdaFunction extends EventEmitter<FunctionEvents> {
         this.#idleTimers.delete(env);
         if (env.state === "dead" && !this.#closing) this.emit("environment-ended", { id: env.id, reason: "crash" });
       }
+      // A provisioned environment that died is replaced, as Lambda keeps the configured number ready.
+      if (this.#provisioned.delete(env)) this.#reconcileProvisioned();
     });
     this.#environments.add(env);
     return env;
@@ -375,6 +508,7 @@ export class LocalLambdaFunction extends EventEmitter<FunctionEvents> {
       this.#idleTimers.clear();
       const envs = [...this.#environments];
       this.#environments.clear();
+      this.#provisioned.clear();
       for (const env of envs) this.emit("environment-ended", { id: env.id, reason: "shutdown" });
       await Promise.allSettled(envs.map((env) => env.stop(graceMs)));
       await new Promise<void>((resolve) => (this.#logFile ? this.#logFile.end(resolve) : resolve()));

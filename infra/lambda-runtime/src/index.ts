@@ -15,7 +15,7 @@ export {
   type LocalLambdaOptions,
   TooManyRequestsError,
 } from "./function.js";
-export { billedDurationMs, type LambdaReport, parseReportLine, reportLine } from "./report.js";
+export { billedDurationMs, type InitializationType, type LambdaReport, parseReportLine, reportLine } from "./report.js";
 export { snsEventFromEnvelope } from "./sns-source.js";
 export { durationStats, type LambdaWindowSummary, percentile, summarize } from "./summary.js";
 
@@ -55,7 +55,10 @@ export interface LocalLambdaRuntime {
  * control endpoint the API and Prometheus read.
  */
 export async function startLocalLambda(options: LocalLambdaRuntimeOptions): Promise<LocalLambdaRuntime> {
-  const fn = new LocalLambdaFunction(options.function);
+  const fn = new LocalLambdaFunction({
+    ...options.function,
+    provisionedConcurrency: options.function.provisionedConcurrency ?? provisionedFromEnv(),
+  });
   const invoker = new AsyncInvoker(fn, options.async);
   const { registry } = createLambdaMetrics(fn, invoker);
   const source = options.sns
@@ -107,4 +110,15 @@ export async function startLocalLambda(options: LocalLambdaRuntimeOptions): Prom
       return closing;
     },
   };
+}
+
+/** LAMBDA_PROVISIONED_CONCURRENCY: provisioned environments the runtime keeps from its start. Default 0. */
+function provisionedFromEnv(): number {
+  const raw = process.env.LAMBDA_PROVISIONED_CONCURRENCY;
+  if (raw === undefined || raw.trim() === "") return 0;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) {
+    throw new RangeError(`LAMBDA_PROVISIONED_CONCURRENCY must be an integer ≥ 0, got ${JSON.stringify(raw)}`);
+  }
+  return value;
 }

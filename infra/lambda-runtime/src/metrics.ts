@@ -56,7 +56,7 @@ export function createLambdaMetrics(fn: LocalLambdaFunction, invoker?: AsyncInvo
     labelNames: ["reason"] as const,
     registers: [registry],
   });
-  for (const reason of ["idle", "timeout", "crash", "init-failed", "shutdown"] as const) {
+  for (const reason of ["idle", "timeout", "crash", "init-failed", "deprovisioned", "shutdown"] as const) {
     environmentsEnded.labels(reason).inc(0);
   }
   new Gauge({
@@ -65,6 +65,35 @@ export function createLambdaMetrics(fn: LocalLambdaFunction, invoker?: AsyncInvo
     registers: [registry],
     collect() {
       this.set(fn.concurrentExecutions);
+    },
+  });
+  const provisionedInvocations = new Counter({
+    name: "surge_lambda_provisioned_invocations_total",
+    help: "Invocations served by a provisioned environment (no cold start): Lambda's ProvisionedConcurrencyInvocations.",
+    registers: [registry],
+  });
+  const spillover = new Counter({
+    name: "surge_lambda_provisioned_spillover_invocations_total",
+    help: "Invocations run on on-demand environments while provisioned concurrency was set: Lambda's ProvisionedConcurrencySpilloverInvocations.",
+    registers: [registry],
+  });
+  new Gauge({
+    name: "surge_lambda_provisioned_concurrency",
+    help: "Provisioned concurrency configured: environments kept initialised ahead of invocations.",
+    registers: [registry],
+    collect() {
+      this.set(fn.provisionedConcurrency);
+    },
+  });
+  new Gauge({
+    name: "surge_lambda_provisioned_environments",
+    help: "Provisioned environments by state: ready (initialised) or initializing.",
+    labelNames: ["state"] as const,
+    registers: [registry],
+    collect() {
+      const counts = fn.provisionedCounts();
+      this.labels("ready").set(counts.ready);
+      this.labels("initializing").set(counts.initializing);
     },
   });
   new Gauge({
@@ -119,6 +148,8 @@ export function createLambdaMetrics(fn: LocalLambdaFunction, invoker?: AsyncInvo
     duration.observe(report.durationMs / 1000);
     billed.inc(report.billedDurationMs / 1000);
     if (report.outcome === "error") errors.inc();
+    if (report.initializationType === "provisioned-concurrency") provisionedInvocations.inc();
+    else if (fn.provisionedConcurrency > 0) spillover.inc();
   });
   fn.on("throttle", () => throttles.inc());
   fn.on("environment-ended", ({ reason }) => environmentsEnded.labels(reason).inc());

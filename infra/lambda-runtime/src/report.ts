@@ -4,6 +4,11 @@
  */
 
 type StartType = "cold" | "warm";
+/**
+ * How the environment that ran an invocation was initialised, as Lambda's AWS_LAMBDA_INITIALIZATION_TYPE
+ * says: ahead of time by provisioned concurrency (its init is not in any REPORT line), or on demand.
+ */
+export type InitializationType = "provisioned-concurrency" | "on-demand";
 type InvocationOutcome = "success" | "error";
 
 /** One invocation as its REPORT line tells it, plus what the runtime knows beside it. */
@@ -24,6 +29,7 @@ export interface LambdaReport {
   /** Present on cold starts only: process start → handler module loaded → ready. */
   initDurationMs?: number;
   start: StartType;
+  initializationType: InitializationType;
   outcome: InvocationOutcome;
   /** Set when the invocation did not end normally: the handler threw, timed out, or its environment died. */
   status?: "error" | "timeout";

@@ -101,6 +101,7 @@ describe("summaries over REPORTs", () => {
     maxMemoryUsedMb: 18,
     ...(r.init !== undefined && { initDurationMs: r.init }),
     start: r.init === undefined ? "warm" : "cold",
+    initializationType: "on-demand",
     outcome: "success",
     line: "",
   }));

@@ -120,7 +120,7 @@ describe("local Lambda runtime: execution environments as processes", () => {
     const after = await f.invoke({ action: "echo" });
     expect(after.report.start).toBe("warm");
     expect(pids.has((after.result as { pid: number }).pid)).toBe(true);
-    expect(f.totals).toEqual({ cold: 2, warm: 1, errors: 0, throttles: 1 });
+    expect(f.totals).toEqual({ cold: 2, warm: 1, provisioned: 0, errors: 0, throttles: 1 });
     expect(f.summary({ sinceMs: 0, untilMs: Date.now() + 1 })).toMatchObject({
       invocations: 3,
       coldStarts: 2,
@@ -239,6 +239,72 @@ describe("local Lambda runtime: execution environments as processes", () => {
       );
       expect(f.environments()).toEqual([]);
     }
+  });
+
+  it("keeps provisioned environments initialised ahead of time: no cold start on them, on-demand beyond", async () => {
+    const { f, logFile } = fn({ reservedConcurrency: 3, provisionedConcurrency: 2 });
+    const { registry } = createLambdaMetrics(f);
+    // Initialised at configuration, before any invocation, as Lambda allocates provisioned environments.
+    await waitFor(() => f.provisionedCounts().ready === 2, { timeoutMs: 10_000 });
+    expect(f.environments().map((e) => e.initializationType)).toEqual([
+      "provisioned-concurrency",
+      "provisioned-concurrency",
+    ]);
+    expect(f.environmentCounts()).toEqual({ idle: 2, busy: 0 });
+
+    // Three at once: two land on the provisioned environments warm, the third starts on demand, cold.
+    const results = await Promise.all([1, 2, 3].map(() => f.invoke({ action: "sleep", ms: 200 })));
+    const provisioned = results.filter((r) => r.report.initializationType === "provisioned-concurrency");
+    const onDemand = results.filter((r) => r.report.initializationType === "on-demand");
+    expect(provisioned).toHaveLength(2);
+    for (const r of provisioned) {
+      expect(r.report.start).toBe("warm");
+      expect(r.report.initDurationMs).toBeUndefined();
+      // AWS: an invocation on a provisioned environment has no Init Duration in its REPORT line.
+      expect(r.report.line).not.toMatch(/Init Duration/);
+    }
+    expect(onDemand).toHaveLength(1);
+    expect(onDemand[0]?.report.start).toBe("cold");
+    expect(onDemand[0]?.report.line).toMatch(/\tInit Duration: [\d.]+ ms\t$/);
+    expect(f.totals).toMatchObject({ cold: 1, warm: 2, provisioned: 2 });
+    // The environment itself knows how it was started, as AWS_LAMBDA_INITIALIZATION_TYPE tells it.
+    const seen = await f.invoke({ action: "env" });
+    expect(seen.report.initializationType).toBe("provisioned-concurrency");
+    expect((seen.result as { keys: string[] }).keys).toContain("AWS_LAMBDA_INITIALIZATION_TYPE");
+
+    const metrics = await registry.metrics();
+    expect(metrics).toMatch(/^surge_lambda_provisioned_invocations_total\{function="fixture"\} 3$/m);
+    expect(metrics).toMatch(/^surge_lambda_provisioned_spillover_invocations_total\{function="fixture"\} 1$/m);
+    expect(metrics).toMatch(/^surge_lambda_provisioned_concurrency\{function="fixture"\} 2$/m);
+    expect(readFileSync(logFile, "utf8").match(/Init Duration/g)).toHaveLength(1);
+
+    // Down to 0: the idle provisioned environments stop; the on-demand one stays warm until it expires.
+    f.setProvisionedConcurrency(0);
+    await waitFor(() => f.environments().every((e) => e.initializationType === "on-demand"), { timeoutMs: 5000 });
+    expect(f.environments()).toHaveLength(1);
+    expect(await registry.metrics()).toMatch(
+      /^surge_lambda_environments_ended_total\{reason="deprovisioned",function="fixture"\} 2$/m,
+    );
+    expect(() => f.setProvisionedConcurrency(4)).toThrow(/0\.\.3/);
+  });
+
+  it("replaces a provisioned environment that dies, and returns to its own setting on reset", async () => {
+    const { f } = fn({ reservedConcurrency: 2, provisionedConcurrency: 1 });
+    await waitFor(() => f.provisionedCounts().ready === 1, { timeoutMs: 10_000 });
+    const [first] = f.environments();
+    expect(f.signalEnvironment(first?.id ?? "", "SIGKILL")).toBe(true);
+    await waitFor(() => f.provisionedCounts().ready === 1 && f.environments()[0]?.id !== first?.id, {
+      timeoutMs: 10_000,
+    });
+    f.setProvisionedConcurrency(2);
+    await waitFor(() => f.provisionedCounts().ready === 2, { timeoutMs: 10_000 });
+    f.resetProvisionedConcurrency();
+    expect(f.provisionedConcurrency).toBe(1);
+    await waitFor(() => f.environments().length === 1, { timeoutMs: 5000 });
+    expect((await f.invoke({ action: "echo" })).report).toMatchObject({
+      start: "warm",
+      initializationType: "provisioned-concurrency",
+    });
   });
 
   it("gives an environment the function's configuration and the runtime's variables, nothing from the host", async () => {
