@@ -1,10 +1,13 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { newOrderId, type OrderStore } from "@surge/core";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ActivityLog } from "../src/autoscaling/activity-log.js";
 import { BacklogSource } from "../src/autoscaling/backlog.js";
 import { LocalAutoscaler } from "../src/autoscaling/local.js";
 import { POLICY_DEFAULTS } from "../src/autoscaling/policy.js";
 import { CachedFleet } from "../src/fleet/cache.js";
+import { LocalLambdaInsights } from "../src/lambda/local.js";
 import { AuditLog } from "../src/ops/audit.js";
 import { fleetModule } from "../src/ops/modules/fleet.js";
 import { schedulesModule } from "../src/ops/modules/schedules.js";
@@ -18,7 +21,47 @@ const T0 = Date.parse("2030-01-01T09:00:00Z");
 const iso = (ms: number) => new Date(ms).toISOString();
 const min = 60_000;
 
+/**
+ * The local Lambda runtime's provisioned-concurrency route as infra/lambda-runtime/src/control.ts
+ * answers it (reserved concurrency 10, LAMBDA_PROVISIONED_CONCURRENCY 1), recording each call;
+ * `down` makes it refuse like a runtime that is not there.
+ */
+const runtime = {
+  server: undefined as Server | undefined,
+  url: "",
+  configured: 1,
+  down: false,
+  calls: [] as string[],
+};
+
 describe("scheduled capacity: sale windows", () => {
+  beforeAll(async () => {
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        const body = Buffer.concat(chunks).toString();
+        const reply = (status: number, value: unknown) => {
+          res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(value));
+        };
+        if (runtime.down) return reply(503, { message: "runtime restarting" });
+        if (req.url !== "/v1/provisioned-concurrency") return reply(404, { message: "no route" });
+        if (req.method === "DELETE") runtime.configured = 1;
+        else if (req.method === "PUT") {
+          const value = (JSON.parse(body) as { provisionedConcurrency: number }).provisionedConcurrency;
+          if (value > 10) return reply(400, { field: "provisionedConcurrency", message: "0..10" });
+          runtime.configured = value;
+        } else return reply(404, { message: "no route" });
+        runtime.calls.push(`${req.method}${req.method === "PUT" ? ` ${runtime.configured}` : ""}`);
+        reply(200, { configured: runtime.configured, base: 1, ready: 0, initializing: runtime.configured });
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    runtime.server = server;
+    runtime.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => (runtime.server ? runtime.server.close(() => resolve()) : resolve())));
+
   // The fake clock every part reads: the scheduler, the autoscaler and the routes.
   let nowMs = T0;
   const now = () => nowMs;
@@ -40,7 +83,13 @@ describe("scheduled capacity: sale windows", () => {
       defaults: { ...POLICY_DEFAULTS, enabled: true, maxTasks: 40 },
       now,
     });
-    scheduler = new SaleScheduler({ store, autoscaler, log: silentLog, now });
+    scheduler = new SaleScheduler({
+      store,
+      autoscaler,
+      log: silentLog,
+      now,
+      lambda: new LocalLambdaInsights({ controlUrl: runtime.url, timeoutMs: 1000 }),
+    });
     return {
       opsModules: [
         fleetModule({ fleet: cached, autoscaler, activities, maxTasks: MAX_TASKS }),
@@ -215,6 +264,44 @@ describe("scheduled capacity: sale windows", () => {
     await scheduler.tick();
     expect(fleet.state.desiredCount).toBe(4);
     expect(autoscaler.scheduledFloor()?.minTasks).toBe(4);
+  });
+
+  it("sets a window's Lambda provisioned concurrency at its start and returns it at its end", async () => {
+    runtime.calls = [];
+    runtime.configured = 1;
+    runtime.down = false;
+    const { body } = await book(T0 + min, T0 + 10 * min, 3, { lambdaProvisionedConcurrency: 8 });
+    expect(body.lambdaProvisionedConcurrency).toBe(8);
+    // Before the start: the runtime keeps its own setting (the first check returns it there).
+    expect(runtime.calls).toEqual(["DELETE"]);
+    nowMs = T0 + min - 1000;
+    await scheduler.tick();
+    expect(runtime.configured).toBe(1);
+
+    // At the start, with the runtime away for a moment: the floor is raised all the same, and the
+    // provisioned concurrency is set at the next check once the runtime answers.
+    nowMs = T0 + min;
+    runtime.down = true;
+    await scheduler.tick();
+    expect(fleet.state.desiredCount).toBe(3);
+    expect(runtime.configured).toBe(1);
+    runtime.down = false;
+    nowMs += 1000;
+    await scheduler.tick();
+    expect(runtime.configured).toBe(8);
+    // Set once, not at every check.
+    nowMs += 60_000;
+    await scheduler.tick();
+    expect(runtime.calls).toEqual(["DELETE", "PUT 8"]);
+
+    // At the end: back to the runtime's own LAMBDA_PROVISIONED_CONCURRENCY.
+    nowMs = T0 + 10 * min;
+    await scheduler.tick();
+    expect(runtime.configured).toBe(1);
+    expect(runtime.calls).toEqual(["DELETE", "PUT 8", "DELETE"]);
+    await expect(new LocalLambdaInsights({ controlUrl: runtime.url }).setProvisionedConcurrency(11)).rejects.toThrow(
+      /answered 400 for \/v1\/provisioned-concurrency: 0\.\.10/,
+    );
   });
 
   it("survives an API restart: the new process applies the window in force from the store", async () => {

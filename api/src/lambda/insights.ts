@@ -36,6 +36,11 @@ export interface LambdaLive {
   invocations: number;
   coldStarts?: number;
   warmStarts?: number;
+  /**
+   * Provisioned concurrency (local only): configured now, environments ready, and the warm starts
+   * served by them (`warmStarts` includes them; on-demand warm starts are the rest).
+   */
+  provisioned?: { configured: number; ready: number; invocations: number };
   errors: number;
   throttles: number;
   /** Async events waiting for an environment or a retry (local only). */
@@ -49,6 +54,8 @@ export interface LambdaReportView {
   requestId: string;
   at: string;
   start: "cold" | "warm";
+  /** How its environment was initialised (local only): ahead of time by provisioned concurrency, or on demand. */
+  initializationType?: "provisioned-concurrency" | "on-demand";
   durationMs: number;
   billedDurationMs: number;
   initDurationMs?: number;

@@ -24,9 +24,11 @@ interface ControlState {
     reservedConcurrency: number;
     idleTimeoutSeconds: number;
   };
+  /** Absent from runtimes older than provisioned concurrency. */
+  provisionedConcurrency?: { configured: number; base: number; ready: number; initializing: number };
   concurrentExecutions: number;
   environments: { idle: number; busy: number; list?: Array<{ state: string }> };
-  totals: { invocations: number; cold: number; warm: number; errors: number; throttles: number };
+  totals: { invocations: number; cold: number; warm: number; provisioned?: number; errors: number; throttles: number };
   async: { pending: number };
 }
 
@@ -69,6 +71,13 @@ export class LocalLambdaInsights implements LambdaInsights {
       invocations: s.totals.invocations,
       coldStarts: s.totals.cold,
       warmStarts: s.totals.warm,
+      ...(s.provisionedConcurrency && {
+        provisioned: {
+          configured: s.provisionedConcurrency.configured,
+          ready: s.provisionedConcurrency.ready,
+          invocations: s.totals.provisioned ?? 0,
+        },
+      }),
       errors: s.totals.errors,
       throttles: s.totals.throttles,
       pendingEvents: s.async.pending,
@@ -92,6 +101,7 @@ export class LocalLambdaInsights implements LambdaInsights {
       requestId: r.requestId,
       at: new Date(r.endedAtMs).toISOString(),
       start: r.start,
+      ...(r.initializationType && { initializationType: r.initializationType }),
       durationMs: r.durationMs,
       billedDurationMs: r.billedDurationMs,
       ...(r.initDurationMs !== undefined && { initDurationMs: r.initDurationMs }),
@@ -102,11 +112,26 @@ export class LocalLambdaInsights implements LambdaInsights {
     }));
   }
 
-  async #get<T>(path: string): Promise<T> {
+  /**
+   * Sets the runtime's provisioned concurrency (a sale window's start), or with null returns it to
+   * the runtime's own LAMBDA_PROVISIONED_CONCURRENCY (its end). Resolves once the runtime took it;
+   * its environments then initialise in the background.
+   */
+  async setProvisionedConcurrency(value: number | null): Promise<{ configured: number; base: number }> {
+    return this.#get("/v1/provisioned-concurrency", {
+      method: value === null ? "DELETE" : "PUT",
+      ...(value !== null && {
+        body: JSON.stringify({ provisionedConcurrency: value }),
+        headers: { "content-type": "application/json" },
+      }),
+    });
+  }
+
+  async #get<T>(path: string, init: RequestInit = {}): Promise<T> {
     const url = new URL(path, this.options.controlUrl);
     let response: Response;
     try {
-      response = await fetch(url, { signal: AbortSignal.timeout(this.options.timeoutMs ?? 2000) });
+      response = await fetch(url, { ...init, signal: AbortSignal.timeout(this.options.timeoutMs ?? 2000) });
     } catch (error) {
       throw new LambdaUnavailableError(
         `the local Lambda runtime at ${this.options.controlUrl} did not answer: ${errorMessage(error)}`,
@@ -116,7 +141,13 @@ export class LocalLambdaInsights implements LambdaInsights {
       );
     }
     if (!response.ok) {
-      throw new LambdaUnavailableError(`the local Lambda runtime answered ${response.status} for ${url.pathname}`);
+      const detail = await response
+        .json()
+        .then((b) => ((b as { message?: string })?.message ? `: ${(b as { message: string }).message}` : ""))
+        .catch(() => "");
+      throw new LambdaUnavailableError(
+        `the local Lambda runtime answered ${response.status} for ${url.pathname}${detail}`,
+      );
     }
     return (await response.json()) as T;
   }

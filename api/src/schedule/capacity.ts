@@ -27,11 +27,18 @@ export interface ScheduledCapacity {
   readonly lambdaNote: string;
 }
 
-/** Locally the scheduler in the API process does everything: nothing else to book. */
+/**
+ * Locally the scheduler in the API process does everything, the local Lambda runtime's
+ * provisioned concurrency included (LAMBDA_CONTROL_URL): nothing else to book.
+ */
 export class LocalScheduledCapacity implements ScheduledCapacity {
   readonly kind = "local" as const;
-  readonly lambdaNote =
-    "recorded only: the local Lambda runtime does not keep provisioned environments warm yet (issue #16, item 4), so nothing is pre-warmed locally";
+  readonly lambdaNote: string;
+  constructor(options: { lambdaControlUrl?: string | undefined } = {}) {
+    this.lambdaNote = options.lambdaControlUrl
+      ? "set on the local Lambda runtime at the start (its environments initialise ahead of the sale), back to its own LAMBDA_PROVISIONED_CONCURRENCY at the end"
+      : "recorded only: the local Lambda runtime is not configured (LAMBDA_CONTROL_URL), so nothing is pre-warmed";
+  }
   async booked(): Promise<void> {}
   async cancelled(): Promise<void> {}
 }

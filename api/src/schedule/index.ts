@@ -2,6 +2,7 @@ import { ApplicationAutoScalingClient } from "@aws-sdk/client-application-auto-s
 import type { Logger, OrderStore } from "@surge/core";
 import type { Autoscaler } from "../autoscaling/types.js";
 import type { ApiEnv } from "../env.js";
+import { LocalLambdaInsights } from "../lambda/local.js";
 import type { OpsModule } from "../ops/context.js";
 import { schedulesModule } from "../ops/modules/schedules.js";
 import { AwsScheduledCapacity, LocalScheduledCapacity, type ScheduledCapacity } from "./capacity.js";
@@ -24,10 +25,13 @@ export function createSchedules(
           service: env.ECS_SERVICE ?? "",
           lambdaFunction: env.LAMBDA_FUNCTION_NAME,
         })
-      : new LocalScheduledCapacity();
+      : new LocalScheduledCapacity({ lambdaControlUrl: env.LAMBDA_CONTROL_URL });
   const scheduler = new SaleScheduler({
     store: deps.store,
     autoscaler: deps.autoscaler,
+    // On AWS, Application Auto Scaling sets provisioned concurrency on the alias (capacity.ts).
+    ...(env.FLEET !== "ecs" &&
+      env.LAMBDA_CONTROL_URL && { lambda: new LocalLambdaInsights({ controlUrl: env.LAMBDA_CONTROL_URL }) }),
     log: deps.log.child({ component: "schedule" }),
   });
   const module = schedulesModule({

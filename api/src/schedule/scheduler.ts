@@ -8,6 +8,12 @@ interface SaleSchedulerOptions {
   log: Logger;
   /** Time between checks of the schedule, in ms. Default 1000: a window starts within a second of its time. */
   intervalMs?: number;
+  /**
+   * The local Lambda runtime's provisioned concurrency, set to a window's
+   * `lambdaProvisionedConcurrency` at its start and returned (null) at its end. On AWS,
+   * Application Auto Scaling does it (capacity.ts), so this is left out.
+   */
+  lambda?: { setProvisionedConcurrency(value: number | null): Promise<unknown> };
   /** The clock (tests pass a fake one). Default Date.now. */
   now?: () => number;
 }
@@ -23,6 +29,8 @@ export class SaleScheduler {
   #timer: NodeJS.Timeout | undefined;
   #running = false;
   #ticking: Promise<void> | undefined;
+  /** What this process last set on the Lambda runtime; undefined until the first check succeeds. */
+  #lambdaApplied: { windowId: string | null; value: number | null } | undefined;
 
   constructor(options: SaleSchedulerOptions) {
     this.#o = options;
@@ -53,6 +61,7 @@ export class SaleScheduler {
     const nowMs = this.#now();
     const windows = await this.#o.store.listSaleWindows({ endsAfterMs: nowMs });
     const active = activeWindow(windows, nowMs);
+    await this.#applyLambda(active);
     const floor = active ? floorOf(active) : null;
     const current = this.#o.autoscaler.scheduledFloor();
     if (current?.windowId === floor?.windowId && current?.minTasks === floor?.minTasks) return;
@@ -61,6 +70,35 @@ export class SaleScheduler {
       windowId: floor?.windowId ?? current?.windowId,
       minTasks: floor?.minTasks ?? null,
     });
+  }
+
+  /**
+   * Provisioned concurrency follows the window in force. A runtime that did not answer is tried
+   * again at the next check; it never holds up the fleet's floor.
+   */
+  async #applyLambda(active: SaleWindow | undefined): Promise<void> {
+    const lambda = this.#o.lambda;
+    if (!lambda) return;
+    const want = {
+      windowId: active && active.lambdaProvisionedConcurrency !== null ? active.id : null,
+      value: active?.lambdaProvisionedConcurrency ?? null,
+    };
+    const applied = this.#lambdaApplied;
+    if (applied && applied.windowId === want.windowId && applied.value === want.value) return;
+    try {
+      await lambda.setProvisionedConcurrency(want.value);
+      this.#lambdaApplied = want;
+      this.#o.log.info(
+        want.value === null ? "Lambda provisioned concurrency released" : "Lambda provisioned concurrency set",
+        { windowId: want.windowId ?? applied?.windowId ?? null, provisionedConcurrency: want.value },
+      );
+    } catch (error) {
+      this.#o.log.warn("Lambda provisioned concurrency not applied; retrying at the next check", {
+        windowId: want.windowId,
+        provisionedConcurrency: want.value,
+        error: errorMessage(error),
+      });
+    }
   }
 
   #schedule(delayMs: number): void {
