@@ -112,6 +112,91 @@ export function lambdaCost(input: {
   };
 }
 
+interface ProvisionedConcurrencyPricing {
+  /** USD per GB-second of provisioned concurrency configured, used or not. */
+  provisionedGbSecondUsd: number;
+  /** USD per GB-second of duration of invocations that run on a provisioned environment. */
+  durationGbSecondUsd: number;
+}
+
+/**
+ * Provisioned concurrency's prices, x86, from AWS Lambda's pricing page
+ * (https://aws.amazon.com/lambda/pricing/), the same in US East (N. Virginia) and US West
+ * (Oregon), the study's region: $0.0000041667 per GB-s configured and $0.0000097222 per GB-s of
+ * duration on it (instead of on-demand's $0.0000166667). Requests cost as on demand; the free tier
+ * does not cover provisioned concurrency.
+ */
+export const PROVISIONED_CONCURRENCY_PRICING: ProvisionedConcurrencyPricing = {
+  provisionedGbSecondUsd: 0.0000041667,
+  durationGbSecondUsd: 0.0000097222,
+};
+
+interface ProvisionedConcurrencyCost {
+  /** Concurrency × memory × the time it was configured. */
+  provisionedGbSeconds: number;
+  provisionedUsd: number;
+  /** Duration of the invocations served by provisioned environments. */
+  durationGbSeconds: number;
+  durationUsd: number;
+  /** Their requests, at the on-demand request price. */
+  requestsUsd: number;
+  /** Invocations beyond the provisioned environments ran on demand: priced by `lambdaCost`. */
+  spillover: LambdaCost;
+  totalUsd: number;
+}
+
+/**
+ * What provisioned concurrency costs over a period: `provisionedConcurrency` environments of
+ * `memoryMb` kept for `seconds`, `invocations` served by them at `billedDurationMs` each (no init
+ * is billed on them: it happened at allocation), and `spilloverInvocations` on on-demand
+ * environments (their billed duration, init included, is `spilloverBilledDurationMs` each).
+ * No free tier: it is a sale window's price, not a month's.
+ */
+export function provisionedConcurrencyCost(input: {
+  provisionedConcurrency: number;
+  memoryMb: number;
+  seconds: number;
+  invocations: number;
+  billedDurationMs: number;
+  spilloverInvocations?: number;
+  spilloverBilledDurationMs?: number;
+  pricing?: ProvisionedConcurrencyPricing;
+  onDemandPricing?: LambdaPricing;
+}): ProvisionedConcurrencyCost {
+  const pricing = input.pricing ?? PROVISIONED_CONCURRENCY_PRICING;
+  const onDemand = input.onDemandPricing ?? STUDY_PRICING.lambda;
+  const check = (name: string, value: number) => {
+    if (!(Number.isFinite(value) && value >= 0)) throw new RangeError(`${name} must be a number ≥ 0, got ${value}`);
+  };
+  check("provisionedConcurrency", input.provisionedConcurrency);
+  check("memoryMb", input.memoryMb);
+  check("seconds", input.seconds);
+  check("invocations", input.invocations);
+  check("billedDurationMs", input.billedDurationMs);
+  const gb = memoryGb(input.memoryMb);
+  const provisionedGbSeconds = input.provisionedConcurrency * gb * input.seconds;
+  const durationGbSeconds = input.invocations * (input.billedDurationMs / 1000) * gb;
+  const provisionedUsd = provisionedGbSeconds * pricing.provisionedGbSecondUsd;
+  const durationUsd = durationGbSeconds * pricing.durationGbSecondUsd;
+  const requestsUsd = (input.invocations / 1_000_000) * onDemand.requestUsdPerMillion;
+  const spillover = lambdaCost({
+    invocations: input.spilloverInvocations ?? 0,
+    billedDurationMs: input.spilloverBilledDurationMs ?? input.billedDurationMs,
+    memoryMb: input.memoryMb,
+    freeTier: false,
+    pricing: onDemand,
+  });
+  return {
+    provisionedGbSeconds,
+    provisionedUsd,
+    durationGbSeconds,
+    durationUsd,
+    requestsUsd,
+    spillover,
+    totalUsd: provisionedUsd + durationUsd + requestsUsd + spillover.totalUsd,
+  };
+}
+
 /** GB-seconds of a set of REPORT lines: each invocation's billed duration times its memory size. */
 export function billedGbSeconds(reports: ReadonlyArray<{ billedDurationMs: number; memorySizeMb: number }>): number {
   let total = 0;

@@ -11,6 +11,8 @@ import {
   lambdaCost,
   lambdaMonthlyCost,
   ordersForLambdaBudget,
+  PROVISIONED_CONCURRENCY_PRICING,
+  provisionedConcurrencyCost,
   roundUsd,
   STUDY_PRICING,
   taskSecondsFromChanges,
@@ -214,5 +216,53 @@ describe("roundUsd", () => {
     expect(roundUsd(-1.005, 2)).toBe(-1.01);
     expect(roundUsd(18.333370000000002, 2)).toBe(18.33);
     expect(roundUsd(5.00001e-7, 7)).toBe(5e-7);
+  });
+});
+
+describe("cost model: provisioned concurrency", () => {
+  // The study's sale on Lambda: 48 orders/s for 60 s = 2,880 orders of 3 s at 512 MB, with 10
+  // environments provisioned for a one-hour window.
+  const sale = {
+    provisionedConcurrency: 10,
+    memoryMb: 512,
+    seconds: 3600,
+    invocations: 2880,
+    billedDurationMs: 3000,
+  };
+
+  it("charges the configured GB-seconds whether used or not, and a lower duration price on them", () => {
+    const c = provisionedConcurrencyCost(sale);
+    // 10 × 0.5 GB × 3600 s = 18,000 GB-s × $0.0000041667 = $0.075.
+    expect(c.provisionedGbSeconds).toBe(18_000);
+    expect(roundUsd(c.provisionedUsd, 6)).toBe(0.075001);
+    // 2,880 × 3 s × 0.5 GB = 4,320 GB-s × $0.0000097222 = $0.042.
+    expect(c.durationGbSeconds).toBe(4320);
+    expect(roundUsd(c.durationUsd, 6)).toBe(0.042);
+    expect(roundUsd(c.requestsUsd, 6)).toBe(0.000576);
+    expect(c.spillover.totalUsd).toBe(0);
+    expect(roundUsd(c.totalUsd, 4)).toBe(0.1176);
+    // Idle, it still costs the configured concurrency.
+    expect(provisionedConcurrencyCost({ ...sale, invocations: 0 }).totalUsd).toBe(c.provisionedUsd);
+  });
+
+  it("prices spillover beyond the provisioned environments on demand, init included, without a free tier", () => {
+    const c = provisionedConcurrencyCost({
+      ...sale,
+      invocations: 2000,
+      spilloverInvocations: 880,
+      spilloverBilledDurationMs: 3062,
+    });
+    // 880 × 3.062 s × 0.5 GB = 1,347.28 GB-s at $0.0000166667, plus 880 requests.
+    expect(c.spillover.gbSeconds).toBeCloseTo(1347.28, 6);
+    expect(roundUsd(c.spillover.computeUsd, 6)).toBe(0.022455);
+    expect(roundUsd(c.spillover.requestsUsd, 6)).toBe(0.000176);
+    expect(c.totalUsd).toBeCloseTo(c.provisionedUsd + c.durationUsd + c.requestsUsd + c.spillover.totalUsd, 12);
+  });
+
+  it("costs less per busy GB-second than on demand, and refuses a negative input naming it", () => {
+    expect(
+      PROVISIONED_CONCURRENCY_PRICING.provisionedGbSecondUsd + PROVISIONED_CONCURRENCY_PRICING.durationGbSecondUsd,
+    ).toBeLessThan(STUDY_PRICING.lambda.gbSecondUsd);
+    expect(() => provisionedConcurrencyCost({ ...sale, seconds: -1 })).toThrow(/seconds must be a number ≥ 0, got -1/);
   });
 });
