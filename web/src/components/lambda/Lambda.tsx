@@ -219,6 +219,14 @@ function LambdaFigures({ data }: { data: LambdaView }) {
           testId="lambda-cold"
         />
         <Tile label="Warm starts" value={count(s.warmStarts)} hint="reused an environment" />
+        {data.live.provisioned && (
+          <Tile
+            label="Provisioned ready"
+            value={`${count(data.live.provisioned.ready)} / ${count(data.live.provisioned.configured)}`}
+            hint={`${count(data.live.provisioned.invocations)} starts on them, no init · since the runtime started`}
+            testId="lambda-provisioned"
+          />
+        )}
         <Tile
           label="Init p50"
           value={init.p50}
@@ -286,7 +294,19 @@ function LambdaFigures({ data }: { data: LambdaView }) {
               <tr key={r.requestId}>
                 <td className="mono">{clock(r.at)}</td>
                 <td>
-                  <span className={`badge ${r.start === "cold" ? "info" : ""}`}>{r.start}</span>
+                  {/* As AWS tells them: a provisioned environment's start is warm, its init done at allocation. */}
+                  <span
+                    className={`badge ${r.start === "cold" ? "info" : ""}`}
+                    title={
+                      r.initializationType === "provisioned-concurrency"
+                        ? "on a provisioned environment, initialised ahead of time"
+                        : r.initializationType === "on-demand"
+                          ? "on an on-demand environment"
+                          : undefined
+                    }
+                  >
+                    {r.initializationType === "provisioned-concurrency" ? "provisioned" : r.start}
+                  </span>
                 </td>
                 <td className="num">{r.initDurationMs !== undefined ? ms(r.initDurationMs) : "—"}</td>
                 <td className="num">{ms(r.durationMs)}</td>
