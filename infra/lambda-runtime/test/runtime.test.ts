@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { cleanupAfterEach, tempDir, waitFor } from "@surge/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AsyncInvoker, type AsyncInvokerOptions, type AsyncOutcome } from "../src/async-invoker.js";
+import { type LambdaControlState, startLambdaControl } from "../src/control.js";
 import {
   type InvocationResult,
   LocalLambdaFunction,
@@ -286,6 +287,43 @@ describe("local Lambda runtime: execution environments as processes", () => {
       /^surge_lambda_environments_ended_total\{reason="deprovisioned",function="fixture"\} 2$/m,
     );
     expect(() => f.setProvisionedConcurrency(4)).toThrow(/0\.\.3/);
+  });
+
+  it("sets provisioned concurrency over the control endpoint, within the reserved, and resets it", async () => {
+    const { f } = fn({ reservedConcurrency: 3, provisionedConcurrency: 1 });
+    const invoker = new AsyncInvoker(f);
+    cleanups.push(() => invoker.close());
+    const { registry } = createLambdaMetrics(f, invoker);
+    const control = await startLambdaControl({ fn: f, invoker, registry, port: 0, token: "t".repeat(32) });
+    cleanups.push(() => control.close());
+    const put = (body: unknown) =>
+      fetch(`${control.url}/v1/provisioned-concurrency`, {
+        method: "PUT",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    const set = await put({ provisionedConcurrency: 3 });
+    expect(set.status).toBe(200);
+    expect(await set.json()).toMatchObject({ configured: 3, base: 1 });
+    for (const bad of [
+      { provisionedConcurrency: 4 },
+      { provisionedConcurrency: -1 },
+      { provisionedConcurrency: 1.5 },
+      {},
+    ]) {
+      const refused = await put(bad);
+      expect(refused.status).toBe(400);
+      expect(await refused.json()).toMatchObject({
+        field: "provisionedConcurrency",
+        message: expect.stringContaining("0..3"),
+      });
+    }
+    await waitFor(() => f.provisionedCounts().ready === 3, { timeoutMs: 10_000 });
+    const state = (await (await fetch(`${control.url}/v1/state`)).json()) as LambdaControlState;
+    expect(state.provisionedConcurrency).toEqual({ configured: 3, base: 1, ready: 3, initializing: 0 });
+    const reset = await fetch(`${control.url}/v1/provisioned-concurrency`, { method: "DELETE" });
+    expect(await reset.json()).toMatchObject({ configured: 1, base: 1 });
+    await waitFor(() => f.environments().length === 1, { timeoutMs: 5000 });
   });
 
   it("replaces a provisioned environment that dies, and returns to its own setting on reset", async () => {
