@@ -219,7 +219,8 @@ function LambdaFigures({ data }: { data: LambdaView }) {
           testId="lambda-cold"
         />
         <Tile label="Warm starts" value={count(s.warmStarts)} hint="reused an environment" />
-        {data.live.provisioned && (
+        {/* Only once provisioned concurrency is in use: 0 / 0 would say nothing. */}
+        {data.live.provisioned && (data.live.provisioned.configured > 0 || data.live.provisioned.invocations > 0) && (
           <Tile
             label="Provisioned ready"
             value={`${count(data.live.provisioned.ready)} / ${count(data.live.provisioned.configured)}`}
