@@ -437,6 +437,43 @@ describe("Lambda figures from the local runtime's control endpoint", () => {
     expect(seen).toContain("/v1/reports?limit=5");
   });
 
+  it("maps provisioned concurrency: configured, ready, the starts it served, and each REPORT's initialization", async () => {
+    const report = {
+      requestId: "r2",
+      start: "warm",
+      initializationType: "provisioned-concurrency",
+      durationMs: 3004.1,
+      billedDurationMs: 3005,
+      memorySizeMb: 512,
+      maxMemoryUsedMb: 53,
+      outcome: "success",
+      line: "REPORT RequestId: r2\t…",
+    };
+    const url = await control(
+      {
+        "/v1/state": {
+          function: {
+            name: "surge-orders",
+            memoryMb: 512,
+            timeoutSeconds: 30,
+            reservedConcurrency: 20,
+            idleTimeoutSeconds: 300,
+          },
+          provisionedConcurrency: { configured: 10, base: 0, ready: 8, initializing: 2 },
+          concurrentExecutions: 0,
+          environments: { idle: 8, busy: 0, list: [] },
+          totals: { invocations: 30, cold: 4, warm: 26, provisioned: 21, errors: 0, throttles: 0 },
+          async: { pending: 0, heldMessages: 0, received: 30 },
+        },
+        "/v1/reports": { reports: [{ ...report, endedAtMs: Date.parse("2026-11-26T10:00:00Z") }] },
+      },
+      [],
+    );
+    const local = new LocalLambdaInsights({ controlUrl: url });
+    expect((await local.live()).provisioned).toEqual({ configured: 10, ready: 8, invocations: 21 });
+    expect(await local.recentReports(1)).toEqual([{ ...report, at: "2026-11-26T10:00:00.000Z" }]);
+  });
+
   it("says 503, naming the runtime, when it does not answer or answers an error", async () => {
     const url = await control({});
     await expect(new LocalLambdaInsights({ controlUrl: url }).live()).rejects.toThrow(/answered 404/);
