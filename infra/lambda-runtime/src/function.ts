@@ -472,8 +472,9 @@ export class LocalLambdaFunction extends EventEmitter<FunctionEvents> {
         this.#idleTimers.delete(env);
         if (env.state === "dead" && !this.#closing) this.emit("environment-ended", { id: env.id, reason: "crash" });
       }
-      // A provisioned environment that died is replaced, as Lambda keeps the configured number ready.
-      if (this.#provisioned.delete(env)) this.#reconcileProvisioned();
+      // A provisioned environment that died after its init is replaced, as Lambda keeps the
+      // configured number ready; one whose init failed is retried a second later (#reconcileProvisioned).
+      if (env.initDurationMs !== undefined && this.#provisioned.delete(env)) this.#reconcileProvisioned();
     });
     this.#environments.add(env);
     return env;

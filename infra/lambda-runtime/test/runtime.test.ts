@@ -289,6 +289,20 @@ describe("local Lambda runtime: execution environments as processes", () => {
     expect(() => f.setProvisionedConcurrency(4)).toThrow(/0\.\.3/);
   });
 
+  it("retries a provisioned environment whose init fails a second later, not in a loop", async () => {
+    const { f } = fn({ handlerModule: bundles.brokenInit, provisionedConcurrency: 1 });
+    let failed = 0;
+    f.on("environment-ended", ({ reason }) => {
+      if (reason === "init-failed") failed++;
+    });
+    await waitFor(() => failed >= 1, { timeoutMs: 10_000 });
+    await new Promise((r) => setTimeout(r, 2500));
+    // One failure, then a retry a second apart: 2–4 in 2.5 s, where a loop would fork dozens.
+    expect(failed).toBeGreaterThanOrEqual(2);
+    expect(failed).toBeLessThanOrEqual(4);
+    expect(f.provisionedCounts().ready).toBe(0);
+  });
+
   it("sets provisioned concurrency over the control endpoint, within the reserved, and resets it", async () => {
     const { f } = fn({ reservedConcurrency: 3, provisionedConcurrency: 1 });
     const invoker = new AsyncInvoker(f);
