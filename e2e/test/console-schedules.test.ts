@@ -68,7 +68,8 @@ describe("Schedule a sale, in Chromium", () => {
       "the booked window in the list",
     );
     expect(await row.getAttribute("data-state")).toBe("upcoming");
-    expect(await panel.textContent()).toMatch(/recorded only: the local Lambda runtime/);
+    // The stack runs the local Lambda runtime: the window will set its provisioned concurrency.
+    expect(await panel.textContent()).toMatch(/set on the local Lambda runtime at the start/);
     const [booked] = (await c.api<{ windows: Window[] }>("GET", "/ops/schedules")).windows;
     expect(booked).toMatchObject({ state: "upcoming", minTasks: 2, lambdaProvisionedConcurrency: 5 });
 

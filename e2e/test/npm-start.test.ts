@@ -124,7 +124,7 @@ describe("npm start (infra/local/dist/local.js)", () => {
     stack.stderr?.on("data", (d: Buffer) => {
       output += d.toString();
     });
-    await waitFor(() => output.includes("operator token"), { timeoutMs: 60_000, what: `the banner; got:\n${output}` });
+    await waitFor(() => output.includes("\nTry:"), { timeoutMs: 60_000, what: `the banner; got:\n${output}` });
     expect(output).toContain(`http://127.0.0.1:${ports.PORT}`);
     expect(output).toContain("(from OPS_TOKEN)");
 
@@ -163,7 +163,7 @@ describe("npm start (infra/local/dist/local.js)", () => {
     const env = { ...ports, DATA_DIR: dir.path, WORKER_TASKS: "1", PAYMENT_DURATION_MS: "50", LOG_LEVEL: "warn" };
     const first = launch(env);
     stack = first.child;
-    await waitFor(() => first.output().includes("operator token"), {
+    await waitFor(() => first.output().includes("\nTry:"), {
       timeoutMs: 90_000,
       what: `the banner; got:\n${first.output()}`,
     });
@@ -219,7 +219,7 @@ describe("npm start (infra/local/dist/local.js)", () => {
     // The next start reuses the token, and the browser's sign-in still works.
     const second = launch(env);
     stack = second.child;
-    await waitFor(() => second.output().includes("operator token"), {
+    await waitFor(() => second.output().includes("\nTry:"), {
       timeoutMs: 90_000,
       what: `the second banner; got:\n${second.output()}`,
     });
@@ -231,7 +231,7 @@ describe("npm start (infra/local/dist/local.js)", () => {
     expect(await stop(stack), second.output()).toBe(0);
     const third = launch({ ...env, OPS_TOKEN: "explicit-token-0123456789" });
     stack = third.child;
-    await waitFor(() => third.output().includes("operator token"), {
+    await waitFor(() => third.output().includes("\nTry:"), {
       timeoutMs: 90_000,
       what: `the third banner; got:\n${third.output()}`,
     });
