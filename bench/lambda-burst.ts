@@ -10,15 +10,14 @@
  * Every environment is a Node process; a memory guard stops new arrivals (and says so) when the
  * host's available memory falls under --min-free-mb.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { newOrderId, SqliteOrderStore } from "@surge/core";
 import { AsyncInvoker, durationStats, LocalLambdaFunction } from "@surge/lambda-runtime";
 import { acceptOrderInStore, orderMessageBody } from "@surge/testing";
-import { buildLambdaBundle } from "@surge/worker/lambda-build";
-import { build } from "esbuild";
+import { buildLocalLambda } from "./lib/local-lambda.js";
 import { lambdaBurstTheory, renderLambdaBurst } from "./study/lambda-burst.js";
 
 const { values } = parseArgs({
@@ -44,24 +43,7 @@ if (!(reservedConcurrency >= 1 && reservedConcurrency <= 1000))
 
 const repoRoot = resolve(import.meta.dirname, "..");
 const outDir = resolve(values["out-dir"] ?? join(repoRoot, "reports"));
-const cache = join(repoRoot, "node_modules/.cache");
-mkdirSync(cache, { recursive: true });
-const dir = mkdtempSync(join(cache, "surge-lambda-burst-"));
-const bootstrapScript = join(dir, "lambda-bootstrap.js");
-const surgeModule = join(dir, "lambda.js");
-await Promise.all([
-  build({
-    entryPoints: [join(repoRoot, "infra/lambda-runtime/src/bootstrap.ts")],
-    outfile: bootstrapScript,
-    bundle: true,
-    platform: "node",
-    target: "node20",
-    format: "esm",
-    logLevel: "warning",
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-  }),
-  buildLambdaBundle(surgeModule),
-]);
+const { dir, bootstrapScript, surgeModule } = await buildLocalLambda("lambda-burst");
 
 const dataDir = join(dir, "data");
 const store = new SqliteOrderStore(join(dataDir, "surge.db"));

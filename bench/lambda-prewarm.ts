@@ -13,15 +13,14 @@
  * Every environment is a Node process: a memory guard stops arrivals (and says so) under
  * --min-free-mb. Hold /tmp/bench.lock while it runs on a shared machine.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { newOrderId, SqliteOrderStore } from "@surge/core";
 import { AsyncInvoker, durationStats, LocalLambdaFunction } from "@surge/lambda-runtime";
 import { acceptOrderInStore, orderMessageBody } from "@surge/testing";
-import { buildLambdaBundle } from "@surge/worker/lambda-build";
-import { build } from "esbuild";
+import { buildLocalLambda } from "./lib/local-lambda.js";
 
 const { values } = parseArgs({
   options: {
@@ -48,24 +47,7 @@ const RESERVED = 1000;
 
 const repoRoot = resolve(import.meta.dirname, "..");
 const outDir = resolve(values["out-dir"] ?? join(repoRoot, "reports"));
-const cache = join(repoRoot, "node_modules/.cache");
-mkdirSync(cache, { recursive: true });
-const dir = mkdtempSync(join(cache, "surge-lambda-prewarm-"));
-const bootstrapScript = join(dir, "lambda-bootstrap.js");
-const surgeModule = join(dir, "lambda.js");
-await Promise.all([
-  build({
-    entryPoints: [join(repoRoot, "infra/lambda-runtime/src/bootstrap.ts")],
-    outfile: bootstrapScript,
-    bundle: true,
-    platform: "node",
-    target: "node20",
-    format: "esm",
-    logLevel: "warning",
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-  }),
-  buildLambdaBundle(surgeModule),
-]);
+const { dir, bootstrapScript, surgeModule } = await buildLocalLambda("lambda-prewarm");
 
 /** MemAvailable from /proc/meminfo, in MB. */
 function availableMb(): number {
