@@ -14,7 +14,9 @@ import {
   rowToOutboxEntry,
   rowToRecord,
   rowToSaleWindow,
+  SALE_WINDOW_COLUMNS,
   type SaleWindowRow,
+  saleWindowValues,
   toReconciliation,
   unclaimed,
 } from "./rows.js";
@@ -411,17 +413,8 @@ export class PostgresOrderStore implements OrderStore {
       );
       if (rows[0]) return { overlaps: rowToSaleWindow(rows[0]) };
       await client.query(
-        `INSERT INTO sale_windows (id, starts_at, ends_at, min_tasks, lambda_provisioned_concurrency, created_at, created_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-        [
-          window.id,
-          window.startsAtMs,
-          window.endsAtMs,
-          window.minTasks,
-          window.lambdaProvisionedConcurrency,
-          window.createdAtMs,
-          window.createdBy,
-        ],
+        `INSERT INTO sale_windows (${SALE_WINDOW_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+        saleWindowValues(window),
       );
       return { created: { ...window, cancelledAtMs: null } };
     });

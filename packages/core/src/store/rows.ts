@@ -3,6 +3,7 @@ import type { ProcessingPlatform } from "../queue.js";
 import type {
   Charge,
   ClaimResult,
+  NewSaleWindow,
   OutboxEntry,
   PublishedRoute,
   Reconciliation,
@@ -137,6 +138,13 @@ export interface SaleWindowRow {
   created_at: number | string;
   created_by: string;
   cancelled_at: number | string | null;
+}
+
+/** The sale_windows INSERT: its columns and, in the same order, a window's values, for either store's placeholders. */
+export const SALE_WINDOW_COLUMNS =
+  "id, starts_at, ends_at, min_tasks, lambda_provisioned_concurrency, created_at, created_by";
+export function saleWindowValues(w: NewSaleWindow): Array<string | number | null> {
+  return [w.id, w.startsAtMs, w.endsAtMs, w.minTasks, w.lambdaProvisionedConcurrency, w.createdAtMs, w.createdBy];
 }
 
 export function rowToSaleWindow(row: SaleWindowRow): SaleWindow {

@@ -17,7 +17,9 @@ import {
   rowToOutboxEntry,
   rowToRecord,
   rowToSaleWindow,
+  SALE_WINDOW_COLUMNS,
   type SaleWindowRow,
+  saleWindowValues,
   toReconciliation,
   unclaimed,
 } from "./rows.js";
@@ -472,19 +474,8 @@ export class SqliteOrderStore implements OrderStore {
           .get(window.endsAtMs, window.startsAtMs);
         if (overlapping) return { overlaps: rowToSaleWindow(overlapping) };
         this.#db
-          .prepare(
-            `INSERT INTO sale_windows (id, starts_at, ends_at, min_tasks, lambda_provisioned_concurrency, created_at, created_by)
-             VALUES (?, ?, ?, ?, ?, ?, ?)`,
-          )
-          .run(
-            window.id,
-            window.startsAtMs,
-            window.endsAtMs,
-            window.minTasks,
-            window.lambdaProvisionedConcurrency,
-            window.createdAtMs,
-            window.createdBy,
-          );
+          .prepare(`INSERT INTO sale_windows (${SALE_WINDOW_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+          .run(...saleWindowValues(window));
         return { created: { ...window, cancelledAtMs: null } };
       })
       .immediate();
